@@ -1,0 +1,50 @@
+"""Points arithmetic: earning from money, proportional reversal, integer-only results."""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+
+from app.domain.errors import DomainError, ErrorCode
+
+MAX_AMOUNT = Decimal("1000000000")
+
+
+def parse_amount(raw: str | Decimal, *, field: str = "amount") -> Decimal:
+    """A non-negative money amount with at most 4 decimal places."""
+    try:
+        amount = Decimal(raw)
+    except (InvalidOperation, ValueError, TypeError):
+        raise DomainError(ErrorCode.INVALID_INPUT, f"{raw!r} is not a number", field) from None
+    if not amount.is_finite() or amount < 0:
+        raise DomainError(ErrorCode.INVALID_INPUT, "amount must be zero or more", field)
+    if amount > MAX_AMOUNT:
+        raise DomainError(ErrorCode.INVALID_INPUT, "amount is too large", field)
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -4:
+        raise DomainError(ErrorCode.INVALID_INPUT, "at most 4 decimal places", field)
+    return amount
+
+
+def earn_points(amount: Decimal, points_per_unit: Decimal, multiplier: Decimal) -> int:
+    """Points for an amount: floor(amount x rate x multiplier); a fraction is never given."""
+    value = (amount * points_per_unit * multiplier).to_integral_value(rounding=ROUND_FLOOR)
+    return int(value)
+
+
+def reversal_due(
+    *, earned: int, order_amount: Decimal, returned_total: Decimal, reversed_so_far: int
+) -> int:
+    """Points to reverse now so the cumulative reversal is proportional to what came back.
+
+    Cumulative: floor(earned x min(returned, order) / order), minus what earlier returns
+    already reversed. A full return reverses exactly `earned`; never more.
+    """
+    if earned <= 0:
+        return 0
+    if order_amount <= 0:
+        target = earned if returned_total > 0 else 0
+    else:
+        share = min(returned_total, order_amount) / order_amount
+        target = int((Decimal(earned) * share).to_integral_value(rounding=ROUND_FLOOR))
+    target = min(target, earned)
+    return max(0, target - reversed_so_far)

@@ -1,0 +1,286 @@
+"""The program definition: earn rate, expiry, return window, tiers and rewards.
+
+Parsed from a plain mapping (a TOML file or a stored JSON version) and validated with
+one message per problem, each naming where it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.domain.errors import ProgramInvalid
+
+REWARD_KINDS = frozenset({"DISCOUNT_CODE"})
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    key: str
+    name: str
+    threshold: int
+    multiplier: Decimal
+    benefits: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RewardDefinition:
+    key: str
+    name: str
+    description: str
+    cost: int
+    stock: int | None
+    min_tier: str | None
+    per_member_limit: int | None
+    active_from: datetime | None
+    active_until: datetime | None
+    kind: str = "DISCOUNT_CODE"
+    discount: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    name: str
+    currency: str
+    points_per_unit: Decimal
+    expiry_days: int | None
+    pending_days: int
+    time_zone: str
+    tiers: tuple[Tier, ...]
+    rewards: tuple[RewardDefinition, ...] = field(default=())
+    qualifying_days: int = 365
+
+    def tier_rank(self, key: str | None) -> int:
+        """Index of a tier (0 lowest); -1 when the key names no tier."""
+        for index, tier in enumerate(self.tiers):
+            if tier.key == key:
+                return index
+        return -1
+
+    def tier_for(self, qualifying_points: int) -> Tier:
+        current = self.tiers[0]
+        for tier in self.tiers:
+            if qualifying_points >= tier.threshold:
+                current = tier
+        return current
+
+    def next_tier(self, tier: Tier) -> Tier | None:
+        rank = self.tier_rank(tier.key)
+        return self.tiers[rank + 1] if rank + 1 < len(self.tiers) else None
+
+    def lot_expires_at(self, earned_at: datetime) -> datetime | None:
+        return None if self.expiry_days is None else earned_at + timedelta(days=self.expiry_days)
+
+    def release_at(self, earned_at: datetime) -> datetime | None:
+        return None if self.pending_days == 0 else earned_at + timedelta(days=self.pending_days)
+
+
+class _Reader:
+    """Collects problems instead of stopping at the first one."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}")
+
+    def text(self, data: dict[str, Any], key: str, path: str, default: str | None = None) -> str:
+        value = data.get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            self.fail(f"{path}.{key}", "a non-empty string is required")
+            return ""
+        return value.strip()
+
+    def integer(
+        self, data: dict[str, Any], key: str, path: str, *, minimum: int = 0, optional: bool = False
+    ) -> int | None:
+        if key not in data and optional:
+            return None
+        value = data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(f"{path}.{key}", "a whole number is required")
+            return None
+        if value < minimum:
+            self.fail(f"{path}.{key}", f"must be at least {minimum}")
+            return None
+        return value
+
+    def decimal(self, data: dict[str, Any], key: str, path: str, default: str) -> Decimal:
+        raw = data.get(key, default)
+        try:
+            value = Decimal(str(raw))
+        except InvalidOperation:
+            self.fail(f"{path}.{key}", f"{raw!r} is not a number")
+            return Decimal(default)
+        if not value.is_finite() or value <= 0:
+            self.fail(f"{path}.{key}", "must be greater than zero")
+            return Decimal(default)
+        return value
+
+    def moment(self, data: dict[str, Any], key: str, path: str) -> datetime | None:
+        raw = data.get(key)
+        if raw is None:
+            return None
+        if isinstance(raw, str):
+            try:
+                raw = datetime.fromisoformat(raw)
+            except ValueError:
+                self.fail(f"{path}.{key}", f"{raw!r} is not an ISO 8601 date-time")
+                return None
+        if not isinstance(raw, datetime) or raw.tzinfo is None:
+            self.fail(f"{path}.{key}", "a date-time with a UTC offset is required")
+            return None
+        return raw
+
+
+def parse_program(data: dict[str, Any]) -> Program:
+    """Validate a program mapping; raise ProgramInvalid listing every problem found."""
+    read = _Reader()
+    head = data.get("program")
+    if not isinstance(head, dict):
+        raise ProgramInvalid(["program: a [program] table is required"])
+    name = read.text(head, "name", "program")
+    currency = read.text(head, "currency", "program")
+    if currency and (len(currency) != 3 or not currency.isalpha() or not currency.isupper()):
+        read.fail("program.currency", "an ISO 4217 code such as EUR is required")
+    rate = read.decimal(head, "points_per_unit", "program", "1")
+    expiry = read.integer(head, "points_expiry_days", "program", minimum=1, optional=True)
+    pending = read.integer(head, "pending_days", "program", minimum=0, optional=True) or 0
+    zone = str(head.get("time_zone", "UTC"))
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        read.fail("program.time_zone", f"{zone!r} is not a known IANA time zone")
+    tiers = _parse_tiers(read, data.get("tiers"))
+    rewards = _parse_rewards(read, data.get("rewards", []), {t.key for t in tiers})
+    if read.problems:
+        raise ProgramInvalid(read.problems)
+    return Program(
+        name=name,
+        currency=currency,
+        points_per_unit=rate,
+        expiry_days=expiry,
+        pending_days=pending,
+        time_zone=zone,
+        tiers=tiers,
+        rewards=rewards,
+    )
+
+
+def _parse_tiers(read: _Reader, raw: object) -> tuple[Tier, ...]:
+    if not isinstance(raw, list) or not raw:
+        read.fail("tiers", "at least one [[tiers]] entry is required")
+        return (Tier("member", "Member", 0, Decimal(1)),)
+    tiers: list[Tier] = []
+    for index, item in enumerate(raw):
+        path = f"tiers[{index}]"
+        if not isinstance(item, dict):
+            read.fail(path, "a table is required")
+            continue
+        benefits = item.get("benefits", [])
+        if not isinstance(benefits, list) or not all(isinstance(b, str) for b in benefits):
+            read.fail(f"{path}.benefits", "a list of strings is required")
+            benefits = []
+        tiers.append(
+            Tier(
+                key=read.text(item, "key", path),
+                name=read.text(item, "name", path),
+                threshold=read.integer(item, "threshold", path) or 0,
+                multiplier=read.decimal(item, "multiplier", path, "1"),
+                benefits=tuple(benefits),
+            )
+        )
+    if tiers and tiers[0].threshold != 0:
+        read.fail("tiers[0].threshold", "the first tier must start at 0")
+    for index in range(1, len(tiers)):
+        if tiers[index].threshold <= tiers[index - 1].threshold:
+            read.fail(f"tiers[{index}].threshold", "thresholds must strictly increase")
+    keys = [t.key for t in tiers]
+    for key in {k for k in keys if keys.count(k) > 1}:
+        read.fail("tiers", f"tier key {key!r} is used more than once")
+    return tuple(tiers)
+
+
+def _parse_rewards(read: _Reader, raw: object, tier_keys: set[str]) -> tuple[RewardDefinition, ...]:
+    if not isinstance(raw, list):
+        read.fail("rewards", "a list of [[rewards]] tables is required")
+        return ()
+    rewards: list[RewardDefinition] = []
+    for index, item in enumerate(raw):
+        path = f"rewards[{index}]"
+        if not isinstance(item, dict):
+            read.fail(path, "a table is required")
+            continue
+        kind = str(item.get("kind", "DISCOUNT_CODE")).upper()
+        if kind not in REWARD_KINDS:
+            read.fail(f"{path}.kind", f"one of {sorted(REWARD_KINDS)} is required")
+        min_tier = item.get("min_tier")
+        if min_tier is not None and min_tier not in tier_keys:
+            read.fail(f"{path}.min_tier", f"{min_tier!r} is not a tier key")
+        reward = RewardDefinition(
+            key=read.text(item, "key", path),
+            name=read.text(item, "name", path),
+            description=str(item.get("description", "")),
+            cost=read.integer(item, "cost", path, minimum=1) or 1,
+            stock=read.integer(item, "stock", path, optional=True),
+            min_tier=min_tier if isinstance(min_tier, str) else None,
+            per_member_limit=read.integer(item, "per_member_limit", path, minimum=1, optional=True),
+            active_from=read.moment(item, "active_from", path),
+            active_until=read.moment(item, "active_until", path),
+            kind=kind,
+            discount=str(item.get("discount", "")),
+        )
+        if reward.active_from and reward.active_until and reward.active_until <= reward.active_from:
+            read.fail(f"{path}.active_until", "must be after active_from")
+        rewards.append(reward)
+    keys = [r.key for r in rewards]
+    for key in {k for k in keys if keys.count(k) > 1}:
+        read.fail("rewards", f"reward key {key!r} is used more than once")
+    return tuple(rewards)
+
+
+def program_to_data(program: Program) -> dict[str, Any]:
+    """The inverse of parse_program, as JSON-safe data (for storing a version)."""
+    head: dict[str, Any] = {
+        "name": program.name,
+        "currency": program.currency,
+        "points_per_unit": str(program.points_per_unit),
+        "pending_days": program.pending_days,
+        "time_zone": program.time_zone,
+    }
+    if program.expiry_days is not None:
+        head["points_expiry_days"] = program.expiry_days
+    tiers = [
+        {
+            "key": t.key,
+            "name": t.name,
+            "threshold": t.threshold,
+            "multiplier": str(t.multiplier),
+            "benefits": list(t.benefits),
+        }
+        for t in program.tiers
+    ]
+    rewards = []
+    for r in program.rewards:
+        item: dict[str, Any] = {
+            "key": r.key,
+            "name": r.name,
+            "description": r.description,
+            "cost": r.cost,
+            "kind": r.kind,
+            "discount": r.discount,
+        }
+        for key, value in (
+            ("stock", r.stock),
+            ("min_tier", r.min_tier),
+            ("per_member_limit", r.per_member_limit),
+            ("active_from", r.active_from.isoformat() if r.active_from else None),
+            ("active_until", r.active_until.isoformat() if r.active_until else None),
+        ):
+            if value is not None:
+                item[key] = value
+        rewards.append(item)
+    return {"program": head, "tiers": tiers, "rewards": rewards}

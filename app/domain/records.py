@@ -1,0 +1,169 @@
+"""Plain values the ledger hands to services and services hand to the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    external_id: str
+    enrolled_at: datetime
+    email: str | None = None
+    display_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    member_id: int
+    available: int
+    pending: int
+    held: int
+    lifetime_earned: int
+    version: int
+
+    def as_data(self) -> dict[str, int]:
+        return {
+            "available": self.available,
+            "pending": self.pending,
+            "held": self.held,
+            "lifetimeEarned": self.lifetime_earned,
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One member-side entry of a transfer, as shown in a member's activity."""
+
+    id: int
+    transfer_id: int
+    kind: str
+    account: str
+    points: int
+    balance_after: int
+    occurred_at: datetime
+    reference: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringPoints:
+    points: int
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    id: int
+    order_ref: str
+    member_id: int
+    amount: Decimal
+    currency: str
+    channel: str
+    points_earned: int
+    returned_amount: Decimal
+    points_reversed: int
+    shortfall: int
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Reward:
+    id: int
+    key: str
+    name: str
+    description: str
+    kind: str
+    discount: str
+    cost: int
+    stock: int | None
+    redeemed: int
+    min_tier: str | None
+    per_member_limit: int | None
+    active: bool
+    active_from: datetime | None
+    active_until: datetime | None
+
+    @property
+    def remaining_stock(self) -> int | None:
+        return None if self.stock is None else max(0, self.stock - self.redeemed)
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    id: int
+    member_id: int
+    reward_id: int
+    quantity: int
+    points: int
+    status: str
+    codes: tuple[str, ...]
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceChange:
+    """A committed change of one member's balance, as pushed to subscribers."""
+
+    member_id: int
+    version: int
+    kind: str
+    delta: int  # change of `available`
+    pending_delta: int
+    held_delta: int
+    balance: Balance
+    occurred_at: datetime
+    transfer_id: int
+    reference: str | None = None
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "kind": self.kind,
+            "delta": self.delta,
+            "pendingDelta": self.pending_delta,
+            "heldDelta": self.held_delta,
+            "balance": self.balance.as_data(),
+            "occurredAt": self.occurred_at.isoformat(),
+            "transferId": self.transfer_id,
+            "reference": self.reference,
+        }
+
+    @classmethod
+    def from_payload(cls, member_id: int, data: dict[str, Any]) -> BalanceChange:
+        balance = data["balance"]
+        return cls(
+            member_id=member_id,
+            version=int(data["version"]),
+            kind=str(data["kind"]),
+            delta=int(data["delta"]),
+            pending_delta=int(data["pendingDelta"]),
+            held_delta=int(data["heldDelta"]),
+            balance=Balance(
+                member_id=member_id,
+                available=int(balance["available"]),
+                pending=int(balance["pending"]),
+                held=int(balance["held"]),
+                lifetime_earned=int(balance["lifetimeEarned"]),
+                version=int(balance["version"]),
+            ),
+            occurred_at=datetime.fromisoformat(data["occurredAt"]),
+            transfer_id=int(data["transferId"]),
+            reference=data.get("reference"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """A slice of rows in a stable order, with the key to continue after the last one."""
+
+    items: list[T] = field(default_factory=list)
+    has_next: bool = False

@@ -1,0 +1,77 @@
+"""Rows to domain records: a table row never leaves the ledger package."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain.records import Balance, Member, Order, Redemption, Reward
+
+
+def member(row: Any) -> Member:
+    return Member(
+        id=row.id,
+        external_id=row.external_id,
+        enrolled_at=row.enrolled_at,
+        email=row.email,
+        display_name=row.display_name,
+    )
+
+
+def balance(row: Any) -> Balance:
+    return Balance(
+        member_id=row.member_id,
+        available=row.available,
+        pending=row.pending,
+        held=row.held,
+        lifetime_earned=row.lifetime_earned,
+        version=row.version,
+    )
+
+
+def order(row: Any) -> Order:
+    return Order(
+        id=row.id,
+        order_ref=row.order_ref,
+        member_id=row.member_id,
+        amount=row.amount,
+        currency=row.currency,
+        channel=row.channel,
+        points_earned=row.points_earned,
+        returned_amount=row.returned_amount,
+        points_reversed=row.points_reversed,
+        shortfall=row.shortfall,
+        occurred_at=row.occurred_at,
+    )
+
+
+def reward(row: Any) -> Reward:
+    return Reward(
+        id=row.id,
+        key=row.key,
+        name=row.name,
+        description=row.description,
+        kind=row.kind,
+        discount=row.discount,
+        cost=row.cost,
+        stock=row.stock,
+        redeemed=row.redeemed,
+        min_tier=row.min_tier,
+        per_member_limit=row.per_member_limit,
+        active=row.active,
+        active_from=row.active_from,
+        active_until=row.active_until,
+    )
+
+
+def redemption(row: Any) -> Redemption:
+    return Redemption(
+        id=row.id,
+        member_id=row.member_id,
+        reward_id=row.reward_id,
+        quantity=row.quantity,
+        points=row.points,
+        status=row.status,
+        codes=tuple(row.codes or ()),
+        created_at=row.created_at,
+        resolved_at=row.resolved_at,
+    )

@@ -1,0 +1,270 @@
+"""Read side of the ledger: batched lookups for dataloaders and keyset-paged lists."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.domain.accounts import Account, TransferKind
+from app.domain.records import (
+    Balance,
+    BalanceChange,
+    Entry,
+    ExpiringPoints,
+    Member,
+    Order,
+    Page,
+    Redemption,
+    Reward,
+)
+from app.ledger import mappers
+from app.ledger.tables import (
+    balances,
+    entries,
+    lots,
+    members,
+    orders,
+    outbox,
+    redemptions,
+    rewards,
+    transfers,
+)
+from app.ledger.transfers import BALANCE_TOPIC
+
+
+class ReadLedger:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def members_by_ids(self, ids: Sequence[int]) -> dict[int, Member]:
+        rows = await self.conn.execute(select(members).where(members.c.id.in_(list(ids))))
+        return {r.id: mappers.member(r) for r in rows}
+
+    async def members_by_external_ids(self, ids: Sequence[str]) -> dict[str, Member]:
+        rows = await self.conn.execute(select(members).where(members.c.external_id.in_(list(ids))))
+        return {r.external_id: mappers.member(r) for r in rows}
+
+    async def balances_by_member(self, ids: Sequence[int]) -> dict[int, Balance]:
+        rows = await self.conn.execute(select(balances).where(balances.c.member_id.in_(list(ids))))
+        return {r.member_id: mappers.balance(r) for r in rows}
+
+    async def rewards_by_ids(self, ids: Sequence[int]) -> dict[int, Reward]:
+        rows = await self.conn.execute(select(rewards).where(rewards.c.id.in_(list(ids))))
+        return {r.id: mappers.reward(r) for r in rows}
+
+    async def redemptions_by_ids(self, ids: Sequence[int]) -> dict[int, Redemption]:
+        rows = await self.conn.execute(select(redemptions).where(redemptions.c.id.in_(list(ids))))
+        return {r.id: mappers.redemption(r) for r in rows}
+
+    async def order_by_ref(self, order_ref: str) -> Order | None:
+        row = (
+            await self.conn.execute(select(orders).where(orders.c.order_ref == order_ref))
+        ).one_or_none()
+        return None if row is None else mappers.order(row)
+
+    async def rewards_page(self, *, after: int, limit: int, active_only: bool) -> Page[Reward]:
+        query = select(rewards).where(rewards.c.id > after)
+        if active_only:
+            query = query.where(rewards.c.active.is_(True))
+        rows = list(await self.conn.execute(query.order_by(rewards.c.id).limit(limit + 1)))
+        return Page([mappers.reward(r) for r in rows[:limit]], len(rows) > limit)
+
+    async def redemptions_page(
+        self, member_id: int, *, before: int | None, limit: int
+    ) -> Page[Redemption]:
+        query = select(redemptions).where(redemptions.c.member_id == member_id)
+        if before is not None:
+            query = query.where(redemptions.c.id < before)
+        rows = list(
+            await self.conn.execute(query.order_by(redemptions.c.id.desc()).limit(limit + 1))
+        )
+        return Page([mappers.redemption(r) for r in rows[:limit]], len(rows) > limit)
+
+    async def activity_page(self, member_id: int, *, before: int | None, limit: int) -> Page[Entry]:
+        """The member's ledger entries, newest first."""
+        query = (
+            select(
+                entries.c.id,
+                entries.c.transfer_id,
+                entries.c.account,
+                entries.c.amount,
+                entries.c.balance_after,
+                transfers.c.kind,
+                transfers.c.occurred_at,
+                transfers.c.reference,
+                transfers.c.reason,
+            )
+            .join(transfers, transfers.c.id == entries.c.transfer_id)
+            .where(entries.c.member_id == member_id)
+        )
+        if before is not None:
+            query = query.where(entries.c.id < before)
+        rows = list(await self.conn.execute(query.order_by(entries.c.id.desc()).limit(limit + 1)))
+        items = [
+            Entry(
+                id=r.id,
+                transfer_id=r.transfer_id,
+                kind=r.kind,
+                account=r.account,
+                points=r.amount,
+                balance_after=r.balance_after,
+                occurred_at=r.occurred_at,
+                reference=r.reference,
+                reason=r.reason,
+            )
+            for r in rows[:limit]
+        ]
+        return Page(items, len(rows) > limit)
+
+    async def qualifying_points(self, ids: Sequence[int], since: datetime) -> dict[int, int]:
+        """Points earned since `since`, less reversals of them, per member."""
+        earned = (
+            select(transfers.c.member_id, transfers.c.kind, func.sum(transfers.c.amount))
+            .where(
+                transfers.c.member_id.in_(list(ids)),
+                transfers.c.kind.in_([TransferKind.EARN.value, TransferKind.RETURN.value]),
+                transfers.c.occurred_at >= since,
+            )
+            .group_by(transfers.c.member_id, transfers.c.kind)
+        )
+        totals: dict[int, int] = dict.fromkeys(ids, 0)
+        for member_id, kind, amount in await self.conn.execute(earned):
+            sign = 1 if kind == TransferKind.EARN.value else -1
+            totals[member_id] += sign * int(amount)
+        return {k: max(0, v) for k, v in totals.items()}
+
+    async def oldest_qualifying_earn(
+        self, ids: Sequence[int], since: datetime
+    ) -> dict[int, datetime]:
+        rows = await self.conn.execute(
+            select(transfers.c.member_id, func.min(transfers.c.occurred_at))
+            .where(
+                transfers.c.member_id.in_(list(ids)),
+                transfers.c.kind == TransferKind.EARN.value,
+                transfers.c.occurred_at >= since,
+            )
+            .group_by(transfers.c.member_id)
+        )
+        return {member_id: at for member_id, at in rows}
+
+    async def expiring(
+        self, ids: Sequence[int], until: datetime
+    ) -> dict[int, list[ExpiringPoints]]:
+        rows = await self.conn.execute(
+            select(lots.c.member_id, lots.c.expires_at, func.sum(lots.c.remaining))
+            .where(
+                lots.c.member_id.in_(list(ids)),
+                lots.c.state == "AVAILABLE",
+                lots.c.remaining > 0,
+                lots.c.expires_at.is_not(None),
+                lots.c.expires_at <= until,
+            )
+            .group_by(lots.c.member_id, lots.c.expires_at)
+            .order_by(lots.c.member_id, lots.c.expires_at)
+        )
+        found: dict[int, list[ExpiringPoints]] = {i: [] for i in ids}
+        for member_id, expires_at, points in rows:
+            found[member_id].append(ExpiringPoints(int(points), expires_at))
+        return found
+
+    async def redeemed_quantities(
+        self, member_id: int, reward_ids: Sequence[int]
+    ) -> dict[int, int]:
+        rows = await self.conn.execute(
+            select(redemptions.c.reward_id, func.sum(redemptions.c.quantity))
+            .where(
+                redemptions.c.member_id == member_id,
+                redemptions.c.reward_id.in_(list(reward_ids)),
+                redemptions.c.status != "CANCELLED",
+            )
+            .group_by(redemptions.c.reward_id)
+        )
+        return {reward_id: int(q) for reward_id, q in rows}
+
+    async def balance_changes(
+        self, member_id: int, *, after_version: int, limit: int = 500
+    ) -> list[BalanceChange]:
+        rows = await self.conn.execute(
+            select(outbox.c.payload)
+            .where(
+                outbox.c.topic == BALANCE_TOPIC,
+                outbox.c.member_id == member_id,
+                outbox.c.version > after_version,
+            )
+            .order_by(outbox.c.version)
+            .limit(limit)
+        )
+        return [BalanceChange.from_payload(member_id, r.payload) for r in rows]
+
+    async def outbox_tail(self, after_id: int, limit: int = 1000) -> list[tuple[int, int | None]]:
+        rows = await self.conn.execute(
+            select(outbox.c.id, outbox.c.member_id)
+            .where(outbox.c.id > after_id)
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        return [(r.id, r.member_id) for r in rows]
+
+    async def outbox_last_id(self) -> int:
+        return int(
+            (await self.conn.execute(select(func.coalesce(func.max(outbox.c.id), 0)))).scalar_one()
+        )
+
+    # --- invariants, for tests and the readiness of operators' checks ---
+
+    async def transfer_imbalances(self) -> int:
+        """How many transfers have entries that do not sum to zero (should be none)."""
+        per_transfer = (
+            select(entries.c.transfer_id)
+            .group_by(entries.c.transfer_id)
+            .having(func.sum(entries.c.amount) != 0)
+            .subquery()
+        )
+        return int(
+            (await self.conn.execute(select(func.count()).select_from(per_transfer))).scalar_one()
+        )
+
+    async def account_totals(self) -> dict[str, int]:
+        rows = await self.conn.execute(
+            select(entries.c.account, func.sum(entries.c.amount)).group_by(entries.c.account)
+        )
+        return {account: int(total) for account, total in rows}
+
+    async def member_account_sums(self, member_id: int) -> dict[str, int]:
+        rows = await self.conn.execute(
+            select(entries.c.account, func.sum(entries.c.amount))
+            .where(entries.c.member_id == member_id)
+            .group_by(entries.c.account)
+        )
+        found = {a.value: 0 for a in (Account.AVAILABLE, Account.PENDING, Account.HELD)}
+        found.update({account: int(total) for account, total in rows})
+        return found
+
+    async def lot_remainders(self, member_id: int) -> dict[str, int]:
+        rows = await self.conn.execute(
+            select(lots.c.state, func.sum(lots.c.remaining))
+            .where(lots.c.member_id == member_id)
+            .group_by(lots.c.state)
+        )
+        found = {"AVAILABLE": 0, "PENDING": 0}
+        found.update({state: int(total) for state, total in rows})
+        return found
+
+    async def versions(self, member_id: int) -> list[int]:
+        rows = await self.conn.execute(
+            select(outbox.c.version)
+            .where(outbox.c.member_id == member_id, outbox.c.topic == BALANCE_TOPIC)
+            .order_by(outbox.c.version)
+        )
+        return [int(v) for (v,) in rows]
+
+    async def held_by_redemptions(self, member_id: int) -> int:
+        rows = await self.conn.execute(
+            select(func.coalesce(func.sum(redemptions.c.points), 0)).where(
+                and_(redemptions.c.member_id == member_id, redemptions.c.status == "HELD")
+            )
+        )
+        return int(rows.scalar_one())

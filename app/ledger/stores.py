@@ -1,0 +1,236 @@
+"""Members, orders, rewards and redemptions inside a write transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.domain.program import RewardDefinition
+from app.domain.records import Balance, Member, Order, Redemption, Reward
+from app.ledger import mappers
+from app.ledger.tables import balances, members, orders, redemptions, rewards
+
+
+class MemberStore:
+    def __init__(self, conn: AsyncConnection, *, lock_rows: bool) -> None:
+        self.conn = conn
+        self.lock_rows = lock_rows
+
+    async def create(
+        self, *, external_id: str, now: datetime, email: str | None, display_name: str | None
+    ) -> Member:
+        member_id = (
+            await self.conn.execute(
+                insert(members)
+                .values(
+                    external_id=external_id,
+                    email=email,
+                    display_name=display_name,
+                    enrolled_at=now,
+                )
+                .returning(members.c.id)
+            )
+        ).scalar_one()
+        await self.conn.execute(insert(balances).values(member_id=member_id, updated_at=now))
+        return Member(member_id, external_id, now, email, display_name)
+
+    async def by_external_id(self, external_id: str) -> Member | None:
+        row = (
+            await self.conn.execute(select(members).where(members.c.external_id == external_id))
+        ).one_or_none()
+        return None if row is None else mappers.member(row)
+
+    async def by_id(self, member_id: int) -> Member | None:
+        row = (
+            await self.conn.execute(select(members).where(members.c.id == member_id))
+        ).one_or_none()
+        return None if row is None else mappers.member(row)
+
+    async def lock(self, member_id: int) -> Balance | None:
+        """Lock the member's balance row for the rest of the transaction and read it.
+
+        Every write that touches a member takes this lock first, so checks made after it
+        (limits, tiers, order state) cannot race. SQLite needs no row lock: BEGIN
+        IMMEDIATE already made this the only writer.
+        """
+        query = select(balances).where(balances.c.member_id == member_id)
+        if self.lock_rows:
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).one_or_none()
+        return None if row is None else mappers.balance(row)
+
+
+class OrderStore:
+    def __init__(self, conn: AsyncConnection, *, lock_rows: bool) -> None:
+        self.conn = conn
+        self.lock_rows = lock_rows
+
+    async def by_ref(self, order_ref: str) -> Order | None:
+        query = select(orders).where(orders.c.order_ref == order_ref)
+        if self.lock_rows:
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).one_or_none()
+        return None if row is None else mappers.order(row)
+
+    async def create(
+        self,
+        *,
+        order_ref: str,
+        member_id: int,
+        amount: Decimal,
+        currency: str,
+        channel: str,
+        occurred_at: datetime,
+        now: datetime,
+    ) -> int:
+        result = await self.conn.execute(
+            insert(orders)
+            .values(
+                order_ref=order_ref,
+                member_id=member_id,
+                amount=amount,
+                currency=currency,
+                channel=channel,
+                returned_amount=Decimal(0),
+                occurred_at=occurred_at,
+                created_at=now,
+            )
+            .returning(orders.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def set_earned(self, order_id: int, points: int) -> None:
+        await self.conn.execute(
+            update(orders).where(orders.c.id == order_id).values(points_earned=points)
+        )
+
+    async def record_return(
+        self, order_id: int, *, returned_amount: Decimal, reversed_points: int, shortfall: int
+    ) -> None:
+        await self.conn.execute(
+            update(orders)
+            .where(orders.c.id == order_id)
+            .values(
+                returned_amount=returned_amount,
+                points_reversed=orders.c.points_reversed + reversed_points,
+                shortfall=orders.c.shortfall + shortfall,
+            )
+        )
+
+
+class RewardStore:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, reward_id: int) -> Reward | None:
+        row = (
+            await self.conn.execute(select(rewards).where(rewards.c.id == reward_id))
+        ).one_or_none()
+        return None if row is None else mappers.reward(row)
+
+    async def take_stock(self, reward_id: int, quantity: int) -> bool:
+        """Reserve stock with one conditional update: never more than `stock` redeemed."""
+        c = rewards.c
+        result = await self.conn.execute(
+            update(rewards)
+            .where(c.id == reward_id, (c.stock.is_(None)) | (c.redeemed + quantity <= c.stock))
+            .values(redeemed=c.redeemed + quantity)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def return_stock(self, reward_id: int, quantity: int) -> None:
+        await self.conn.execute(
+            update(rewards)
+            .where(rewards.c.id == reward_id)
+            .values(redeemed=rewards.c.redeemed - quantity)
+        )
+
+    async def sync(self, definitions: tuple[RewardDefinition, ...]) -> None:
+        """Make the catalog match a program: upsert by key; rewards no longer listed close."""
+        existing = {
+            r.key: r.id for r in await self.conn.execute(select(rewards.c.key, rewards.c.id))
+        }
+        for d in definitions:
+            values = {
+                "name": d.name,
+                "description": d.description,
+                "kind": d.kind,
+                "discount": d.discount,
+                "cost": d.cost,
+                "stock": d.stock,
+                "min_tier": d.min_tier,
+                "per_member_limit": d.per_member_limit,
+                "active": True,
+                "active_from": d.active_from,
+                "active_until": d.active_until,
+            }
+            if d.key in existing:
+                await self.conn.execute(
+                    update(rewards).where(rewards.c.id == existing[d.key]).values(**values)
+                )
+            else:
+                await self.conn.execute(insert(rewards).values(key=d.key, **values))
+        gone = set(existing) - {d.key for d in definitions}
+        if gone:
+            await self.conn.execute(
+                update(rewards).where(rewards.c.key.in_(gone)).values(active=False)
+            )
+
+
+class RedemptionStore:
+    def __init__(self, conn: AsyncConnection, *, lock_rows: bool) -> None:
+        self.conn = conn
+        self.lock_rows = lock_rows
+
+    async def create(
+        self,
+        *,
+        member_id: int,
+        reward_id: int,
+        quantity: int,
+        points: int,
+        codes: list[str],
+        now: datetime,
+    ) -> int:
+        result = await self.conn.execute(
+            insert(redemptions)
+            .values(
+                member_id=member_id,
+                reward_id=reward_id,
+                quantity=quantity,
+                points=points,
+                status="HELD",
+                codes=codes,
+                created_at=now,
+            )
+            .returning(redemptions.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def get(self, redemption_id: int) -> Redemption | None:
+        row = (
+            await self.conn.execute(select(redemptions).where(redemptions.c.id == redemption_id))
+        ).one_or_none()
+        return None if row is None else mappers.redemption(row)
+
+    async def resolve(self, redemption_id: int, status: str, now: datetime) -> bool:
+        """HELD -> FULFILLED | CANCELLED, once: a second resolution matches no row."""
+        result = await self.conn.execute(
+            update(redemptions)
+            .where(redemptions.c.id == redemption_id, redemptions.c.status == "HELD")
+            .values(status=status, resolved_at=now)
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def quantity_redeemed(self, member_id: int, reward_id: int) -> int:
+        result = await self.conn.execute(
+            select(func.coalesce(func.sum(redemptions.c.quantity), 0)).where(
+                redemptions.c.member_id == member_id,
+                redemptions.c.reward_id == reward_id,
+                redemptions.c.status != "CANCELLED",
+            )
+        )
+        return int(result.scalar_one())

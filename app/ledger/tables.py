@@ -1,0 +1,214 @@
+"""The ledger's tables. Only the ledger package imports these; services see dataclasses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.ledger.types import DecimalText, UTCDateTime
+
+metadata = SQLModel.metadata
+
+
+def _at(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class ProgramVersionRow(SQLModel, table=True):
+    __tablename__ = "program_versions"
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(unique=True)
+    name: str = Field(max_length=200)
+    definition: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    checksum: str = Field(max_length=64)
+    activated_at: datetime = _at()
+
+
+class MemberRow(SQLModel, table=True):
+    __tablename__ = "members"
+    id: int | None = Field(default=None, primary_key=True)
+    external_id: str = Field(max_length=200, unique=True)
+    email: str | None = Field(default=None, max_length=320)
+    display_name: str | None = Field(default=None, max_length=200)
+    enrolled_at: datetime = _at()
+
+
+class BalanceRow(SQLModel, table=True):
+    """One row per member, updated in the same transaction as the member's entries."""
+
+    __tablename__ = "balances"
+    member_id: int = Field(primary_key=True, foreign_key="members.id")
+    available: int = 0
+    pending: int = 0
+    held: int = 0
+    lifetime_earned: int = 0
+    version: int = 0
+    updated_at: datetime = _at()
+
+
+class TransferRow(SQLModel, table=True):
+    """An immutable move of `amount` points from `debit_account` to `credit_account`."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (Index("ix_transfers_member_kind_at", "member_id", "kind", "occurred_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str | None = Field(default=None, max_length=200, unique=True)
+    kind: str = Field(max_length=20)
+    member_id: int = Field(foreign_key="members.id", index=True)
+    debit_account: str = Field(max_length=20)
+    credit_account: str = Field(max_length=20)
+    amount: int = Field(gt=0)
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    redemption_id: int | None = Field(default=None, foreign_key="redemptions.id")
+    reference: str | None = Field(default=None, max_length=200)
+    reason: str | None = Field(default=None, max_length=500)
+    program_version: int | None = None
+    occurred_at: datetime = _at()
+    created_at: datetime = _at()
+
+
+class EntryRow(SQLModel, table=True):
+    """One side of a transfer: the entries of a transfer sum to zero."""
+
+    __tablename__ = "entries"
+    __table_args__ = (Index("ix_entries_member_id", "member_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    transfer_id: int = Field(foreign_key="transfers.id", index=True)
+    account: str = Field(max_length=20)
+    member_id: int | None = Field(default=None, foreign_key="members.id")
+    amount: int
+    balance_after: int | None = None
+
+
+class LotRow(SQLModel, table=True):
+    """Points from one earn (or positive adjustment), spent earliest-expiry first."""
+
+    __tablename__ = "lots"
+    __table_args__ = (Index("ix_lots_member_state", "member_id", "state", "expires_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="members.id")
+    transfer_id: int = Field(foreign_key="transfers.id")
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    points: int
+    remaining: int
+    state: str = Field(max_length=20)  # PENDING | AVAILABLE
+    release_at: datetime | None = _at(default=None, nullable=True)
+    expires_at: datetime | None = _at(default=None, nullable=True, index=True)
+    created_at: datetime = _at()
+
+
+class OrderRow(SQLModel, table=True):
+    __tablename__ = "orders"
+    id: int | None = Field(default=None, primary_key=True)
+    order_ref: str = Field(max_length=200, unique=True)
+    member_id: int = Field(foreign_key="members.id", index=True)
+    amount: Decimal = Field(sa_type=DecimalText)
+    currency: str = Field(max_length=3)
+    channel: str = Field(max_length=40)
+    points_earned: int = 0
+    returned_amount: Decimal = Field(sa_type=DecimalText)
+    points_reversed: int = 0
+    shortfall: int = 0
+    occurred_at: datetime = _at()
+    created_at: datetime = _at()
+
+
+class RewardRow(SQLModel, table=True):
+    __tablename__ = "rewards"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=100, unique=True)
+    name: str = Field(max_length=200)
+    description: str = Field(default="", max_length=2000)
+    kind: str = Field(max_length=40)
+    discount: str = Field(default="", max_length=200)
+    cost: int
+    stock: int | None = None
+    redeemed: int = 0
+    min_tier: str | None = Field(default=None, max_length=100)
+    per_member_limit: int | None = None
+    active: bool = True
+    active_from: datetime | None = _at(default=None, nullable=True)
+    active_until: datetime | None = _at(default=None, nullable=True)
+
+
+class RedemptionRow(SQLModel, table=True):
+    __tablename__ = "redemptions"
+    __table_args__ = (Index("ix_redemptions_member_reward", "member_id", "reward_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="members.id")
+    reward_id: int = Field(foreign_key="rewards.id")
+    quantity: int
+    points: int
+    status: str = Field(max_length=20)  # HELD | FULFILLED | CANCELLED
+    codes: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _at()
+    resolved_at: datetime | None = _at(default=None, nullable=True)
+
+
+class LotHoldRow(SQLModel, table=True):
+    """Which lots a redemption's hold took points from, so a void restores them."""
+
+    __tablename__ = "lot_holds"
+    redemption_id: int = Field(foreign_key="redemptions.id", primary_key=True)
+    lot_id: int = Field(foreign_key="lots.id", primary_key=True)
+    points: int
+
+
+class IdempotencyRow(SQLModel, table=True):
+    __tablename__ = "idempotency_keys"
+    principal: str = Field(max_length=200, primary_key=True)
+    key: str = Field(max_length=200, primary_key=True)
+    operation: str = Field(max_length=60)
+    request_hash: str = Field(max_length=64)
+    response: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    created_at: datetime = _at()
+
+
+class OutboxRow(SQLModel, table=True):
+    """Events written in the same transaction as the change they describe."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("topic", "member_id", "version", name="uq_outbox_member_version"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    topic: str = Field(max_length=60)
+    member_id: int | None = Field(default=None, foreign_key="members.id")
+    version: int | None = None
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _at()
+
+
+class OAuthClientRow(SQLModel, table=True):
+    __tablename__ = "oauth_clients"
+    client_id: str = Field(max_length=100, primary_key=True)
+    name: str = Field(max_length=200)
+    secret_hash: str = Field(max_length=300)
+    scopes: str = Field(max_length=1000)
+    created_at: datetime = _at()
+    disabled: bool = False
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+program_versions = _table(ProgramVersionRow)
+members = _table(MemberRow)
+balances = _table(BalanceRow)
+transfers = _table(TransferRow)
+entries = _table(EntryRow)
+lots = _table(LotRow)
+orders = _table(OrderRow)
+rewards = _table(RewardRow)
+redemptions = _table(RedemptionRow)
+lot_holds = _table(LotHoldRow)
+idempotency_keys = _table(IdempotencyRow)
+outbox = _table(OutboxRow)
+oauth_clients = _table(OAuthClientRow)

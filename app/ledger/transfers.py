@@ -1,0 +1,286 @@
+"""Posting transfers: balance row, entries and outbox written together, never read-then-write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.domain.accounts import Account, TransferKind
+from app.domain.lots import Allocation, Lot
+from app.domain.records import Balance, BalanceChange
+from app.ledger import mappers
+from app.ledger.tables import balances, entries, lot_holds, lots, outbox, transfers
+
+BALANCE_TOPIC = "balance.changed"
+
+
+class BalanceTooLow(Exception):
+    """A conditional balance update matched no row: the account would go below zero."""
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    transfer_id: int
+    balance: Balance
+    change: BalanceChange
+
+
+class TransferStore:
+    """Writes transfers. Every member balance change goes through `post`."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self.touched_members: set[int] = set()
+
+    async def post(
+        self,
+        *,
+        kind: TransferKind,
+        member_id: int,
+        debit: Account,
+        credit: Account,
+        amount: int,
+        now: datetime,
+        occurred_at: datetime | None = None,
+        key: str | None = None,
+        order_id: int | None = None,
+        redemption_id: int | None = None,
+        reference: str | None = None,
+        reason: str | None = None,
+        program_version: int | None = None,
+        earned: int = 0,
+    ) -> Posted:
+        if amount <= 0:
+            raise ValueError("a transfer moves a positive number of points")
+        delta = {Account.AVAILABLE: 0, Account.PENDING: 0, Account.HELD: 0}
+        if debit.is_member_account:
+            delta[debit] -= amount
+        if credit.is_member_account:
+            delta[credit] += amount
+        c = balances.c
+        # The WHERE makes the update conditional: no account may go below zero. The row
+        # lock it takes serialises every change of this member (PostgreSQL).
+        row = (
+            await self.conn.execute(
+                update(balances)
+                .where(
+                    c.member_id == member_id,
+                    c.available + delta[Account.AVAILABLE] >= 0,
+                    c.pending + delta[Account.PENDING] >= 0,
+                    c.held + delta[Account.HELD] >= 0,
+                )
+                .values(
+                    available=c.available + delta[Account.AVAILABLE],
+                    pending=c.pending + delta[Account.PENDING],
+                    held=c.held + delta[Account.HELD],
+                    lifetime_earned=c.lifetime_earned + earned,
+                    version=c.version + 1,
+                    updated_at=now,
+                )
+                .returning(*balances.c)
+            )
+        ).one_or_none()
+        if row is None:
+            raise BalanceTooLow(f"member {member_id}: {kind} of {amount} from {debit}")
+        balance = mappers.balance(row)
+        when = occurred_at or now
+        transfer_id = (
+            await self.conn.execute(
+                insert(transfers)
+                .values(
+                    key=key,
+                    kind=kind.value,
+                    member_id=member_id,
+                    debit_account=debit.value,
+                    credit_account=credit.value,
+                    amount=amount,
+                    order_id=order_id,
+                    redemption_id=redemption_id,
+                    reference=reference,
+                    reason=reason,
+                    program_version=program_version,
+                    occurred_at=when,
+                    created_at=now,
+                )
+                .returning(transfers.c.id)
+            )
+        ).scalar_one()
+        after = {
+            Account.AVAILABLE: balance.available,
+            Account.PENDING: balance.pending,
+            Account.HELD: balance.held,
+        }
+        await self.conn.execute(
+            insert(entries),
+            [
+                {
+                    "transfer_id": transfer_id,
+                    "account": account.value,
+                    "member_id": member_id if account.is_member_account else None,
+                    "amount": signed,
+                    "balance_after": after.get(account),
+                }
+                for account, signed in ((debit, -amount), (credit, amount))
+            ],
+        )
+        change = BalanceChange(
+            member_id=member_id,
+            version=balance.version,
+            kind=kind.value,
+            delta=delta[Account.AVAILABLE],
+            pending_delta=delta[Account.PENDING],
+            held_delta=delta[Account.HELD],
+            balance=balance,
+            occurred_at=when,
+            transfer_id=transfer_id,
+            reference=reference,
+        )
+        await self.conn.execute(
+            insert(outbox).values(
+                topic=BALANCE_TOPIC,
+                member_id=member_id,
+                version=balance.version,
+                payload=change.as_payload(),
+                created_at=now,
+            )
+        )
+        self.touched_members.add(member_id)
+        return Posted(transfer_id, balance, change)
+
+    async def key_exists(self, key: str) -> bool:
+        found = await self.conn.execute(select(transfers.c.id).where(transfers.c.key == key))
+        return found.first() is not None
+
+    async def count_keys(self, prefix: str) -> int:
+        count = await self.conn.execute(
+            select(func.count()).select_from(transfers).where(transfers.c.key.like(prefix + "%"))
+        )
+        return int(count.scalar_one())
+
+
+class LotStore:
+    """Lots: each earn's points with their own expiry, consumed earliest-expiry first."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(
+        self,
+        *,
+        member_id: int,
+        transfer_id: int,
+        points: int,
+        state: str,
+        now: datetime,
+        order_id: int | None = None,
+        release_at: datetime | None = None,
+        expires_at: datetime | None = None,
+    ) -> int:
+        result = await self.conn.execute(
+            insert(lots)
+            .values(
+                member_id=member_id,
+                transfer_id=transfer_id,
+                order_id=order_id,
+                points=points,
+                remaining=points,
+                state=state,
+                release_at=release_at,
+                expires_at=expires_at,
+                created_at=now,
+            )
+            .returning(lots.c.id)
+        )
+        return int(result.scalar_one())
+
+    async def spendable(self, member_id: int) -> list[Lot]:
+        rows = await self.conn.execute(
+            select(lots.c.id, lots.c.remaining, lots.c.expires_at).where(
+                lots.c.member_id == member_id, lots.c.state == "AVAILABLE", lots.c.remaining > 0
+            )
+        )
+        return [Lot(r.id, r.remaining, r.expires_at) for r in rows]
+
+    async def take(self, allocations: list[Allocation]) -> None:
+        for a in allocations:
+            result = await self.conn.execute(
+                update(lots)
+                .where(lots.c.id == a.lot_id, lots.c.remaining >= a.points)
+                .values(remaining=lots.c.remaining - a.points)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise BalanceTooLow(f"lot {a.lot_id} holds less than {a.points}")
+
+    async def give_back(self, allocations: list[Allocation]) -> None:
+        for a in allocations:
+            await self.conn.execute(
+                update(lots)
+                .where(lots.c.id == a.lot_id)
+                .values(remaining=lots.c.remaining + a.points)
+            )
+
+    async def for_order(self, order_id: int) -> list[tuple[int, int, str]]:
+        rows = await self.conn.execute(
+            select(lots.c.id, lots.c.remaining, lots.c.state)
+            .where(lots.c.order_id == order_id)
+            .order_by(lots.c.id)
+        )
+        return [(r.id, r.remaining, r.state) for r in rows]
+
+    async def record_hold(self, redemption_id: int, allocations: list[Allocation]) -> None:
+        if allocations:
+            await self.conn.execute(
+                insert(lot_holds),
+                [
+                    {"redemption_id": redemption_id, "lot_id": a.lot_id, "points": a.points}
+                    for a in allocations
+                ],
+            )
+
+    async def held_for(self, redemption_id: int) -> list[Allocation]:
+        rows = await self.conn.execute(
+            select(lot_holds.c.lot_id, lot_holds.c.points).where(
+                lot_holds.c.redemption_id == redemption_id
+            )
+        )
+        return [Allocation(r.lot_id, r.points) for r in rows]
+
+    async def release(self, lot_id: int) -> int | None:
+        """Mark a pending lot available; its remaining points, or None if already done."""
+        result = await self.conn.execute(
+            update(lots)
+            .where(lots.c.id == lot_id, lots.c.state == "PENDING")
+            .values(state="AVAILABLE")
+            .returning(lots.c.remaining)
+        )
+        remaining = result.scalar_one_or_none()
+        return None if remaining is None else int(remaining)
+
+    async def due_for_release(self, now: datetime, limit: int) -> list[tuple[int, int]]:
+        rows = await self.conn.execute(
+            select(lots.c.id, lots.c.member_id)
+            .where(lots.c.state == "PENDING", lots.c.release_at <= now)
+            .order_by(lots.c.release_at, lots.c.id)
+            .limit(limit)
+        )
+        return [(r.id, r.member_id) for r in rows]
+
+    async def due_for_expiry(self, now: datetime, limit: int) -> list[tuple[int, int]]:
+        rows = await self.conn.execute(
+            select(lots.c.id, lots.c.member_id)
+            .where(lots.c.state == "AVAILABLE", lots.c.remaining > 0, lots.c.expires_at <= now)
+            .order_by(lots.c.expires_at, lots.c.id)
+            .limit(limit)
+        )
+        return [(r.id, r.member_id) for r in rows]
+
+    async def get(self, lot_id: int) -> tuple[int, str, datetime | None]:
+        row = (
+            await self.conn.execute(
+                select(lots.c.remaining, lots.c.state, lots.c.expires_at).where(lots.c.id == lot_id)
+            )
+        ).one()
+        return int(row.remaining), str(row.state), row.expires_at

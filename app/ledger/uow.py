@@ -1,0 +1,97 @@
+"""Units of work: one write transaction per use case, reads on their own connections."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.ledger.database import Database
+from app.ledger.idempotency import IdempotencyStore
+from app.ledger.programs import ProgramStore
+from app.ledger.queries import ReadLedger
+from app.ledger.stores import MemberStore, OrderStore, RedemptionStore, RewardStore
+from app.ledger.transfers import LotStore, TransferStore
+
+NOTIFY_CHANNEL = "tally_balance"
+
+OnCommit = Callable[[set[int]], Awaitable[None]]
+
+
+@dataclass
+class WriteTx:
+    """Everything a use case may write, bound to one open transaction."""
+
+    conn: AsyncConnection
+    members: MemberStore
+    orders: OrderStore
+    rewards: RewardStore
+    redemptions: RedemptionStore
+    transfers: TransferStore
+    lots: LotStore
+    idempotency: IdempotencyStore
+    programs: ProgramStore
+    reads: ReadLedger = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reads = ReadLedger(self.conn)
+
+    @classmethod
+    def bind(cls, conn: AsyncConnection, *, lock_rows: bool) -> WriteTx:
+        return cls(
+            conn=conn,
+            members=MemberStore(conn, lock_rows=lock_rows),
+            orders=OrderStore(conn, lock_rows=lock_rows),
+            rewards=RewardStore(conn),
+            redemptions=RedemptionStore(conn, lock_rows=lock_rows),
+            transfers=TransferStore(conn),
+            lots=LotStore(conn),
+            idempotency=IdempotencyStore(conn),
+            programs=ProgramStore(conn),
+        )
+
+    @contextlib.asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """Undo the writes inside on error, keep those before (the idempotency claim)."""
+        touched = set(self.transfers.touched_members)
+        async with self.conn.begin_nested():
+            try:
+                yield
+            except BaseException:
+                self.transfers.touched_members = touched
+                raise
+
+
+class UnitOfWork:
+    """Opens transactions; after a commit, tells `on_commit` which members changed."""
+
+    def __init__(self, db: Database, on_commit: OnCommit | None = None) -> None:
+        self.db = db
+        self.on_commit = on_commit
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[WriteTx]:
+        lock = self.db.write_lock or contextlib.nullcontext()
+        async with lock:
+            async with self.db.write_engine.connect() as conn:
+                async with conn.begin():
+                    tx = WriteTx.bind(conn, lock_rows=not self.db.is_sqlite)
+                    yield tx
+                    touched = tx.transfers.touched_members
+                    if touched and self.db.dialect == "postgresql":
+                        # Delivered to every listening instance only when this commits.
+                        for member_id in sorted(touched):
+                            await conn.execute(
+                                text("SELECT pg_notify(:channel, :payload)"),
+                                {"channel": NOTIFY_CHANNEL, "payload": str(member_id)},
+                            )
+        if touched and self.on_commit is not None:
+            await self.on_commit(set(touched))
+
+    @contextlib.asynccontextmanager
+    async def read(self) -> AsyncIterator[ReadLedger]:
+        async with self.db.read_engine.connect() as conn:
+            yield ReadLedger(conn)

@@ -1,0 +1,128 @@
+"""Record a purchase: the order, its points (with the tier multiplier) and their lot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from app.domain.accounts import Account, TransferKind
+from app.domain.errors import DomainError, ErrorCode
+from app.domain.points import earn_points, parse_amount
+from app.ledger.uow import UnitOfWork, WriteTx
+from app.services.clock import Clock
+from app.services.common import MemberRef, active_program, lock_member
+from app.services.idempotent import run_once
+from app.services.outcome import Outcome
+
+CLOCK_SKEW = timedelta(minutes=5)
+CHANNELS = frozenset({"POS", "ONLINE", "APP", "OTHER"})
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPurchase:
+    member: MemberRef
+    order_id: str
+    amount: str
+    currency: str
+    channel: str
+    occurred_at: datetime
+
+
+def _validate(cmd: RecordPurchase, now: datetime) -> Decimal:
+    if not cmd.order_id.strip() or len(cmd.order_id) > 200:
+        raise DomainError(ErrorCode.INVALID_INPUT, "orderId must be 1 to 200 characters", "orderId")
+    if cmd.channel not in CHANNELS:
+        raise DomainError(ErrorCode.INVALID_INPUT, f"channel must be one of {sorted(CHANNELS)}", "channel")
+    if cmd.occurred_at.tzinfo is None:
+        raise DomainError(ErrorCode.INVALID_INPUT, "occurredAt needs a UTC offset", "occurredAt")
+    if cmd.occurred_at > now + CLOCK_SKEW:
+        raise DomainError(ErrorCode.INVALID_INPUT, "occurredAt is in the future", "occurredAt")
+    return parse_amount(cmd.amount)
+
+
+async def record_purchase(
+    uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: RecordPurchase
+) -> Outcome:
+    try:
+        amount = _validate(cmd, clock.now())
+    except DomainError as error:
+        return Outcome.failure(error)
+
+    async def action(tx: WriteTx) -> dict[str, Any]:
+        now = clock.now()
+        member, balance = await lock_member(tx, cmd.member)
+        version = await active_program(tx)
+        program = version.program
+        if cmd.currency != program.currency:
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, f"this program earns in {program.currency}", "currency"
+            )
+        if await tx.orders.by_ref(cmd.order_id) is not None:
+            raise DomainError(ErrorCode.ORDER_EXISTS, "This order is already recorded.", "orderId")
+        since = now - timedelta(days=program.qualifying_days)
+        qualifying = (await tx.reads.qualifying_points([member.id], since))[member.id]
+        tier = program.tier_for(qualifying)
+        points = earn_points(amount, program.points_per_unit, tier.multiplier)
+        order_id = await tx.orders.create(
+            order_ref=cmd.order_id,
+            member_id=member.id,
+            amount=amount,
+            currency=cmd.currency,
+            channel=cmd.channel,
+            occurred_at=cmd.occurred_at,
+            now=now,
+        )
+        pending = program.pending_days > 0
+        if points > 0:
+            await tx.orders.set_earned(order_id, points)
+            posted = await tx.transfers.post(
+                kind=TransferKind.EARN,
+                member_id=member.id,
+                debit=Account.ISSUED,
+                credit=Account.PENDING if pending else Account.AVAILABLE,
+                amount=points,
+                now=now,
+                occurred_at=cmd.occurred_at,
+                order_id=order_id,
+                reference=cmd.order_id,
+                program_version=version.version,
+                earned=points,
+            )
+            await tx.lots.add(
+                member_id=member.id,
+                transfer_id=posted.transfer_id,
+                order_id=order_id,
+                points=points,
+                state="PENDING" if pending else "AVAILABLE",
+                release_at=program.release_at(cmd.occurred_at),
+                expires_at=program.lot_expires_at(cmd.occurred_at),
+                now=now,
+            )
+            balance = posted.balance
+        return {
+            "memberId": member.id,
+            "orderId": cmd.order_id,
+            "points": points,
+            "pending": pending and points > 0,
+            "tier": tier.key,
+            "balance": balance.as_data(),
+        }
+
+    return await run_once(
+        uow,
+        clock,
+        principal=principal,
+        key=idempotency_key,
+        operation="recordPurchase",
+        request={
+            **cmd.member.as_request(),
+            "orderId": cmd.order_id,
+            "amount": str(amount),
+            "currency": cmd.currency,
+            "channel": cmd.channel,
+            "occurredAt": cmd.occurred_at.isoformat(),
+        },
+        action=action,
+    )

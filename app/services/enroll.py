@@ -1,0 +1,60 @@
+"""Enroll a member: a member row and a zero balance, once per external id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.domain.errors import DomainError, ErrorCode
+from app.ledger.uow import UnitOfWork, WriteTx
+from app.services.clock import Clock
+from app.services.idempotent import run_once
+from app.services.outcome import Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class EnrollMember:
+    external_id: str
+    email: str | None = None
+    display_name: str | None = None
+
+
+def _validate(cmd: EnrollMember) -> None:
+    if not cmd.external_id.strip() or len(cmd.external_id) > 200:
+        raise DomainError(ErrorCode.INVALID_INPUT, "externalId must be 1 to 200 characters", "externalId")
+    if cmd.email is not None and ("@" not in cmd.email or len(cmd.email) > 320):
+        raise DomainError(ErrorCode.INVALID_INPUT, "email is not an e-mail address", "email")
+    if cmd.display_name is not None and len(cmd.display_name) > 200:
+        raise DomainError(ErrorCode.INVALID_INPUT, "displayName is too long", "displayName")
+
+
+async def enroll_member(
+    uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: EnrollMember
+) -> Outcome:
+    try:
+        _validate(cmd)
+    except DomainError as error:
+        return Outcome.failure(error)
+
+    async def action(tx: WriteTx) -> dict[str, Any]:
+        if await tx.members.by_external_id(cmd.external_id) is not None:
+            raise DomainError(
+                ErrorCode.MEMBER_EXISTS, "A member with this externalId is enrolled.", "externalId"
+            )
+        member = await tx.members.create(
+            external_id=cmd.external_id,
+            now=clock.now(),
+            email=cmd.email,
+            display_name=cmd.display_name,
+        )
+        return {"memberId": member.id}
+
+    return await run_once(
+        uow,
+        clock,
+        principal=principal,
+        key=idempotency_key,
+        operation="enrollMember",
+        request={"externalId": cmd.external_id, "email": cmd.email, "displayName": cmd.display_name},
+        action=action,
+    )

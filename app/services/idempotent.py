@@ -1,0 +1,75 @@
+"""Run a write exactly once per (principal, idempotency key).
+
+Same key, same request: the first outcome again, business failures included. Same key,
+different request: IDEMPOTENCY_CONFLICT, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from app.domain.errors import DomainError, ErrorCode
+from app.ledger.uow import UnitOfWork, WriteTx
+from app.services.clock import Clock
+from app.services.outcome import Outcome
+
+Action = Callable[[WriteTx], Awaitable[dict[str, Any]]]
+
+MAX_KEY_LENGTH = 200
+
+
+def request_hash(operation: str, request: dict[str, Any]) -> str:
+    body = json.dumps({"operation": operation, "request": request}, sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def check_key(key: str) -> None:
+    if not key or not key.strip() or len(key) > MAX_KEY_LENGTH:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            f"idempotencyKey must be 1 to {MAX_KEY_LENGTH} characters",
+            "idempotencyKey",
+        )
+
+
+async def run_once(
+    uow: UnitOfWork,
+    clock: Clock,
+    *,
+    principal: str,
+    key: str,
+    operation: str,
+    request: dict[str, Any],
+    action: Action,
+) -> Outcome:
+    try:
+        check_key(key)
+    except DomainError as error:
+        return Outcome.failure(error)
+    digest = request_hash(operation, request)
+    async with uow.write() as tx:
+        earlier = await tx.idempotency.claim(
+            principal=principal, key=key, operation=operation, request_hash=digest, now=clock.now()
+        )
+        if earlier is not None:
+            if earlier.operation != operation or earlier.request_hash != digest:
+                return Outcome.failure(
+                    DomainError(
+                        ErrorCode.IDEMPOTENCY_CONFLICT,
+                        f"idempotencyKey {key!r} was already used for a different "
+                        f"{earlier.operation} request",
+                        "idempotencyKey",
+                    )
+                )
+            assert earlier.response is not None, "a claimed key always commits with its answer"
+            return Outcome.from_stored(earlier.response)
+        try:
+            async with tx.savepoint():
+                outcome = Outcome(data=await action(tx))
+        except DomainError as error:
+            outcome = Outcome.failure(error)
+        await tx.idempotency.answer(principal=principal, key=key, response=outcome.stored())
+    return outcome

@@ -1,0 +1,72 @@
+"""Activate a program definition: a new numbered version, and the catalog synced to it."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from app.domain.errors import ProgramInvalid
+from app.domain.program import Program, parse_program, program_to_data
+from app.ledger.programs import checksum
+from app.ledger.uow import UnitOfWork
+from app.services.clock import Clock
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    version: int
+    changed: bool
+    program: Program
+    diff: list[str]
+
+
+def load_program_file(path: Path) -> dict[str, Any]:
+    """Read and validate a TOML program file; returns its canonical data."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ProgramInvalid([f"{path.name}: not valid TOML: {error}"]) from None
+    return program_to_data(parse_program(raw))
+
+
+def diff_programs(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
+    """Human-readable differences, one line per changed setting, tier or reward."""
+    if old is None:
+        return ["+ new program"]
+    lines: list[str] = []
+    for key in sorted(set(old["program"]) | set(new["program"])):
+        before, after = old["program"].get(key), new["program"].get(key)
+        if before != after:
+            lines.append(f"~ program.{key}: {before!r} -> {after!r}")
+    for section in ("tiers", "rewards"):
+        before_items = {item["key"]: item for item in old.get(section, [])}
+        after_items = {item["key"]: item for item in new.get(section, [])}
+        for key in sorted(set(before_items) | set(after_items)):
+            if key not in after_items:
+                lines.append(f"- {section}.{key}")
+            elif key not in before_items:
+                lines.append(f"+ {section}.{key}")
+            elif before_items[key] != after_items[key]:
+                changed = sorted(
+                    field
+                    for field in set(before_items[key]) | set(after_items[key])
+                    if before_items[key].get(field) != after_items[key].get(field)
+                )
+                lines.append(f"~ {section}.{key}: {', '.join(changed)}")
+    return lines
+
+
+async def apply_program(uow: UnitOfWork, clock: Clock, data: dict[str, Any]) -> Applied:
+    """Activate `data` unless it is already the active version (re-applying is a no-op)."""
+    program = parse_program(data)
+    data = program_to_data(program)
+    async with uow.write() as tx:
+        current = await tx.programs.active()
+        if current is not None and current.checksum == checksum(data):
+            return Applied(current.version, False, program, [])
+        diff = diff_programs(current.data if current else None, data)
+        version = await tx.programs.activate(data, clock.now())
+        await tx.rewards.sync(program.rewards)
+    return Applied(version, True, program, diff)

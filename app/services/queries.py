@@ -1,0 +1,173 @@
+"""Read use cases: what the API shows. Batched so a page costs a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from app.domain.errors import DomainError, ErrorCode
+from app.domain.points import earn_points, parse_amount
+from app.domain.program import Tier
+from app.domain.records import (
+    Balance,
+    BalanceChange,
+    Entry,
+    ExpiringPoints,
+    Member,
+    Page,
+    Redemption,
+    Reward,
+)
+from app.domain.rewards import redeem_blocker
+from app.domain.tiers import TierProgress, tier_progress
+from app.ledger.programs import ProgramStore, ProgramVersion
+from app.ledger.uow import UnitOfWork
+from app.services.clock import Clock
+from app.services.redeem import reward_state
+
+EXPIRING_HORIZON = timedelta(days=30)
+
+
+@dataclass(frozen=True, slots=True)
+class RewardAvailability:
+    reward: Reward
+    can_redeem: bool
+    reason: ErrorCode | None
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    points: int
+    base_points: int
+    multiplier: Decimal
+    tier: Tier | None
+    currency: str
+
+
+class Queries:
+    def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
+        self.uow = uow
+        self.clock = clock
+
+    async def program(self) -> ProgramVersion | None:
+        async with self.uow.read() as r:
+            return await ProgramStore(r.conn).active()
+
+    async def members(self, ids: Sequence[int]) -> dict[int, Member]:
+        async with self.uow.read() as r:
+            return await r.members_by_ids(ids)
+
+    async def members_by_external_id(self, ids: Sequence[str]) -> dict[str, Member]:
+        async with self.uow.read() as r:
+            return await r.members_by_external_ids(ids)
+
+    async def balances(self, ids: Sequence[int]) -> dict[int, Balance]:
+        async with self.uow.read() as r:
+            return await r.balances_by_member(ids)
+
+    async def expiring_soon(self, ids: Sequence[int]) -> dict[int, list[ExpiringPoints]]:
+        async with self.uow.read() as r:
+            return await r.expiring(ids, self.clock.now() + EXPIRING_HORIZON)
+
+    async def tiers(self, ids: Sequence[int]) -> dict[int, TierProgress]:
+        version = await self.program()
+        if version is None:
+            return {}
+        program = version.program
+        since = self.clock.now() - timedelta(days=program.qualifying_days)
+        async with self.uow.read() as r:
+            points = await r.qualifying_points(ids, since)
+            oldest = await r.oldest_qualifying_earn(ids, since)
+        window = timedelta(days=program.qualifying_days)
+        return {
+            member_id: tier_progress(
+                program,
+                points[member_id],
+                oldest[member_id] + window if member_id in oldest else None,
+            )
+            for member_id in ids
+        }
+
+    async def rewards(self, ids: Sequence[int]) -> dict[int, Reward]:
+        async with self.uow.read() as r:
+            return await r.rewards_by_ids(ids)
+
+    async def redemptions(self, ids: Sequence[int]) -> dict[int, Redemption]:
+        async with self.uow.read() as r:
+            return await r.redemptions_by_ids(ids)
+
+    async def reward_page(self, *, after: int, limit: int, active_only: bool = True) -> Page[Reward]:
+        async with self.uow.read() as r:
+            return await r.rewards_page(after=after, limit=limit, active_only=active_only)
+
+    async def available_rewards(
+        self, member_id: int, *, after: int, limit: int
+    ) -> Page[RewardAvailability]:
+        """Active rewards, each with whether this member can redeem one now and why not."""
+        version = await self.program()
+        now = self.clock.now()
+        async with self.uow.read() as r:
+            page = await r.rewards_page(after=after, limit=limit, active_only=True)
+            balance = (await r.balances_by_member([member_id])).get(member_id)
+            redeemed = await r.redeemed_quantities(member_id, [w.id for w in page.items])
+            if version is None:
+                rank = -1
+            else:
+                since = now - timedelta(days=version.program.qualifying_days)
+                points = (await r.qualifying_points([member_id], since))[member_id]
+                rank = version.program.tier_rank(version.program.tier_for(points).key)
+        items = []
+        for reward in page.items:
+            reason = (
+                ErrorCode.REWARD_UNAVAILABLE
+                if version is None or balance is None
+                else redeem_blocker(
+                    reward_state(reward, version),
+                    now=now,
+                    quantity=1,
+                    tier_rank=rank,
+                    already_redeemed=redeemed.get(reward.id, 0),
+                    available=balance.available,
+                )
+            )
+            items.append(RewardAvailability(reward, reason is None, reason))
+        return Page(items, page.has_next)
+
+    async def activity(self, member_id: int, *, before: int | None, limit: int) -> Page[Entry]:
+        async with self.uow.read() as r:
+            return await r.activity_page(member_id, before=before, limit=limit)
+
+    async def redemption_page(
+        self, member_id: int, *, before: int | None, limit: int
+    ) -> Page[Redemption]:
+        async with self.uow.read() as r:
+            return await r.redemptions_page(member_id, before=before, limit=limit)
+
+    async def balance_changes(self, member_id: int, *, after_version: int) -> list[BalanceChange]:
+        async with self.uow.read() as r:
+            return await r.balance_changes(member_id, after_version=after_version)
+
+    async def estimate(self, *, amount: str, currency: str, member_id: int | None) -> Estimate:
+        """What an order would earn now, with the member's tier multiplier; writes nothing."""
+        value = parse_amount(amount)
+        version = await self.program()
+        if version is None:
+            raise DomainError(ErrorCode.INVALID_STATE, "No program is active.", None)
+        program = version.program
+        if currency != program.currency:
+            raise DomainError(ErrorCode.INVALID_INPUT, f"this program earns in {program.currency}", "currency")
+        tier: Tier | None = None
+        multiplier = Decimal(1)
+        if member_id is not None:
+            tier = (await self.tiers([member_id]))[member_id].current
+            multiplier = tier.multiplier
+        return Estimate(
+            points=earn_points(value, program.points_per_unit, multiplier),
+            base_points=earn_points(value, program.points_per_unit, Decimal(1)),
+            multiplier=multiplier,
+            tier=tier,
+            currency=program.currency,
+        )
+

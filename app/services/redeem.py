@@ -1,0 +1,110 @@
+"""Redeem a reward: checks, stock, a hold on the member's points, discount codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.domain.accounts import Account, TransferKind
+from app.domain.codes import new_discount_code
+from app.domain.errors import DomainError, ErrorCode
+from app.domain.lots import allocate
+from app.domain.records import Reward
+from app.domain.rewards import BLOCKER_MESSAGES, RewardState, redeem_blocker
+from app.ledger.programs import ProgramVersion
+from app.ledger.uow import UnitOfWork, WriteTx
+from app.services.clock import Clock
+from app.services.common import MemberRef, active_program, lock_member, tier_rank
+from app.services.idempotent import run_once
+from app.services.outcome import Outcome
+
+MAX_QUANTITY = 20
+
+
+@dataclass(frozen=True, slots=True)
+class RedeemReward:
+    member: MemberRef
+    reward_id: int
+    quantity: int = 1
+
+
+def reward_state(reward: Reward, version: ProgramVersion) -> RewardState:
+    return RewardState(
+        cost=reward.cost,
+        stock=reward.stock,
+        redeemed=reward.redeemed,
+        min_tier_rank=version.program.tier_rank(reward.min_tier) if reward.min_tier else -1,
+        per_member_limit=reward.per_member_limit,
+        active=reward.active,
+        active_from=reward.active_from,
+        active_until=reward.active_until,
+    )
+
+
+async def redeem_reward(
+    uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: RedeemReward
+) -> Outcome:
+    if not 1 <= cmd.quantity <= MAX_QUANTITY:
+        return Outcome.failure(
+            DomainError(ErrorCode.INVALID_INPUT, f"quantity must be 1 to {MAX_QUANTITY}", "quantity")
+        )
+
+    async def action(tx: WriteTx) -> dict[str, Any]:
+        now = clock.now()
+        member, balance = await lock_member(tx, cmd.member)
+        reward = await tx.rewards.get(cmd.reward_id)
+        if reward is None:
+            raise DomainError(ErrorCode.REWARD_NOT_FOUND, "No such reward.", "rewardId")
+        version = await active_program(tx)
+        blocker = redeem_blocker(
+            reward_state(reward, version),
+            now=now,
+            quantity=cmd.quantity,
+            tier_rank=await tier_rank(tx, version, member.id, now),
+            already_redeemed=await tx.redemptions.quantity_redeemed(member.id, reward.id),
+            available=balance.available,
+        )
+        if blocker is not None:
+            raise DomainError(blocker, BLOCKER_MESSAGES[blocker], "rewardId")
+        if not await tx.rewards.take_stock(reward.id, cmd.quantity):
+            raise DomainError(ErrorCode.OUT_OF_STOCK, BLOCKER_MESSAGES[ErrorCode.OUT_OF_STOCK], "rewardId")
+        points = reward.cost * cmd.quantity
+        allocations = allocate(await tx.lots.spendable(member.id), points)
+        await tx.lots.take(allocations)
+        codes = [new_discount_code() for _ in range(cmd.quantity)]
+        redemption_id = await tx.redemptions.create(
+            member_id=member.id,
+            reward_id=reward.id,
+            quantity=cmd.quantity,
+            points=points,
+            codes=codes,
+            now=now,
+        )
+        await tx.lots.record_hold(redemption_id, allocations)
+        posted = await tx.transfers.post(
+            kind=TransferKind.HOLD,
+            member_id=member.id,
+            debit=Account.AVAILABLE,
+            credit=Account.HELD,
+            amount=points,
+            now=now,
+            redemption_id=redemption_id,
+            reference=reward.key,
+            program_version=version.version,
+        )
+        return {
+            "memberId": member.id,
+            "redemptionId": redemption_id,
+            "points": points,
+            "balance": posted.balance.as_data(),
+        }
+
+    return await run_once(
+        uow,
+        clock,
+        principal=principal,
+        key=idempotency_key,
+        operation="redeemReward",
+        request={**cmd.member.as_request(), "rewardId": cmd.reward_id, "quantity": cmd.quantity},
+        action=action,
+    )

@@ -1,0 +1,83 @@
+"""Resolve a redemption's hold, once: fulfil posts it, cancel voids it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from app.domain.accounts import Account, TransferKind
+from app.domain.errors import DomainError, ErrorCode
+from app.ledger.uow import UnitOfWork, WriteTx
+from app.services.clock import Clock
+from app.services.common import MemberRef, lock_member
+from app.services.idempotent import run_once
+from app.services.outcome import Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveRedemption:
+    redemption_id: int
+    owner_id: int | None = None  # a member token may only touch its own redemptions
+
+
+async def cancel_redemption(
+    uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: ResolveRedemption
+) -> Outcome:
+    return await _resolve(uow, clock, principal, idempotency_key, cmd, cancel=True)
+
+
+async def fulfill_redemption(
+    uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: ResolveRedemption
+) -> Outcome:
+    return await _resolve(uow, clock, principal, idempotency_key, cmd, cancel=False)
+
+
+async def _resolve(
+    uow: UnitOfWork,
+    clock: Clock,
+    principal: str,
+    key: str,
+    cmd: ResolveRedemption,
+    *,
+    cancel: bool,
+) -> Outcome:
+    async def action(tx: WriteTx) -> dict[str, Any]:
+        now = clock.now()
+        found = await tx.redemptions.get(cmd.redemption_id)
+        if found is None or (cmd.owner_id is not None and found.member_id != cmd.owner_id):
+            raise DomainError(ErrorCode.REDEMPTION_NOT_FOUND, "No such redemption.", "redemptionId")
+        await lock_member(tx, MemberRef(id=found.member_id))
+        if not await tx.redemptions.resolve(found.id, "CANCELLED" if cancel else "FULFILLED", now):
+            current = await tx.redemptions.get(found.id)
+            status = current.status if current else "unknown"
+            raise DomainError(
+                ErrorCode.INVALID_STATE, f"This redemption is already {status}.", "redemptionId"
+            )
+        if cancel:
+            await tx.lots.give_back(await tx.lots.held_for(found.id))
+            await tx.rewards.return_stock(found.reward_id, found.quantity)
+        posted = await tx.transfers.post(
+            kind=TransferKind.VOID if cancel else TransferKind.POST,
+            member_id=found.member_id,
+            debit=Account.HELD,
+            credit=Account.AVAILABLE if cancel else Account.REDEEMED,
+            amount=found.points,
+            now=now,
+            redemption_id=found.id,
+        )
+        return {
+            "memberId": found.member_id,
+            "redemptionId": found.id,
+            "points": found.points,
+            "balance": posted.balance.as_data(),
+        }
+
+    return await run_once(
+        uow,
+        clock,
+        principal=principal,
+        key=key,
+        operation="cancelRedemption" if cancel else "fulfillRedemption",
+        request={"redemptionId": cmd.redemption_id},
+        action=action,
+    )
