@@ -72,26 +72,37 @@ class FeedListener:
     async def _listen_postgres(self) -> None:
         while True:
             try:
-                async with self.db.read_engine.connect() as conn:
-                    raw: Any = await conn.get_raw_connection()
-                    driver = raw.driver_connection
-                    loop = asyncio.get_running_loop()
-
-                    def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
-                        loop.create_task(self.feed.publish({int(payload)}))
-
-                    await driver.add_listener(NOTIFY_CHANNEL, on_notify)
-                    try:
-                        while not driver.is_closed():
-                            await asyncio.sleep(self.poll_interval * 10)
-                    finally:
-                        if not driver.is_closed():
-                            await driver.remove_listener(NOTIFY_CHANNEL, on_notify)
+                await self._listen_once()
             except asyncio.CancelledError:
                 raise
             except Exception:  # the listener must outlive a database restart
                 log.exception("LISTEN connection lost; reconnecting")
-                await asyncio.sleep(1)
+            await asyncio.sleep(1)
+
+    async def _listen_once(self) -> None:
+        """LISTEN on one connection until it closes."""
+        loop = asyncio.get_running_loop()
+        closed = asyncio.Event()
+        tasks: set[asyncio.Task[None]] = set()
+
+        def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
+            task = loop.create_task(self.feed.publish({int(payload)}))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+        def on_close(_conn: object) -> None:
+            closed.set()
+
+        async with self.db.read_engine.connect() as conn:
+            raw: Any = await conn.get_raw_connection()
+            driver = raw.driver_connection
+            driver.add_termination_listener(on_close)
+            await driver.add_listener(NOTIFY_CHANNEL, on_notify)
+            try:
+                await closed.wait()
+            finally:
+                if not driver.is_closed():
+                    await driver.remove_listener(NOTIFY_CHANNEL, on_notify)
 
     async def _tail_outbox(self) -> None:
         last = 0

@@ -139,7 +139,7 @@ class RewardStore:
             .where(c.id == reward_id, (c.stock.is_(None)) | (c.redeemed + quantity <= c.stock))
             .values(redeemed=c.redeemed + quantity)
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return bool(result.rowcount == 1)
 
     async def return_stock(self, reward_id: int, quantity: int) -> None:
         await self.conn.execute(
@@ -223,7 +223,7 @@ class RedemptionStore:
             .where(redemptions.c.id == redemption_id, redemptions.c.status == "HELD")
             .values(status=status, resolved_at=now)
         )
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        return bool(result.rowcount == 1)
 
     async def quantity_redeemed(self, member_id: int, reward_id: int) -> int:
         result = await self.conn.execute(

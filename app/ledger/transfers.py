@@ -211,7 +211,7 @@ class LotStore:
                 .where(lots.c.id == a.lot_id, lots.c.remaining >= a.points)
                 .values(remaining=lots.c.remaining - a.points)
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if result.rowcount != 1:
                 raise BalanceTooLow(f"lot {a.lot_id} holds less than {a.points}")
 
     async def give_back(self, allocations: list[Allocation]) -> None:

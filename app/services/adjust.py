@@ -30,7 +30,9 @@ def _validate(cmd: AdjustPoints) -> None:
             ErrorCode.INVALID_INPUT, f"points must be non-zero, at most {MAX_ADJUSTMENT}", "points"
         )
     if not cmd.reason.strip() or len(cmd.reason) > 500:
-        raise DomainError(ErrorCode.INVALID_INPUT, "a reason of 1 to 500 characters is required", "reason")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "a reason of 1 to 500 characters is required", "reason"
+        )
 
 
 async def adjust_points(

@@ -34,7 +34,9 @@ def _validate(cmd: RecordPurchase, now: datetime) -> Decimal:
     if not cmd.order_id.strip() or len(cmd.order_id) > 200:
         raise DomainError(ErrorCode.INVALID_INPUT, "orderId must be 1 to 200 characters", "orderId")
     if cmd.channel not in CHANNELS:
-        raise DomainError(ErrorCode.INVALID_INPUT, f"channel must be one of {sorted(CHANNELS)}", "channel")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"channel must be one of {sorted(CHANNELS)}", "channel"
+        )
     if cmd.occurred_at.tzinfo is None:
         raise DomainError(ErrorCode.INVALID_INPUT, "occurredAt needs a UTC offset", "occurredAt")
     if cmd.occurred_at > now + CLOCK_SKEW:

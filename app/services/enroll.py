@@ -21,7 +21,9 @@ class EnrollMember:
 
 def _validate(cmd: EnrollMember) -> None:
     if not cmd.external_id.strip() or len(cmd.external_id) > 200:
-        raise DomainError(ErrorCode.INVALID_INPUT, "externalId must be 1 to 200 characters", "externalId")
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "externalId must be 1 to 200 characters", "externalId"
+        )
     if cmd.email is not None and ("@" not in cmd.email or len(cmd.email) > 320):
         raise DomainError(ErrorCode.INVALID_INPUT, "email is not an e-mail address", "email")
     if cmd.display_name is not None and len(cmd.display_name) > 200:
@@ -55,6 +57,10 @@ async def enroll_member(
         principal=principal,
         key=idempotency_key,
         operation="enrollMember",
-        request={"externalId": cmd.external_id, "email": cmd.email, "displayName": cmd.display_name},
+        request={
+            "externalId": cmd.external_id,
+            "email": cmd.email,
+            "displayName": cmd.display_name,
+        },
         action=action,
     )

@@ -32,7 +32,9 @@ class Outcome:
     def stored(self) -> dict[str, Any]:
         return {
             "data": self.data,
-            "errors": [{"code": e.code.value, "message": e.message, "field": e.field} for e in self.errors],
+            "errors": [
+                {"code": e.code.value, "message": e.message, "field": e.field} for e in self.errors
+            ],
         }
 
     @classmethod

@@ -98,7 +98,9 @@ class Queries:
         async with self.uow.read() as r:
             return await r.redemptions_by_ids(ids)
 
-    async def reward_page(self, *, after: int, limit: int, active_only: bool = True) -> Page[Reward]:
+    async def reward_page(
+        self, *, after: int, limit: int, active_only: bool = True
+    ) -> Page[Reward]:
         async with self.uow.read() as r:
             return await r.rewards_page(after=after, limit=limit, active_only=active_only)
 
@@ -157,7 +159,9 @@ class Queries:
             raise DomainError(ErrorCode.INVALID_STATE, "No program is active.", None)
         program = version.program
         if currency != program.currency:
-            raise DomainError(ErrorCode.INVALID_INPUT, f"this program earns in {program.currency}", "currency")
+            raise DomainError(
+                ErrorCode.INVALID_INPUT, f"this program earns in {program.currency}", "currency"
+            )
         tier: Tier | None = None
         multiplier = Decimal(1)
         if member_id is not None:
@@ -170,4 +174,3 @@ class Queries:
             tier=tier,
             currency=program.currency,
         )
-

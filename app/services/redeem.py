@@ -46,7 +46,9 @@ async def redeem_reward(
 ) -> Outcome:
     if not 1 <= cmd.quantity <= MAX_QUANTITY:
         return Outcome.failure(
-            DomainError(ErrorCode.INVALID_INPUT, f"quantity must be 1 to {MAX_QUANTITY}", "quantity")
+            DomainError(
+                ErrorCode.INVALID_INPUT, f"quantity must be 1 to {MAX_QUANTITY}", "quantity"
+            )
         )
 
     async def action(tx: WriteTx) -> dict[str, Any]:
@@ -67,7 +69,9 @@ async def redeem_reward(
         if blocker is not None:
             raise DomainError(blocker, BLOCKER_MESSAGES[blocker], "rewardId")
         if not await tx.rewards.take_stock(reward.id, cmd.quantity):
-            raise DomainError(ErrorCode.OUT_OF_STOCK, BLOCKER_MESSAGES[ErrorCode.OUT_OF_STOCK], "rewardId")
+            raise DomainError(
+                ErrorCode.OUT_OF_STOCK, BLOCKER_MESSAGES[ErrorCode.OUT_OF_STOCK], "rewardId"
+            )
         points = reward.cost * cmd.quantity
         allocations = allocate(await tx.lots.spendable(member.id), points)
         await tx.lots.take(allocations)

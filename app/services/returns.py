@@ -95,7 +95,10 @@ async def record_return(
             left -= take
             reversed_points += take
         await tx.orders.record_return(
-            order.id, returned_amount=returned_total, reversed_points=reversed_points, shortfall=left
+            order.id,
+            returned_amount=returned_total,
+            reversed_points=reversed_points,
+            shortfall=left,
         )
         return {
             "memberId": order.member_id,
@@ -114,4 +117,3 @@ async def record_return(
         request={"orderId": cmd.order_id, "amount": str(amount)},
         action=action,
     )
-

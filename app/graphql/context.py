@@ -1,0 +1,32 @@
+"""Per-request context: who is asking, the services, and this request's dataloaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.auth.principal import Principal
+from app.events.feed import ChangeFeed
+from app.graphql.loaders import Loaders
+from app.ledger.uow import UnitOfWork
+from app.services.clock import Clock
+from app.services.queries import Queries
+
+
+@dataclass
+class Services:
+    """What the API may call, built once by main.py."""
+
+    uow: UnitOfWork
+    clock: Clock
+    queries: Queries
+    feed: ChangeFeed
+
+
+@dataclass
+class Context:
+    services: Services
+    principal: Principal | None
+    loaders: Loaders
+    connection_params: dict[str, Any] | None = field(default=None)
+    member_cache: dict[str, int | None] = field(default_factory=dict)

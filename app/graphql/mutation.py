@@ -1,0 +1,26 @@
+"""Root mutations, one file each under mutations/."""
+
+from __future__ import annotations
+
+import strawberry
+
+from app.graphql.mutations.adjust_points import adjust_points_mutation
+from app.graphql.mutations.enroll_member import enroll_member_mutation
+from app.graphql.mutations.record_purchase import record_purchase_mutation
+from app.graphql.mutations.record_return import record_return_mutation
+from app.graphql.mutations.redeem_reward import redeem_reward_mutation
+from app.graphql.mutations.resolve_redemption import (
+    cancel_redemption_mutation,
+    fulfill_redemption_mutation,
+)
+
+
+@strawberry.type
+class Mutation:
+    enroll_member = enroll_member_mutation
+    record_purchase = record_purchase_mutation
+    record_return = record_return_mutation
+    redeem_reward = redeem_reward_mutation
+    cancel_redemption = cancel_redemption_mutation
+    fulfill_redemption = fulfill_redemption_mutation
+    adjust_points = adjust_points_mutation

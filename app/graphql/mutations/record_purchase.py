@@ -1,0 +1,99 @@
+"""recordPurchase: a POS or e-commerce backend posts a purchase (points:write)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Annotated
+
+import strawberry
+
+from app.auth.scopes import Scope
+from app.graphql.context import Context
+from app.graphql.mutations.base import (
+    IDEMPOTENCY_HELP,
+    balance_of,
+    errors_of,
+    member_not_found,
+    member_of,
+    target_member,
+    writer_key,
+)
+from app.graphql.permissions import needs
+from app.graphql.types.common import UserError
+from app.graphql.types.member import Balance, Member
+from app.services.earn import RecordPurchase, record_purchase
+
+
+@strawberry.enum
+class Channel(Enum):
+    POS = "POS"
+    ONLINE = "ONLINE"
+    APP = "APP"
+    OTHER = "OTHER"
+
+
+@strawberry.input
+class RecordPurchaseInput:
+    member_id: strawberry.ID | None = None
+    external_id: str | None = None
+    order_id: str = strawberry.field(description="Your order id; an order is recorded once.")
+    amount: Decimal = strawberry.field(description="What the member paid, before tax/shipping.")
+    currency: str
+    channel: Channel = Channel.POS
+    occurred_at: datetime
+
+
+@strawberry.type
+class RecordPurchasePayload:
+    member: Member | None
+    points_earned: int | None
+    pending: bool | None = strawberry.field(
+        description="True when the points wait out the return window."
+    )
+    balance: Balance | None
+    user_errors: list[UserError]
+
+
+@strawberry.mutation(
+    description="Record a purchase; the member earns points.", extensions=needs(Scope.POINTS_WRITE)
+)
+async def record_purchase_mutation(
+    info: strawberry.Info[Context, None],
+    input: RecordPurchaseInput,
+    idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
+) -> RecordPurchasePayload:
+    ref = await target_member(
+        info, input.member_id, input.external_id, partner_scope=Scope.POINTS_WRITE
+    )
+    if ref is None:
+        return RecordPurchasePayload(
+            member=None,
+            points_earned=None,
+            pending=None,
+            balance=None,
+            user_errors=member_not_found(),
+        )
+    services = info.context.services
+    outcome = await record_purchase(
+        services.uow,
+        services.clock,
+        principal=writer_key(info),
+        idempotency_key=idempotency_key,
+        cmd=RecordPurchase(
+            member=ref,
+            order_id=input.order_id,
+            amount=str(input.amount),
+            currency=input.currency,
+            channel=input.channel.value,
+            occurred_at=input.occurred_at,
+        ),
+    )
+    return RecordPurchasePayload(
+        member=await member_of(info, outcome),
+        points_earned=outcome.data.get("points"),
+        pending=outcome.data.get("pending"),
+        balance=balance_of(outcome),
+        user_errors=errors_of(outcome),
+    )

@@ -1,0 +1,64 @@
+"""recordReturn: part or all of an order came back; its points are reversed (points:write)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated
+
+import strawberry
+
+from app.auth.scopes import Scope
+from app.graphql.context import Context
+from app.graphql.mutations.base import (
+    IDEMPOTENCY_HELP,
+    balance_of,
+    errors_of,
+    member_of,
+    writer_key,
+)
+from app.graphql.permissions import needs
+from app.graphql.types.common import UserError
+from app.graphql.types.member import Balance, Member
+from app.services.returns import RecordReturn, record_return
+
+
+@strawberry.input
+class RecordReturnInput:
+    order_id: str
+    amount: Decimal = strawberry.field(description="The amount refunded by this return.")
+
+
+@strawberry.type
+class RecordReturnPayload:
+    member: Member | None
+    points_reversed: int | None
+    shortfall: int | None = strawberry.field(
+        description="Points due back that the member had already spent."
+    )
+    balance: Balance | None
+    user_errors: list[UserError]
+
+
+@strawberry.mutation(
+    description="Record a return against an order.", extensions=needs(Scope.POINTS_WRITE)
+)
+async def record_return_mutation(
+    info: strawberry.Info[Context, None],
+    input: RecordReturnInput,
+    idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
+) -> RecordReturnPayload:
+    services = info.context.services
+    outcome = await record_return(
+        services.uow,
+        services.clock,
+        principal=writer_key(info),
+        idempotency_key=idempotency_key,
+        cmd=RecordReturn(order_id=input.order_id, amount=str(input.amount)),
+    )
+    return RecordReturnPayload(
+        member=await member_of(info, outcome),
+        points_reversed=outcome.data.get("points"),
+        shortfall=outcome.data.get("shortfall"),
+        balance=balance_of(outcome),
+        user_errors=errors_of(outcome),
+    )

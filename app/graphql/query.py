@@ -1,0 +1,133 @@
+"""Root queries. Each checks scopes; a member token only ever resolves its own member."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import strawberry
+
+from app.auth.scopes import Scope
+from app.domain.errors import DomainError
+from app.graphql.context import Context
+from app.graphql.errors import BadInput, PublicError
+from app.graphql.ids import decode_cursor, encode_cursor, from_global_id, page_size
+from app.graphql.permissions import may_read_member, needs, own_member_id, principal_of
+from app.graphql.types.common import Node, PageInfo
+from app.graphql.types.member import Member
+from app.graphql.types.program import PointsEstimate, Program, Tier
+from app.graphql.types.redemption import Redemption
+from app.graphql.types.reward import Reward, RewardConnection, RewardEdge
+
+ANY_READER = (Scope.LOYALTY_READ, Scope.REWARDS_READ, Scope.MEMBERS_READ, Scope.POINTS_WRITE)
+
+
+async def load_member(info: strawberry.Info[Context, None], member_id: int) -> Member | None:
+    if not await may_read_member(info, member_id):
+        return None
+    found = await info.context.loaders.member.load(member_id)
+    return Member.of(found) if found else None
+
+
+async def find_member_id(
+    info: strawberry.Info[Context, None], id: strawberry.ID | None, external_id: str | None
+) -> int | None:
+    if (id is None) == (external_id is None):
+        raise BadInput("Give exactly one of id and externalId.", "id")
+    if id is not None:
+        return from_global_id(str(id), expect="Member")[1]
+    found = await info.context.loaders.member_by_external_id.load(str(external_id))
+    return found.id if found else None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(
+        description="The member behind a member token.", extensions=needs(Scope.LOYALTY_READ)
+    )
+    async def viewer(self, info: strawberry.Info[Context, None]) -> Member | None:
+        member_id = await own_member_id(info)
+        return None if member_id is None else await load_member(info, member_id)
+
+    @strawberry.field(
+        description="A member by id or externalId. Partners need members:read; a member "
+        "token sees only itself.",
+        extensions=needs(Scope.MEMBERS_READ, Scope.LOYALTY_READ),
+    )
+    async def member(
+        self,
+        info: strawberry.Info[Context, None],
+        id: strawberry.ID | None = None,
+        external_id: str | None = None,
+    ) -> Member | None:
+        member_id = await find_member_id(info, id, external_id)
+        return None if member_id is None else await load_member(info, member_id)
+
+    @strawberry.field(description="Any object by its global id.", extensions=needs(*ANY_READER))
+    async def node(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Node | None:
+        type_name, pk = from_global_id(str(id))
+        principal = principal_of(info)
+        if type_name == "Member":
+            return await load_member(info, pk)
+        if type_name == "Reward":
+            if not principal.has(Scope.REWARDS_READ) and not principal.has(Scope.LOYALTY_READ):
+                return None
+            reward = await info.context.loaders.reward.load(pk)
+            return Reward.of(reward) if reward else None
+        if type_name == "Redemption":
+            redemption = await info.context.loaders.redemption.load(pk)
+            if redemption is None or not await may_read_member(info, redemption.member_id):
+                return None
+            return Redemption.of(redemption)
+        return None
+
+    @strawberry.field(description="The active program.", extensions=needs(*ANY_READER))
+    async def program(self, info: strawberry.Info[Context, None]) -> Program | None:
+        version = await info.context.services.queries.program()
+        return Program.of(version) if version else None
+
+    @strawberry.field(description="The reward catalog.", extensions=needs(Scope.REWARDS_READ))
+    async def rewards(
+        self, info: strawberry.Info[Context, None], first: int | None = 20, after: str | None = None
+    ) -> RewardConnection:
+        page = await info.context.services.queries.reward_page(
+            after=decode_cursor(after) or 0, limit=page_size(first)
+        )
+        edges = [RewardEdge(cursor=encode_cursor(r.id), node=Reward.of(r)) for r in page.items]
+        return RewardConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
+
+    @strawberry.field(
+        description="What an order would earn, with the member's tier multiplier. Writes nothing.",
+        extensions=needs(Scope.REWARDS_READ, Scope.POINTS_WRITE, Scope.LOYALTY_READ),
+    )
+    async def estimate_points(
+        self,
+        info: strawberry.Info[Context, None],
+        amount: Decimal,
+        currency: str,
+        member_id: strawberry.ID | None = None,
+    ) -> PointsEstimate:
+        pk: int | None = None
+        if member_id is not None:
+            pk = from_global_id(str(member_id), expect="Member", field="memberId")[1]
+            if not await may_read_member(info, pk):
+                pk = None
+        elif principal_of(info).is_member:
+            pk = await own_member_id(info)
+        try:
+            e = await info.context.services.queries.estimate(
+                amount=str(amount), currency=currency, member_id=pk
+            )
+        except DomainError as error:
+            raise PublicError(error.message, error.code.value, error.field) from None
+        return PointsEstimate(
+            points=e.points,
+            base_points=e.base_points,
+            multiplier=e.multiplier,
+            tier=Tier.of(e.tier) if e.tier else None,
+            currency=e.currency,
+        )

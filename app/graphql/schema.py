@@ -1,0 +1,30 @@
+"""The schema: queries, mutations, subscriptions; caches on, crashes masked."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import strawberry
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+
+from app.graphql.errors import should_mask
+from app.graphql.mutation import Mutation
+from app.graphql.query import Query
+from app.graphql.subscription import Subscription
+from app.graphql.types.activity import LedgerEntry
+from app.graphql.types.member import Member
+from app.graphql.types.redemption import Redemption
+from app.graphql.types.reward import Reward
+
+schema = strawberry.Schema(
+    query=Query,
+    mutation=Mutation,
+    subscription=Subscription,
+    types=[Member, Reward, Redemption, LedgerEntry],
+    extensions=[
+        # Factories: a fresh extension per operation; the caches are shared module-wide.
+        partial(ParserCache, maxsize=1024),
+        partial(ValidationCache, maxsize=1024),
+        partial(MaskErrors, should_mask_error=should_mask),
+    ],
+)

@@ -1,0 +1,72 @@
+"""balanceChanged: every committed change of a member's balance, in order, no gap."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from datetime import datetime
+
+import strawberry
+
+from app.auth.scopes import Scope
+from app.graphql.context import Context
+from app.graphql.errors import BadInput, Forbidden
+from app.graphql.ids import from_global_id
+from app.graphql.permissions import may_read_member, needs, own_member_id, principal_of
+from app.graphql.types.activity import EntryKind
+from app.graphql.types.member import Balance
+from app.services.balance_stream import balance_changes
+
+
+@strawberry.type(description="One committed change of a member's balance.")
+class BalanceChange:
+    version: int = strawberry.field(description="The balance version this change produced.")
+    kind: EntryKind
+    delta: int = strawberry.field(description="Change of available points.")
+    pending_delta: int
+    held_delta: int
+    balance: Balance
+    occurred_at: datetime
+    reference: str | None
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Changes of a member's balance. With sinceVersion, the changes after that "
+        "version come first, then live ones, with no gap and no duplicate. A member token "
+        "may omit memberId.",
+        extensions=needs(Scope.LOYALTY_READ, Scope.MEMBERS_READ),
+    )
+    async def balance_changed(
+        self,
+        info: strawberry.Info[Context, None],
+        member_id: strawberry.ID | None = None,
+        since_version: int | None = None,
+    ) -> AsyncGenerator[BalanceChange, None]:
+        if since_version is not None and since_version < 0:
+            raise BadInput("sinceVersion must be zero or more", "sinceVersion")
+        if member_id is not None:
+            pk: int | None = from_global_id(str(member_id), expect="Member", field="memberId")[1]
+        elif principal_of(info).is_member:
+            pk = await own_member_id(info)
+        else:
+            raise BadInput("memberId is required for a partner token", "memberId")
+        if pk is None or not await may_read_member(info, pk):
+            raise Forbidden("This token cannot follow that member.")
+        members = await info.context.services.queries.members([pk])
+        if pk not in members:
+            raise Forbidden("This token cannot follow that member.")
+        services = info.context.services
+        async for change in balance_changes(
+            services.queries, services.feed, pk, since_version=since_version
+        ):
+            yield BalanceChange(
+                version=change.version,
+                kind=EntryKind(change.kind),
+                delta=change.delta,
+                pending_delta=change.pending_delta,
+                held_delta=change.held_delta,
+                balance=Balance.of(change.balance),
+                occurred_at=change.occurred_at,
+                reference=change.reference,
+            )

@@ -1,0 +1,67 @@
+"""Ledger entries on a member's accounts, newest first."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from app.domain.records import Entry
+from app.graphql.ids import to_global_id
+from app.graphql.types.common import Node, PageInfo
+
+
+@strawberry.enum(description="What moved the points.")
+class EntryKind(Enum):
+    EARN = "EARN"
+    RELEASE = "RELEASE"
+    RETURN = "RETURN"
+    HOLD = "HOLD"
+    POST = "POST"
+    VOID = "VOID"
+    ADJUST = "ADJUST"
+    EXPIRE = "EXPIRE"
+
+
+@strawberry.enum(description="Which of the member's balances the entry changed.")
+class MemberAccount(Enum):
+    AVAILABLE = "available"
+    PENDING = "pending"
+    HELD = "held"
+
+
+@strawberry.type(description="One entry of a transfer on one of the member's accounts.")
+class LedgerEntry(Node):
+    kind: EntryKind
+    account: MemberAccount
+    points: int = strawberry.field(description="Signed: positive adds to the account.")
+    balance_after: int = strawberry.field(description="The account's balance after this entry.")
+    occurred_at: datetime
+    reference: str | None = strawberry.field(description="Order id, reward key or staff id.")
+    reason: str | None
+
+    @classmethod
+    def of(cls, e: Entry) -> LedgerEntry:
+        return cls(
+            id=strawberry.ID(to_global_id("LedgerEntry", e.id)),
+            kind=EntryKind(e.kind),
+            account=MemberAccount(e.account),
+            points=e.points,
+            balance_after=e.balance_after,
+            occurred_at=e.occurred_at,
+            reference=e.reference,
+            reason=e.reason,
+        )
+
+
+@strawberry.type
+class LedgerEntryEdge:
+    cursor: str
+    node: LedgerEntry
+
+
+@strawberry.type
+class LedgerEntryConnection:
+    edges: list[LedgerEntryEdge]
+    page_info: PageInfo

@@ -1,0 +1,172 @@
+"""A member: balance, tier progress, rewards they can redeem, activity, redemptions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from app.domain.records import Balance as BalanceRecord
+from app.domain.records import Member as MemberRecord
+from app.graphql.context import Context
+from app.graphql.ids import decode_cursor, encode_cursor, page_size, to_global_id
+from app.graphql.types.activity import LedgerEntry, LedgerEntryConnection, LedgerEntryEdge
+from app.graphql.types.common import Node, PageInfo
+from app.graphql.types.program import Tier
+from app.graphql.types.redemption import Redemption, RedemptionConnection, RedemptionEdge
+from app.graphql.types.reward import (
+    AvailableReward,
+    AvailableRewardConnection,
+    AvailableRewardEdge,
+)
+
+
+@strawberry.type
+class ExpiringPoints:
+    points: int
+    expires_at: datetime
+
+
+@strawberry.type(description="A member's points. Only `available` can be spent.")
+class Balance:
+    available: int
+    pending: int = strawberry.field(description="Earned, inside the return window.")
+    held: int = strawberry.field(description="Reserved for redemptions not yet fulfilled.")
+    lifetime_earned: int
+    version: int = strawberry.field(description="Grows by one with every change.")
+    member_pk: strawberry.Private[int]
+
+    @strawberry.field(
+        description="Available points that expire in the next 30 days, soonest first."
+    )
+    async def expiring_soon(self, info: strawberry.Info[Context, None]) -> list[ExpiringPoints]:
+        found = await info.context.loaders.expiring.load(self.member_pk) or []
+        return [ExpiringPoints(points=e.points, expires_at=e.expires_at) for e in found]
+
+    @classmethod
+    def of(cls, b: BalanceRecord) -> Balance:
+        return cls(
+            available=b.available,
+            pending=b.pending,
+            held=b.held,
+            lifetime_earned=b.lifetime_earned,
+            version=b.version,
+            member_pk=b.member_id,
+        )
+
+    @classmethod
+    def from_data(cls, member_id: int, data: dict[str, int]) -> Balance:
+        return cls(
+            available=data["available"],
+            pending=data["pending"],
+            held=data["held"],
+            lifetime_earned=data["lifetimeEarned"],
+            version=data["version"],
+            member_pk=member_id,
+        )
+
+
+@strawberry.type
+class TierProgress:
+    current: Tier
+    next: Tier | None
+    qualifying_points: int = strawberry.field(description="Points earned in the last 12 months.")
+    points_to_next: int
+    progress: float = strawberry.field(description="0 to 1, from the current tier to the next.")
+    period_ends_at: datetime | None = strawberry.field(
+        description="When the oldest qualifying earn leaves the 12-month window."
+    )
+
+
+@strawberry.type
+class Member(Node):
+    external_id: str
+    email: str | None
+    display_name: str | None
+    enrolled_at: datetime
+    pk: strawberry.Private[int]
+
+    @classmethod
+    def of(cls, m: MemberRecord) -> Member:
+        return cls(
+            id=strawberry.ID(to_global_id("Member", m.id)),
+            external_id=m.external_id,
+            email=m.email,
+            display_name=m.display_name,
+            enrolled_at=m.enrolled_at,
+            pk=m.id,
+        )
+
+    @strawberry.field
+    async def balance(self, info: strawberry.Info[Context, None]) -> Balance:
+        found = await info.context.loaders.balance.load(self.pk)
+        assert found is not None
+        return Balance.of(found)
+
+    @strawberry.field
+    async def tier(self, info: strawberry.Info[Context, None]) -> TierProgress | None:
+        p = await info.context.loaders.tier.load(self.pk)
+        if p is None:
+            return None
+        return TierProgress(
+            current=Tier.of(p.current),
+            next=Tier.of(p.next) if p.next else None,
+            qualifying_points=p.qualifying_points,
+            points_to_next=p.points_to_next,
+            progress=p.progress,
+            period_ends_at=p.period_ends_at,
+        )
+
+    @strawberry.field(
+        description="Active rewards, each saying whether this member can redeem it now."
+    )
+    async def available_rewards(
+        self, info: strawberry.Info[Context, None], first: int | None = 20, after: str | None = None
+    ) -> AvailableRewardConnection:
+        page = await info.context.services.queries.available_rewards(
+            self.pk, after=decode_cursor(after) or 0, limit=page_size(first)
+        )
+        edges = [
+            AvailableRewardEdge(cursor=encode_cursor(a.reward.id), node=AvailableReward.of(a))
+            for a in page.items
+        ]
+        return AvailableRewardConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
+
+    @strawberry.field(description="Ledger entries on this member's accounts, newest first.")
+    async def activity(
+        self, info: strawberry.Info[Context, None], first: int | None = 20, after: str | None = None
+    ) -> LedgerEntryConnection:
+        page = await info.context.services.queries.activity(
+            self.pk, before=decode_cursor(after), limit=page_size(first)
+        )
+        edges = [
+            LedgerEntryEdge(cursor=encode_cursor(e.id), node=LedgerEntry.of(e)) for e in page.items
+        ]
+        return LedgerEntryConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )
+
+    @strawberry.field(description="This member's redemptions, newest first.")
+    async def redemptions(
+        self, info: strawberry.Info[Context, None], first: int | None = 20, after: str | None = None
+    ) -> RedemptionConnection:
+        page = await info.context.services.queries.redemption_page(
+            self.pk, before=decode_cursor(after), limit=page_size(first)
+        )
+        edges = [
+            RedemptionEdge(cursor=encode_cursor(r.id), node=Redemption.of(r)) for r in page.items
+        ]
+        return RedemptionConnection(
+            edges=edges,
+            page_info=PageInfo(
+                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
+        )

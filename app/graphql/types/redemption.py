@@ -1,0 +1,66 @@
+"""Redemptions: a reward taken, its points held until fulfilled or cancelled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+
+from app.domain.records import Redemption as RedemptionRecord
+from app.graphql.context import Context
+from app.graphql.ids import to_global_id
+from app.graphql.types.common import Node, PageInfo
+from app.graphql.types.reward import Reward
+
+
+@strawberry.enum(
+    description="HELD: points reserved, code issued. Then FULFILLED or CANCELLED, once."
+)
+class RedemptionStatus(Enum):
+    HELD = "HELD"
+    FULFILLED = "FULFILLED"
+    CANCELLED = "CANCELLED"
+
+
+@strawberry.type
+class Redemption(Node):
+    quantity: int
+    points: int
+    status: RedemptionStatus
+    codes: list[str] = strawberry.field(description="The discount codes to show the member.")
+    created_at: datetime
+    resolved_at: datetime | None
+    reward_pk: strawberry.Private[int]
+    member_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def reward(self, info: strawberry.Info[Context, None]) -> Reward | None:
+        found = await info.context.loaders.reward.load(self.reward_pk)
+        return Reward.of(found) if found else None
+
+    @classmethod
+    def of(cls, r: RedemptionRecord) -> Redemption:
+        return cls(
+            id=strawberry.ID(to_global_id("Redemption", r.id)),
+            quantity=r.quantity,
+            points=r.points,
+            status=RedemptionStatus(r.status),
+            codes=list(r.codes),
+            created_at=r.created_at,
+            resolved_at=r.resolved_at,
+            reward_pk=r.reward_id,
+            member_pk=r.member_id,
+        )
+
+
+@strawberry.type
+class RedemptionEdge:
+    cursor: str
+    node: Redemption
+
+
+@strawberry.type
+class RedemptionConnection:
+    edges: list[RedemptionEdge]
+    page_info: PageInfo

@@ -1,0 +1,98 @@
+"""The GraphQL endpoint: bearer tokens over HTTP, `connection_init` over WebSocket."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+
+from app.auth.principal import Principal
+from app.auth.tokens import InvalidToken, TokenVerifier
+from app.graphql.context import Context, Services
+from app.graphql.loaders import Loaders
+from app.graphql.schema import schema
+
+PRINCIPAL_KEY = "tally.principal"
+
+
+def bearer_token(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return None
+
+
+def _unauthorized(message: str) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
+    return Response(
+        json.dumps(body),
+        status_code=401,
+        media_type="application/json",
+        headers={"WWW-Authenticate": 'Bearer realm="tally", error="invalid_token"'},
+    )
+
+
+class BearerAuth:
+    """HTTP requests to /graphql need a valid bearer token; GraphiQL's page does not."""
+
+    def __init__(self, app: ASGIApp, verifier: TokenVerifier) -> None:
+        self.app = app
+        self.verifier = verifier
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
+        if request.method == "OPTIONS" or (wants_page and "query" not in request.query_params):
+            await self.app(scope, receive, send)
+            return
+        token = bearer_token(request.headers.get("authorization"))
+        if token is None:
+            await _unauthorized("A bearer token is required.")(scope, receive, send)
+            return
+        try:
+            principal = await self.verifier.verify(token)
+        except InvalidToken as error:
+            await _unauthorized(f"Invalid token: {error.message}")(scope, receive, send)
+            return
+        scope[PRINCIPAL_KEY] = principal
+        await self.app(scope, receive, send)
+
+
+class TallyGraphQL(GraphQL[Context, None]):
+    def __init__(self, services: Services, verifier: TokenVerifier, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.services = services
+        self.verifier = verifier
+
+    async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
+        principal: Principal | None = request.scope.get(PRINCIPAL_KEY)
+        # A WebSocket context lives as long as the connection: no caching across events.
+        is_socket = isinstance(request, WebSocket)
+        return Context(
+            services=self.services,
+            principal=principal,
+            loaders=Loaders(self.services.queries, cache=not is_socket),
+        )
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        params = context.connection_params if isinstance(context.connection_params, dict) else {}
+        raw = params.get("Authorization") or params.get("authorization")
+        token = bearer_token(raw) if raw else params.get("token")
+        if not isinstance(token, str) or not token:
+            raise ConnectionRejectionError()
+        try:
+            context.principal = await self.verifier.verify(token)
+        except InvalidToken:
+            raise ConnectionRejectionError() from None
+        return None

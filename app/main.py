@@ -1,0 +1,163 @@
+"""create_app(settings): the one place concrete classes are wired together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from joserfc.jwk import KeySet
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+
+from app.auth.clients import ClientRegistry
+from app.auth.endpoints import auth_routes
+from app.auth.keys import load_or_create_keys, public_jwks
+from app.auth.tokens import TokenIssuer, TokenVerifier
+from app.events.feed import ChangeFeed, FeedListener
+from app.graphql.context import Services
+from app.graphql.view import BearerAuth, TallyGraphQL
+from app.ledger.database import Database, open_database
+from app.ledger.migrate import current_revision, head_revision
+from app.ledger.uow import UnitOfWork
+from app.services.clock import Clock, SystemClock
+from app.services.queries import Queries
+from app.services.sweeps import run_sweeps
+from app.settings import Settings
+
+log = logging.getLogger("tally")
+
+
+@dataclass
+class Runtime:
+    """What the app built, for the CLI and tests."""
+
+    settings: Settings
+    db: Database
+    services: Services
+    issuer: TokenIssuer | None
+    verifier: TokenVerifier
+    registry: ClientRegistry
+    keys: KeySet | None = None
+
+
+def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
+    db = open_database(settings.database_url)
+    feed = ChangeFeed()
+    clock = clock or SystemClock()
+    uow = UnitOfWork(db, on_commit=feed.publish)
+    services = Services(uow=uow, clock=clock, queries=Queries(uow, clock), feed=feed)
+    issuer: TokenIssuer | None = None
+    keys: KeySet | None = None
+    if settings.jwks_url:
+        verifier = TokenVerifier(
+            issuer=settings.issuer, audience=settings.audience, jwks_url=settings.jwks_url
+        )
+    else:
+        keys = load_or_create_keys(settings.keys_file)
+        issuer = TokenIssuer(keys, settings.issuer, settings.audience)
+        verifier = TokenVerifier(issuer=settings.issuer, audience=settings.audience, keys=keys)
+    return Runtime(settings, db, services, issuer, verifier, ClientRegistry(db), keys)
+
+
+async def _sweep_forever(runtime: Runtime, interval: float) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            report = await run_sweeps(runtime.services.uow, runtime.services.clock)
+            if report.released or report.expired:
+                log.info("sweep: released %d lots, expired %d", report.released, report.expired)
+        except Exception:
+            log.exception("sweep failed; will retry")
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
+    settings = settings or Settings()
+    runtime = build_runtime(settings, clock=clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        listener = FeedListener(
+            runtime.db, runtime.services.feed, poll_interval=settings.feed_poll_interval
+        )
+        await listener.start()
+        sweeper = (
+            asyncio.create_task(_sweep_forever(runtime, settings.sweep_interval))
+            if settings.sweep_interval > 0
+            else None
+        )
+        try:
+            yield
+        finally:
+            if sweeper is not None:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
+            await listener.stop()
+            await runtime.verifier.aclose()
+            await runtime.db.dispose()
+
+    async def healthz(request: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        try:
+            async with runtime.db.read_engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            current = await current_revision(runtime.db.read_engine)
+        except Exception as error:  # noqa: BLE001 - any failure means not ready
+            log.warning("readyz: database unreachable: %s", error)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        head = head_revision()
+        if current != head:
+            return JSONResponse(
+                {"status": "unavailable", "migrations": {"current": current, "head": head}}, 503
+            )
+        return JSONResponse({"status": "ok", "migrations": {"current": current}})
+
+    graphql = TallyGraphQL(
+        runtime.services,
+        runtime.verifier,
+        subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],
+        keep_alive=True,
+        keep_alive_interval=15,
+        connection_init_wait_timeout=timedelta(seconds=10),
+    )
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    if runtime.issuer is not None:
+        routes += auth_routes(
+            registry=runtime.registry,
+            issuer=runtime.issuer,
+            public_keys=public_jwks(runtime.keys) if runtime.keys is not None else None,
+            token_ttl=settings.token_ttl,
+        )
+    gated = BearerAuth(graphql, runtime.verifier)
+    routes += [
+        Route("/graphql", gated, methods=["GET", "POST", "OPTIONS"]),
+        WebSocketRoute("/graphql", gated),
+    ]
+    middleware = []
+    if settings.cors_origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=settings.cors_origins,
+                allow_methods=["GET", "POST", "OPTIONS"],
+                allow_headers=["Authorization", "Content-Type"],
+            )
+        )
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,58 @@
+"""Settings from TALLY_* environment variables. Refuses development keys in production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEV_KEYS_FILE = Path("var/jwks.json")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TALLY_", extra="ignore")
+
+    env: Literal["dev", "test", "prod"] = "dev"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    database_url: str = "sqlite+aiosqlite:///./var/tally.db"
+    issuer: str = "http://127.0.0.1:8000"
+    audience: str = "tally"
+    jwks_url: str | None = Field(
+        default=None, description="Validate tokens against this JWKS (your identity provider)."
+    )
+    keys_file: Path = Field(
+        default=DEV_KEYS_FILE,
+        description="Private key set the embedded token endpoint signs with; made if missing.",
+    )
+    token_ttl: int = Field(default=3600, ge=60, le=86400)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    sweep_interval: float = Field(default=60.0, ge=0, description="Seconds; 0 turns sweeps off.")
+    feed_poll_interval: float = Field(default=0.5, gt=0)
+    log_level: str = "info"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_origins(cls, data: object) -> object:
+        if isinstance(data, dict) and isinstance(data.get("cors_origins"), str):
+            raw = data["cors_origins"]
+            data["cors_origins"] = [o.strip() for o in raw.split(",") if o.strip()]
+        return data
+
+    @model_validator(mode="after")
+    def _no_dev_secrets_in_prod(self) -> Settings:
+        if self.env == "prod":
+            if self.jwks_url is None and self.keys_file == DEV_KEYS_FILE:
+                raise ValueError(
+                    "TALLY_ENV=prod needs TALLY_JWKS_URL (your identity provider) or a "
+                    "TALLY_KEYS_FILE outside ./var; the development key set is refused"
+                )
+            if self.issuer.startswith("http://127.0.0.1"):
+                raise ValueError("TALLY_ENV=prod needs TALLY_ISSUER set to your issuer")
+        return self
+
+    @property
+    def public_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
