@@ -62,11 +62,17 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
     return engine
 
 
+def ensure_sqlite_directory(url: str) -> None:
+    """SQLite creates the file, not its folder (./var on a fresh checkout)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
 def open_database(url: str, *, pool_size: int = 10) -> Database:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        ensure_sqlite_directory(url)
         return Database(
             url=url,
             write_engine=_sqlite_engine(url, immediate=True),
@@ -75,9 +81,3 @@ def open_database(url: str, *, pool_size: int = 10) -> Database:
         )
     engine = create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
     return Database(url=url, write_engine=engine, read_engine=engine)
-
-
-def sync_url(url: str) -> str:
-    """The same database for Alembic's synchronous run: async drivers swapped out."""
-    parsed = make_url(url)
-    return parsed.render_as_string(hide_password=False)

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.ledger.database import ensure_sqlite_directory
+
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
@@ -22,6 +24,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at `url` (blocking: call from a thread inside an event loop)."""
+    ensure_sqlite_directory(url)
     command.upgrade(alembic_config(url), revision)
 
 

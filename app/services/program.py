@@ -13,6 +13,8 @@ from app.ledger.programs import checksum
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock
 
+DEMO_PROGRAM = Path(__file__).resolve().parents[1] / "programs" / "demo.toml"
+
 
 @dataclass(frozen=True, slots=True)
 class Applied:

@@ -27,36 +27,49 @@ class Api:
     runtime: Runtime
     http: httpx.AsyncClient
 
-    def token(self, *, member: str | None = None, scopes: frozenset[str] | set[str] | None = None,
-              client: str = "partner-1") -> str:
+    def token(
+        self,
+        *,
+        member: str | None = None,
+        scopes: frozenset[str] | set[str] | None = None,
+        client: str = "partner-1",
+    ) -> str:
         issuer = self.runtime.issuer
         assert issuer is not None
         if member is not None:
-            return issuer.mint(subject=member, scopes=scopes if scopes is not None else MEMBER_SCOPES)
+            return issuer.mint(
+                subject=member, scopes=scopes if scopes is not None else MEMBER_SCOPES
+            )
         return issuer.mint(
-            subject=client, client_id=client, scopes=scopes if scopes is not None else PARTNER_SCOPES
+            subject=client,
+            client_id=client,
+            scopes=scopes if scopes is not None else PARTNER_SCOPES,
         )
 
     @property
     def partner(self) -> str:
         return self.token()
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None,
-                   token: str | None = None) -> httpx.Response:
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return await self.http.post("/graphql", json={"query": query, "variables": variables or {}},
-                                    headers=headers)
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
 
-    async def gql(self, query: str, variables: dict[str, Any] | None = None,
-                  token: str | None = None) -> dict[str, Any]:
+    async def gql(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         """Run an operation that must succeed at the transport level; returns the body."""
         response = await self.post(query, variables, token if token is not None else self.partner)
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
         return body
 
-    async def data(self, query: str, variables: dict[str, Any] | None = None,
-                   token: str | None = None) -> dict[str, Any]:
+    async def data(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         body = await self.gql(query, variables, token)
         assert not body.get("errors"), body["errors"]
         result: dict[str, Any] = body["data"]
@@ -75,8 +88,9 @@ def make_settings(db_url: str, tmp_path: Path, **overrides: Any) -> Settings:
 
 
 @contextlib.asynccontextmanager
-async def open_api(settings: Settings, *, clock: Clock | None = None,
-                   program: dict[str, Any] | None = None) -> AsyncIterator[Api]:
+async def open_api(
+    settings: Settings, *, clock: Clock | None = None, program: dict[str, Any] | None = None
+) -> AsyncIterator[Api]:
     app = create_app(settings, clock=clock)
     runtime: Runtime = app.state.runtime
     async with app.router.lifespan_context(app):

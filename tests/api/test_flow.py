@@ -35,9 +35,20 @@ async def test_member_journey(api: Api) -> None:
     member = enrolled["enrollMember"]["member"]
     assert member["externalId"] == "alice"
 
-    bought = await api.data(PURCHASE, {"key": "p1", "input": {
-        "memberId": member["id"], "orderId": "o-1", "amount": "42.90", "currency": "EUR",
-        "channel": "ONLINE", "occurredAt": "2026-01-01T10:00:00+00:00"}})
+    bought = await api.data(
+        PURCHASE,
+        {
+            "key": "p1",
+            "input": {
+                "memberId": member["id"],
+                "orderId": "o-1",
+                "amount": "42.90",
+                "currency": "EUR",
+                "channel": "ONLINE",
+                "occurredAt": "2026-01-01T10:00:00+00:00",
+            },
+        },
+    )
     assert bought["recordPurchase"]["userErrors"] == []
     assert bought["recordPurchase"]["pointsEarned"] == 42
     assert bought["recordPurchase"]["balance"]["available"] == 42
@@ -48,7 +59,14 @@ async def test_member_journey(api: Api) -> None:
     assert me["tier"]["pointsToNext"] == 1000 - 42
     rewards = {e["node"]["reward"]["key"]: e["node"] for e in me["availableRewards"]["edges"]}
     assert rewards["coffee"]["canRedeem"] is True
-    assert rewards["tote"]["canRedeem"] is False and rewards["tote"]["reason"] == "INSUFFICIENT_POINTS"
+    assert (
+        rewards["tote"]["canRedeem"] is False and rewards["tote"]["reason"] == "INSUFFICIENT_POINTS"
+    )
     assert rewards["lounge"]["reason"] == "TIER_REQUIRED"
     assert me["activity"]["edges"][0]["node"] == {
-        "kind": "EARN", "account": "AVAILABLE", "points": 42, "balanceAfter": 42, "reference": "o-1"}
+        "kind": "EARN",
+        "account": "AVAILABLE",
+        "points": 42,
+        "balanceAfter": 42,
+        "reference": "o-1",
+    }

@@ -40,7 +40,13 @@ def program_data(**changes: Any) -> dict[str, Any]:
         "rewards": [
             {"key": "coffee", "name": "Coffee", "cost": 10, "discount": "1 coffee"},
             {"key": "tote", "name": "Tote", "cost": 50, "stock": 10, "discount": "tote bag"},
-            {"key": "lounge", "name": "Lounge", "cost": 5, "min_tier": "gold", "per_member_limit": 1},
+            {
+                "key": "lounge",
+                "name": "Lounge",
+                "cost": 5,
+                "min_tier": "gold",
+                "per_member_limit": 1,
+            },
         ],
     }
     for key, value in changes.items():
@@ -77,21 +83,34 @@ class Ledger:
 
     async def enroll(self, external_id: str, key: str | None = None) -> int:
         out = await enroll.enroll_member(
-            self.uow, self.clock, principal=self.principal, idempotency_key=key or self.key(),
+            self.uow,
+            self.clock,
+            principal=self.principal,
+            idempotency_key=key or self.key(),
             cmd=enroll.EnrollMember(external_id=external_id),
         )
         assert out.ok, out.errors
         return int(out.data["memberId"])
 
-    async def purchase(self, member_id: int, order: str, amount: str, key: str | None = None) -> Outcome:
+    async def purchase(
+        self, member_id: int, order: str, amount: str, key: str | None = None
+    ) -> Outcome:
         return await earn.record_purchase(
-            self.uow, self.clock, principal=self.principal, idempotency_key=key or self.key(),
-            cmd=earn.RecordPurchase(MemberRef(id=member_id), order, amount, "EUR", "POS", self.clock.now()),
+            self.uow,
+            self.clock,
+            principal=self.principal,
+            idempotency_key=key or self.key(),
+            cmd=earn.RecordPurchase(
+                MemberRef(id=member_id), order, amount, "EUR", "POS", self.clock.now()
+            ),
         )
 
     async def return_(self, order: str, amount: str, key: str | None = None) -> Outcome:
         return await returns.record_return(
-            self.uow, self.clock, principal=self.principal, idempotency_key=key or self.key(),
+            self.uow,
+            self.clock,
+            principal=self.principal,
+            idempotency_key=key or self.key(),
             cmd=returns.RecordReturn(order, amount),
         )
 
@@ -99,27 +118,41 @@ class Ledger:
         page = await self.queries.reward_page(after=0, limit=100)
         return next(r.id for r in page.items if r.key == key)
 
-    async def redeem(self, member_id: int, reward_id: int, quantity: int = 1, key: str | None = None) -> Outcome:
+    async def redeem(
+        self, member_id: int, reward_id: int, quantity: int = 1, key: str | None = None
+    ) -> Outcome:
         return await redeem.redeem_reward(
-            self.uow, self.clock, principal=self.principal, idempotency_key=key or self.key(),
+            self.uow,
+            self.clock,
+            principal=self.principal,
+            idempotency_key=key or self.key(),
             cmd=redeem.RedeemReward(MemberRef(id=member_id), reward_id, quantity),
         )
 
     async def cancel(self, redemption_id: int, key: str | None = None) -> Outcome:
         return await resolve.cancel_redemption(
-            self.uow, self.clock, principal=self.principal, idempotency_key=key or self.key(),
+            self.uow,
+            self.clock,
+            principal=self.principal,
+            idempotency_key=key or self.key(),
             cmd=resolve.ResolveRedemption(redemption_id),
         )
 
     async def fulfill(self, redemption_id: int, key: str | None = None) -> Outcome:
         return await resolve.fulfill_redemption(
-            self.uow, self.clock, principal=self.principal, idempotency_key=key or self.key(),
+            self.uow,
+            self.clock,
+            principal=self.principal,
+            idempotency_key=key or self.key(),
             cmd=resolve.ResolveRedemption(redemption_id),
         )
 
     async def adjust(self, member_id: int, points: int, key: str | None = None) -> Outcome:
         return await adjust.adjust_points(
-            self.uow, self.clock, principal=self.principal, idempotency_key=key or self.key(),
+            self.uow,
+            self.clock,
+            principal=self.principal,
+            idempotency_key=key or self.key(),
             cmd=adjust.AdjustPoints(MemberRef(id=member_id), points, "test"),
         )
 

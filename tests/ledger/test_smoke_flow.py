@@ -14,14 +14,22 @@ async def test_earn_redeem_cancel_return_keep_balances_consistent(db_url: str) -
         red = await ledger.redeem(m, coffee, 2)
         assert red.ok, red.errors
         assert await ledger.balance(m) == {
-            "available": 100, "pending": 0, "held": 20, "lifetimeEarned": 120, "version": 2,
+            "available": 100,
+            "pending": 0,
+            "held": 20,
+            "lifetimeEarned": 120,
+            "version": 2,
         }
         assert (await ledger.cancel(red.data["redemptionId"])).ok
         ret = await ledger.return_("o-1", "60.25")
         assert ret.ok, ret.errors
         assert ret.data["points"] == 60
         assert await ledger.balance(m) == {
-            "available": 60, "pending": 0, "held": 0, "lifetimeEarned": 60, "version": 4,
+            "available": 60,
+            "pending": 0,
+            "held": 0,
+            "lifetimeEarned": 60,
+            "version": 4,
         }
     finally:
         await ledger.close()

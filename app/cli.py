@@ -1,0 +1,159 @@
+"""`tally`: serve, migrate, program apply, client create, token, sweep, dev."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.auth.scopes import ALL_SCOPES, MEMBER_SCOPES, format_scopes, parse_scopes
+from app.domain.errors import ProgramInvalid
+from app.ledger.migrate import upgrade
+from app.main import Runtime, build_runtime
+from app.services.program import apply_program, load_program_file
+from app.services.sweeps import run_sweeps
+from app.settings import Settings
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from app.main import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+    )
+
+
+def _migrate(settings: Settings) -> None:
+    upgrade(settings.database_url)
+    print(f"migrated {settings.database_url}")
+
+
+async def _apply(runtime: Runtime, path: Path) -> int:
+    try:
+        data = load_program_file(path)
+    except ProgramInvalid as error:
+        print(error, file=sys.stderr)
+        return 2
+    applied = await apply_program(runtime.services.uow, runtime.services.clock, data)
+    if not applied.changed:
+        print(f"program unchanged (version {applied.version} is active)")
+    else:
+        print(f"activated program version {applied.version}: {applied.program.name}")
+        for line in applied.diff:
+            print(f"  {line}")
+    return 0
+
+
+async def _client_create(runtime: Runtime, name: str, scopes: str) -> int:
+    granted = parse_scopes(scopes)
+    client_id, secret = await runtime.registry.create(
+        name=name, scopes=frozenset(granted), now=runtime.services.clock.now()
+    )
+    print(f"client_id:     {client_id}")
+    print(f"client_secret: {secret}   (shown once; stored hashed)")
+    print(f"scopes:        {format_scopes(set(granted))}")
+    return 0
+
+
+def _token(runtime: Runtime, member: str | None, client: str | None, scopes: str, ttl: int) -> int:
+    if runtime.issuer is None:
+        print("tokens come from your identity provider (TALLY_JWKS_URL is set)", file=sys.stderr)
+        return 2
+    granted = format_scopes(set(parse_scopes(scopes)))
+    if member:
+        print(runtime.issuer.mint(subject=member, scopes=granted.split(), ttl=ttl))
+    else:
+        assert client
+        print(
+            runtime.issuer.mint(subject=client, client_id=client, scopes=granted.split(), ttl=ttl)
+        )
+    return 0
+
+
+async def _sweep(runtime: Runtime) -> int:
+    report = await run_sweeps(runtime.services.uow, runtime.services.clock)
+    print(f"released {report.released} pending lots, expired {report.expired} lots")
+    return 0
+
+
+async def _run(runtime: Runtime, coro_factory: object) -> int:
+    try:
+        assert callable(coro_factory)
+        result = await coro_factory()
+        return int(result)
+    finally:
+        await runtime.verifier.aclose()
+        await runtime.db.dispose()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="tally", description="Tally loyalty engine")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="serve the API (TALLY_HOST, TALLY_PORT)")
+    sub.add_parser("migrate", help="migrate the database to the latest schema")
+    sub.add_parser("sweep", help="release due pending points and expire due lots, once")
+    sub.add_parser(
+        "dev", help="migrate, apply the demo program, seed demo data, print tokens, serve"
+    )
+    program = sub.add_parser("program", help="program definitions").add_subparsers(
+        dest="action", required=True
+    )
+    apply = program.add_parser("apply", help="validate a TOML program, show the diff, activate it")
+    apply.add_argument("file", type=Path)
+    client = sub.add_parser("client", help="partner OAuth clients").add_subparsers(
+        dest="action", required=True
+    )
+    create = client.add_parser("create", help="register a client_credentials client")
+    create.add_argument("--name", default="partner")
+    create.add_argument("--scopes", required=True, help='e.g. "points:write members:read"')
+    token = sub.add_parser("token", help="mint a development access token")
+    who = token.add_mutually_exclusive_group(required=True)
+    who.add_argument("--member", help="the member's external id")
+    who.add_argument("--client", help="a client id (partner token)")
+    token.add_argument("--scopes", default=None, help="space-separated scopes")
+    token.add_argument("--ttl", type=int, default=3600)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    if args.command == "serve":
+        _serve(settings)
+        return 0
+    if args.command == "migrate":
+        _migrate(settings)
+        return 0
+    if args.command == "dev":
+        from app.devserver import run_dev
+
+        return run_dev(settings)
+    runtime = build_runtime(settings)
+    try:
+        if args.command == "program":
+            return asyncio.run(_run(runtime, lambda: _apply(runtime, args.file)))
+        if args.command == "client":
+            return asyncio.run(
+                _run(runtime, lambda: _client_create(runtime, args.name, args.scopes))
+            )
+        if args.command == "sweep":
+            return asyncio.run(_run(runtime, lambda: _sweep(runtime)))
+        if args.command == "token":
+            default = MEMBER_SCOPES if args.member else ALL_SCOPES - MEMBER_SCOPES
+            scopes = args.scopes or format_scopes(set(default))
+            return _token(runtime, args.member, args.client, scopes, args.ttl)
+    except ValueError as error:
+        print(f"tally: {error}", file=sys.stderr)
+        return 2
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

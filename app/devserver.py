@@ -1,0 +1,121 @@
+"""`tally dev` (what `make run` runs): a working demo from nothing, then serve."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from decimal import Decimal
+
+from app.auth.scopes import ALL_SCOPES, MEMBER_SCOPES, format_scopes
+from app.ledger.migrate import upgrade
+from app.main import Runtime, build_runtime
+from app.services.common import MemberRef
+from app.services.earn import RecordPurchase, record_purchase
+from app.services.enroll import EnrollMember, enroll_member
+from app.services.program import DEMO_PROGRAM, apply_program, load_program_file
+from app.services.redeem import RedeemReward, redeem_reward
+from app.services.returns import RecordReturn, record_return
+from app.settings import Settings
+
+SEED = "system:seed"
+DEMO_MEMBER = "demo-alice"
+DEMO_CLIENT = "demo-partner"
+# (member, [(order id, amount, days ago)], [(order id, amount returned)], reward key or None)
+DEMO_MEMBERS: list[tuple[str, list[tuple[str, str, int]], list[tuple[str, str]], str | None]] = [
+    (DEMO_MEMBER, [("demo-1001", "45.00", 40), ("demo-1002", "18.40", 12)], [], "free-coffee"),
+    (
+        "demo-bob",
+        [("demo-2001", "30.00", 20), ("demo-2002", "12.00", 3)],
+        [("demo-2001", "10.00")],
+        None,
+    ),
+    ("demo-carol", [("demo-3001", "180.00", 90), ("demo-3002", "95.50", 8)], [], "tasting"),
+]
+
+
+async def seed(runtime: Runtime) -> None:
+    """Enroll the demo members with some history. Idempotent: re-running replays answers."""
+    uow, clock = runtime.services.uow, runtime.services.clock
+    await apply_program(uow, clock, load_program_file(DEMO_PROGRAM))
+    now = clock.now()
+    for external_id, purchases, returns, reward in DEMO_MEMBERS:
+        await enroll_member(
+            uow,
+            clock,
+            principal=SEED,
+            idempotency_key=f"enroll:{external_id}",
+            cmd=EnrollMember(external_id=external_id),
+        )
+        ref = MemberRef(external_id=external_id)
+        for order_id, amount, days in purchases:
+            await record_purchase(
+                uow,
+                clock,
+                principal=SEED,
+                idempotency_key=f"purchase:{order_id}",
+                cmd=RecordPurchase(
+                    ref, order_id, str(Decimal(amount)), "EUR", "POS", now - timedelta(days=days)
+                ),
+            )
+        for order_id, amount in returns:
+            await record_return(
+                uow,
+                clock,
+                principal=SEED,
+                idempotency_key=f"return:{order_id}",
+                cmd=RecordReturn(order_id, amount),
+            )
+        if reward is not None:
+            page = await runtime.services.queries.reward_page(after=0, limit=100)
+            found = next((r for r in page.items if r.key == reward), None)
+            if found is not None:
+                await redeem_reward(
+                    uow,
+                    clock,
+                    principal=SEED,
+                    idempotency_key=f"redeem:{external_id}:{reward}",
+                    cmd=RedeemReward(ref, found.id, 1),
+                )
+
+
+async def _prepare(runtime: Runtime) -> tuple[str, str]:
+    try:
+        await seed(runtime)
+    finally:
+        await runtime.db.dispose()
+    assert runtime.issuer is not None
+    member = runtime.issuer.mint(subject=DEMO_MEMBER, scopes=sorted(MEMBER_SCOPES), ttl=86400)
+    partner_scopes = (ALL_SCOPES - MEMBER_SCOPES) | {"rewards:read"}
+    partner = runtime.issuer.mint(
+        subject=DEMO_CLIENT, client_id=DEMO_CLIENT, scopes=sorted(partner_scopes), ttl=86400
+    )
+    return member, partner
+
+
+def run_dev(settings: Settings) -> int:
+    upgrade(settings.database_url)
+    runtime = build_runtime(settings)
+    if runtime.issuer is None:
+        print("tally dev needs the embedded token issuer; unset TALLY_JWKS_URL")
+        return 2
+    member, partner = asyncio.run(_prepare(runtime))
+    url = f"{settings.public_url}/graphql"
+    print(
+        f"""
+Tally is ready: {url}  (GraphiQL opens there in a browser)
+
+Member token ({DEMO_MEMBER}; {format_scopes(set(MEMBER_SCOPES))}):
+  {member}
+
+Partner token ({DEMO_CLIENT}; every partner and staff scope):
+  {partner}
+
+Try:  curl -s {url} -H "Authorization: Bearer $MEMBER_TOKEN" \\
+        -H 'Content-Type: application/json' -d '{{"query":"{{ viewer {{ balance {{ available }} }} }}"}}'
+""",
+        flush=True,
+    )
+    from app.cli import _serve  # noqa: PLC0415
+
+    _serve(settings)
+    return 0
