@@ -1,0 +1,60 @@
+"""Program files: validated with one clear message per problem; diffs for `program apply`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.domain.errors import ProgramInvalid
+from app.domain.program import parse_program, program_to_data
+from app.services.program import DEMO_PROGRAM, diff_programs, load_program_file
+from tests.ledger.harness import program_data
+
+
+def test_the_demo_program_is_valid_and_round_trips() -> None:
+    data = load_program_file(DEMO_PROGRAM)
+    program = parse_program(data)
+    assert [t.key for t in program.tiers] == ["green", "gold", "reserve"]
+    assert program_to_data(program) == data
+
+
+def test_every_problem_is_reported_with_its_place() -> None:
+    data = program_data()
+    data["program"]["currency"] = "euro"
+    data["program"]["time_zone"] = "Mars/Olympus"
+    data["tiers"][1]["threshold"] = 0
+    data["rewards"][0]["cost"] = 0
+    data["rewards"][2]["min_tier"] = "platinum"
+    data["rewards"].append(dict(data["rewards"][1]))
+    with pytest.raises(ProgramInvalid) as caught:
+        parse_program(data)
+    problems = "\n".join(caught.value.problems)
+    for expected in (
+        "program.currency",
+        "program.time_zone",
+        "tiers[1].threshold",
+        "rewards[0].cost",
+        "rewards[2].min_tier",
+        "reward key 'tote'",
+    ):
+        assert expected in problems
+
+
+def test_a_file_that_is_not_toml_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[program\nname = 1", encoding="utf-8")
+    with pytest.raises(ProgramInvalid, match="not valid TOML"):
+        load_program_file(bad)
+
+
+def test_diff_names_changed_settings_tiers_and_rewards() -> None:
+    old = program_to_data(parse_program(program_data()))
+    changed = program_data(points_per_unit="2")
+    changed["rewards"] = changed["rewards"][1:] + [{"key": "mug", "name": "Mug", "cost": 99}]
+    new = program_to_data(parse_program(changed))
+    assert diff_programs(old, new) == [
+        "~ program.points_per_unit: '1' -> '2'",
+        "- rewards.coffee",
+        "+ rewards.mug",
+    ]
