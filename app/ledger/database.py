@@ -44,7 +44,12 @@ class Database:
 
 
 def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
-    engine = create_async_engine(url, poolclass=NullPool if ":memory:" in url else None)
+    options: dict[str, Any] = {"poolclass": NullPool} if ":memory:" in url else {}
+    if not immediate:
+        # Readers run in autocommit: each SELECT reads one consistent WAL snapshot, and
+        # no BEGIN/ROLLBACK round trips are spent on a read-only connection.
+        options["pool_reset_on_return"] = None
+    engine = create_async_engine(url, **options)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -55,9 +60,11 @@ def _sqlite_engine(url: str, *, immediate: bool) -> AsyncEngine:
             cursor.execute(pragma)
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if immediate:
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from alembic import command
@@ -23,9 +25,16 @@ def alembic_config(url: str) -> Config:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Migrate the database at `url` (blocking: call from a thread inside an event loop)."""
+    """Migrate the database at `url`. Blocking; inside an event loop prefer to_thread."""
     ensure_sqlite_directory(url)
-    command.upgrade(alembic_config(url), revision)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        command.upgrade(alembic_config(url), revision)
+        return
+    # migrations/env.py runs its own event loop, which cannot nest: use a fresh thread.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(command.upgrade, alembic_config(url), revision).result()
 
 
 def head_revision() -> str | None:

@@ -28,6 +28,29 @@ def checksum(data: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
+_PARSED: dict[tuple[int, str], ProgramVersion] = {}
+_activations = 0
+
+
+def activations() -> int:
+    """How many versions this process activated: read caches compare it to stay fresh."""
+    return _activations
+
+
+def _parsed(
+    version: int, digest: str, activated_at: datetime, data: dict[str, Any]
+) -> ProgramVersion:
+    """Versions never change once stored: parse each one once per process."""
+    key = (version, digest)
+    found = _PARSED.get(key)
+    if found is None:
+        found = ProgramVersion(version, parse_program(data), data, digest, activated_at)
+        if len(_PARSED) > 64:
+            _PARSED.clear()
+        _PARSED[key] = found
+    return found
+
+
 class ProgramStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -40,16 +63,11 @@ class ProgramStore:
         ).one_or_none()
         if row is None:
             return None
-        return ProgramVersion(
-            version=row.version,
-            program=parse_program(row.definition),
-            data=row.definition,
-            checksum=row.checksum,
-            activated_at=row.activated_at,
-        )
+        return _parsed(row.version, row.checksum, row.activated_at, row.definition)
 
     async def activate(self, data: dict[str, Any], now: datetime) -> int:
         """Store `data` as the next version; returns its number."""
+        global _activations
         program = parse_program(data)
         latest = await self.conn.execute(select(func.max(program_versions.c.version)))
         version = int(latest.scalar_one() or 0) + 1
@@ -62,4 +80,5 @@ class ProgramStore:
                 activated_at=now,
             )
         )
+        _activations += 1
         return version

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Dialect, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import Account, TransferKind
@@ -33,6 +33,7 @@ from app.ledger.tables import (
     transfers,
 )
 from app.ledger.transfers import BALANCE_TOPIC
+from app.ledger.types import UTCDateTime
 
 
 class ReadLedger:
@@ -121,8 +122,20 @@ class ReadLedger:
 
     async def qualifying_points(self, ids: Sequence[int], since: datetime) -> dict[int, int]:
         """Points earned since `since`, less reversals of them, per member."""
-        earned = (
-            select(transfers.c.member_id, transfers.c.kind, func.sum(transfers.c.amount))
+        return {k: v[0] for k, v in (await self.qualifying(ids, since)).items()}
+
+    async def qualifying(
+        self, ids: Sequence[int], since: datetime
+    ) -> dict[int, tuple[int, datetime | None]]:
+        """Per member: points earned since `since` less their reversals, and the oldest
+        qualifying earn (when the measure next drops), in one query."""
+        query = (
+            select(
+                transfers.c.member_id,
+                transfers.c.kind,
+                func.sum(transfers.c.amount),
+                func.min(transfers.c.occurred_at),
+            )
             .where(
                 transfers.c.member_id.in_(list(ids)),
                 transfers.c.kind.in_([TransferKind.EARN.value, TransferKind.RETURN.value]),
@@ -130,25 +143,15 @@ class ReadLedger:
             )
             .group_by(transfers.c.member_id, transfers.c.kind)
         )
-        totals: dict[int, int] = dict.fromkeys(ids, 0)
-        for member_id, kind, amount in await self.conn.execute(earned):
-            sign = 1 if kind == TransferKind.EARN.value else -1
-            totals[member_id] += sign * int(amount)
-        return {k: max(0, v) for k, v in totals.items()}
-
-    async def oldest_qualifying_earn(
-        self, ids: Sequence[int], since: datetime
-    ) -> dict[int, datetime]:
-        rows = await self.conn.execute(
-            select(transfers.c.member_id, func.min(transfers.c.occurred_at))
-            .where(
-                transfers.c.member_id.in_(list(ids)),
-                transfers.c.kind == TransferKind.EARN.value,
-                transfers.c.occurred_at >= since,
-            )
-            .group_by(transfers.c.member_id)
-        )
-        return {member_id: at for member_id, at in rows}
+        points: dict[int, int] = dict.fromkeys(ids, 0)
+        oldest: dict[int, datetime | None] = dict.fromkeys(ids)
+        for member_id, kind, amount, first_at in await self.conn.execute(query):
+            if kind == TransferKind.EARN.value:
+                points[member_id] += int(amount)
+                oldest[member_id] = _utc(first_at, self.conn.dialect)
+            else:
+                points[member_id] -= int(amount)
+        return {k: (max(0, points[k]), oldest[k]) for k in points}
 
     async def expiring(
         self, ids: Sequence[int], until: datetime
@@ -268,3 +271,8 @@ class ReadLedger:
             )
         )
         return int(rows.scalar_one())
+
+
+def _utc(value: object, dialect: Dialect) -> datetime | None:
+    """An aggregate (MIN) of a UTC column comes back raw on SQLite: make it aware UTC."""
+    return UTCDateTime().process_result_value(value, dialect)

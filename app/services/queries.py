@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,12 +23,13 @@ from app.domain.records import (
 )
 from app.domain.rewards import redeem_blocker
 from app.domain.tiers import TierProgress, tier_progress
-from app.ledger.programs import ProgramStore, ProgramVersion
+from app.ledger.programs import ProgramStore, ProgramVersion, activations
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock
 from app.services.redeem import reward_state
 
 EXPIRING_HORIZON = timedelta(days=30)
+PROGRAM_TTL = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +52,20 @@ class Queries:
     def __init__(self, uow: UnitOfWork, clock: Clock) -> None:
         self.uow = uow
         self.clock = clock
+        self._program: tuple[float, int, ProgramVersion | None] | None = None
 
     async def program(self) -> ProgramVersion | None:
+        """The active program, re-read at most every PROGRAM_TTL seconds (a new version
+        applied by another process shows up within that time; writes always re-read)."""
+        now = time.monotonic()
+        cached = self._program
+        if cached is not None and cached[1] == activations() and now - cached[0] < PROGRAM_TTL:
+            return cached[2]
+        generation = activations()
         async with self.uow.read() as r:
-            return await ProgramStore(r.conn).active()
+            version = await ProgramStore(r.conn).active()
+        self._program = (now, generation, version)
+        return version
 
     async def members(self, ids: Sequence[int]) -> dict[int, Member]:
         async with self.uow.read() as r:
@@ -78,16 +90,11 @@ class Queries:
         program = version.program
         since = self.clock.now() - timedelta(days=program.qualifying_days)
         async with self.uow.read() as r:
-            points = await r.qualifying_points(ids, since)
-            oldest = await r.oldest_qualifying_earn(ids, since)
+            measured = await r.qualifying(ids, since)
         window = timedelta(days=program.qualifying_days)
         return {
-            member_id: tier_progress(
-                program,
-                points[member_id],
-                oldest[member_id] + window if member_id in oldest else None,
-            )
-            for member_id in ids
+            member_id: tier_progress(program, points, oldest + window if oldest else None)
+            for member_id, (points, oldest) in measured.items()
         }
 
     async def rewards(self, ids: Sequence[int]) -> dict[int, Reward]:
