@@ -1,0 +1,91 @@
+"""The `tally` command: migrate, program apply (diff, no-op, errors), client create, token."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+
+from app.auth.keys import load_or_create_keys
+from app.auth.tokens import TokenVerifier
+from app.cli import main
+from app.services.program import DEMO_PROGRAM
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("TALLY_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/var/cli.db")
+    monkeypatch.setenv("TALLY_KEYS_FILE", str(tmp_path / "var" / "jwks.json"))
+    return tmp_path
+
+
+def test_migrate_then_apply_shows_the_diff_and_reapplying_is_a_no_op(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["program", "apply", str(DEMO_PROGRAM)]) == 0
+    assert "activated program version 1: Tally Coffee Club" in capsys.readouterr().out
+    assert main(["program", "apply", str(DEMO_PROGRAM)]) == 0
+    assert "program unchanged (version 1 is active)" in capsys.readouterr().out
+    changed = env / "changed.toml"
+    changed.write_text(
+        DEMO_PROGRAM.read_text().replace("points_per_unit = 10", "points_per_unit = 12")
+    )
+    assert main(["program", "apply", str(changed)]) == 0
+    out = capsys.readouterr().out
+    assert "activated program version 2" in out
+    assert "~ program.points_per_unit: '10' -> '12'" in out
+
+
+def test_an_invalid_program_is_refused_with_its_problems(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    bad = env / "bad.toml"
+    bad.write_text('[program]\nname = "X"\ncurrency = "euro"\n')
+    assert main(["program", "apply", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "program.currency" in err
+    assert "tiers" in err
+
+
+def test_client_create_prints_a_secret_that_authenticates(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from app.auth.clients import ClientRegistry
+    from app.ledger.database import open_database
+
+    assert main(["migrate"]) == 0
+    assert main(["client", "create", "--name", "POS", "--scopes", "points:write members:read"]) == 0
+    out = capsys.readouterr().out
+    client_id = re.search(r"client_id:\s+(\S+)", out)
+    secret = re.search(r"client_secret:\s+(\S+)", out)
+    assert client_id
+    assert secret
+
+    async def check() -> None:
+        db = open_database(f"sqlite+aiosqlite:///{env}/var/cli.db")
+        try:
+            record = await ClientRegistry(db).authenticate(client_id.group(1), secret.group(1))
+            assert record is not None
+            assert record.scopes == {"points:write", "members:read"}
+        finally:
+            await db.dispose()
+
+    asyncio.run(check())
+    assert main(["client", "create", "--scopes", "points:everything"]) == 2
+
+
+def test_token_mints_a_member_token_the_server_accepts(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["token", "--member", "demo-bob", "--scopes", "loyalty:read"]) == 0
+    token = capsys.readouterr().out.strip()
+    keys = load_or_create_keys(env / "var" / "jwks.json")
+    verifier = TokenVerifier(issuer="http://127.0.0.1:8000", audience="tally", keys=keys)
+    principal = asyncio.run(verifier.verify(token))
+    assert principal.is_member
+    assert principal.subject == "demo-bob"
+    assert principal.scopes == {"loyalty:read"}
