@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from app.auth.scopes import ALL_SCOPES, MEMBER_SCOPES, format_scopes, parse_scopes
@@ -83,6 +83,12 @@ async def _sweep(runtime: Runtime) -> int:
     return 0
 
 
+async def _seeded(runtime: Runtime, seed: Callable[[Runtime], Awaitable[None]]) -> int:
+    await seed(runtime)
+    print("seeded the demo program and members")
+    return 0
+
+
 async def _run(runtime: Runtime, coro_factory: object) -> int:
     try:
         assert callable(coro_factory)
@@ -99,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="serve the API (TALLY_HOST, TALLY_PORT)")
     sub.add_parser("migrate", help="migrate the database to the latest schema")
     sub.add_parser("sweep", help="release due pending points and expire due lots, once")
+    sub.add_parser("seed", help="apply the demo program and enroll demo members (idempotent)")
     sub.add_parser(
         "dev", help="migrate, apply the demo program, seed demo data, print tokens, serve"
     )
@@ -143,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(
                 _run(runtime, lambda: _client_create(runtime, args.name, args.scopes))
             )
+        if args.command == "seed":
+            from app.devserver import seed
+
+            return asyncio.run(_run(runtime, lambda: _seeded(runtime, seed)))
         if args.command == "sweep":
             return asyncio.run(_run(runtime, lambda: _sweep(runtime)))
         if args.command == "token":

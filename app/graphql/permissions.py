@@ -46,8 +46,11 @@ async def own_member_id(info: strawberry.Info[Context, None]) -> int | None:
         return None
     cache = info.context.member_cache
     if principal.subject not in cache:
-        member = await info.context.loaders.member_by_external_id.load(principal.subject)
+        loaders = info.context.loaders
+        member = await loaders.member_by_external_id.load(principal.subject)
         cache[principal.subject] = member.id if member else None
+        if member is not None:
+            loaders.member.prime(member.id, member)  # `viewer` then costs no second lookup
     return cache[principal.subject]
 
 

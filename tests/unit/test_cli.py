@@ -89,3 +89,25 @@ def test_token_mints_a_member_token_the_server_accepts(
     assert principal.is_member
     assert principal.subject == "demo-bob"
     assert principal.scopes == {"loyalty:read"}
+
+
+def test_seed_is_idempotent(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from app.ledger.database import open_database
+    from app.ledger.queries import ReadLedger
+
+    assert main(["migrate"]) == 0
+    assert main(["seed"]) == 0
+    assert main(["seed"]) == 0  # replays its idempotency keys: nothing twice
+
+    async def check() -> dict[str, int]:
+        db = open_database(f"sqlite+aiosqlite:///{env}/var/cli.db")
+        try:
+            async with db.read_engine.connect() as conn:
+                reads = ReadLedger(conn)
+                members = await reads.members_by_external_ids(["demo-alice", "demo-bob"])
+                balances = await reads.balances_by_member([m.id for m in members.values()])
+                return {m.external_id: balances[m.id].version for m in members.values()}
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(check()) == {"demo-alice": 3, "demo-bob": 3}
