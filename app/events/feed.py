@@ -105,12 +105,12 @@ class FeedListener:
                     await driver.remove_listener(NOTIFY_CHANNEL, on_notify)
 
     async def _tail_outbox(self) -> None:
-        last = 0
+        last: int | None = None  # None until the starting point is known
         while True:
             try:
                 async with self.db.read_engine.connect() as conn:
                     reads = ReadLedger(conn)
-                    if last == 0:
+                    if last is None:
                         last = await reads.outbox_last_id()
                     rows = await reads.outbox_tail(last)
                 if rows:

@@ -11,9 +11,10 @@ from collections.abc import AsyncIterator
 
 from app.domain.records import BalanceChange
 from app.events.feed import ChangeFeed
-from app.services.queries import Queries
+from app.services.queries import BACKLOG_PAGE, Queries
 
 HEARTBEAT_SECONDS = 15.0
+PAGE = BACKLOG_PAGE
 
 
 async def balance_changes(
@@ -31,11 +32,16 @@ async def balance_changes(
         else:
             last = since_version
         while True:
-            for change in await queries.balance_changes(member_id, after_version=last):
-                if change.version != last + 1:
-                    break  # never skip: the missing version is read on the next pass
-                last = change.version
-                yield change
+            while True:  # drain every page of the backlog before waiting
+                page = await queries.balance_changes(member_id, after_version=last)
+                start = last
+                for change in page:
+                    if change.version != last + 1:
+                        break  # never skip: the missing version is read on the next pass
+                    last = change.version
+                    yield change
+                if len(page) < PAGE or last == start:
+                    break
             try:
                 # Re-check now and then even without a wake-up: a lost notification
                 # (another instance's connection dropped) delays a change, never loses it.

@@ -30,6 +30,7 @@ from app.services.redeem import reward_state
 
 EXPIRING_HORIZON = timedelta(days=30)
 PROGRAM_TTL = 2.0
+BACKLOG_PAGE = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +157,9 @@ class Queries:
 
     async def balance_changes(self, member_id: int, *, after_version: int) -> list[BalanceChange]:
         async with self.uow.read() as r:
-            return await r.balance_changes(member_id, after_version=after_version)
+            return await r.balance_changes(
+                member_id, after_version=after_version, limit=BACKLOG_PAGE
+            )
 
     async def estimate(self, *, amount: str, currency: str, member_id: int | None) -> Estimate:
         """What an order would earn now, with the member's tier multiplier; writes nothing."""

@@ -69,6 +69,7 @@ async def test_50_concurrent_requests_with_one_key_make_one_transfer_and_one_ans
     writers = await _writers(ledger, backend)
     try:
         member = await ledger.enroll("buyer")
+
         async def attempt(n: int) -> Outcome:
             return await earn.record_purchase(
                 writers[n % len(writers)],

@@ -1,0 +1,204 @@
+"""The runnable examples in client_examples/, run as subprocesses against a live server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+
+from app.auth.clients import ClientRegistry
+from app.graphql.ids import from_global_id
+from app.ledger.database import open_database
+from tests.e2e.conftest import ServerPool
+from tests.e2e.helpers import enroll, purchase
+from tests.e2e.server import REPO, LiveServer
+from tests.ledger.harness import Ledger
+
+EXAMPLES = REPO / "client_examples"
+RUN_TIMEOUT = 30.0
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
+
+
+@dataclass
+class Ran:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+
+def example_env(server: LiveServer, **values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TALLY_")}
+    env.update({"TALLY_URL": server.base_url, "PYTHONUNBUFFERED": "1", **values})
+    return env
+
+
+async def start_example(script: str, *args: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLES / script),
+        *args,
+        env=env,
+        cwd=EXAMPLES,  # no repo imports: the examples stand alone
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def finish(process: asyncio.subprocess.Process, within: float = RUN_TIMEOUT) -> Ran:
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), within)
+    except TimeoutError:
+        process.kill()
+        out, err = await process.communicate()
+        raise AssertionError(f"example timed out:\n{out.decode()}\n{err.decode()}") from None
+    assert process.returncode is not None
+    return Ran(process.returncode, out.decode(), err.decode())
+
+
+async def run_example(script: str, *args: str, env: dict[str, str]) -> Ran:
+    return await finish(await start_example(script, *args, env=env))
+
+
+async def test_checkout_estimates_lists_and_redeems_once(servers: ServerPool) -> None:
+    (server,) = await servers.astart()
+    partner = server.partner_token()
+    alice = await enroll(server, partner, "alice")
+    await purchase(server, partner, alice["id"], "o-1", "42.90")
+    env = example_env(server, TALLY_TOKEN=server.member_token("alice"))
+    args = ("--amount", "59.90", "--reward", "coffee", "--idempotency-key", "cart-77")
+
+    first = await run_example("checkout.py", *args, env=env)
+    assert first.returncode == 0, first.stderr
+    out = first.stdout
+    assert "member: alice (42 points)" in out
+    assert "estimate: 59 points for 59.90 EUR (base 59 x 1, tier member)" in out
+    assert "reward coffee: 10 points, 1 coffee, can redeem" in first.lines
+    assert "reward tote: 50 points, tote bag, not now: INSUFFICIENT_POINTS" in first.lines
+    assert any(
+        line.startswith("reward lounge:") and "TIER_REQUIRED" in line for line in first.lines
+    )
+    assert "redeemed coffee: 10 points held, status HELD (idempotency key cart-77)" in out
+    codes = re.findall(r"^discount code: (\S+) \(1 coffee\)$", out, re.MULTILINE)
+    assert len(codes) == 1
+    assert "balance: 32 available, 10 held" in first.lines
+
+    # The same key again (a retry after a lost answer): the same redemption and code.
+    retry = await run_example("checkout.py", *args, env=env)
+    assert retry.returncode == 0, retry.stderr
+    assert re.findall(r"^discount code: (\S+)", retry.stdout, re.MULTILINE) == codes
+    assert "balance: 32 available, 10 held" in retry.lines
+
+    # A storefront backend with a partner token names the member.
+    env = example_env(server, TALLY_TOKEN=partner)
+    shop = await run_example("checkout.py", "--member", "alice", "--amount", "10", env=env)
+    assert shop.returncode == 0, shop.stderr
+    assert "estimate: 10 points for 10 EUR (base 10 x 1, tier member)" in shop.stdout
+    assert "redeemed coffee: 10 points held" in shop.stdout
+    assert "balance: 22 available, 20 held" in shop.lines
+
+
+async def test_partner_pos_gets_a_token_enrolls_buys_and_returns(
+    db_url: str, servers: ServerPool
+) -> None:
+    db = open_database(db_url)
+    try:
+        client_id, secret = await ClientRegistry(db).create(
+            name="till", scopes=frozenset({"members:write", "points:write"}), now=datetime.now(UTC)
+        )
+    finally:
+        await db.dispose()
+    (server,) = await servers.astart()
+    env = example_env(server, TALLY_CLIENT_ID=client_id, TALLY_CLIENT_SECRET=secret)
+    args = (
+        "--member", "cust-1", "--order", "till-1", "--amount", "25.00",
+        "--occurred-at", datetime.now(UTC).isoformat(), "--return-amount", "5.00",
+    )  # fmt: skip
+
+    first = await run_example("partner_pos.py", *args, env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.lines[0].startswith("token: Bearer, expires in ")
+    assert first.lines[0].endswith("members:write points:write")
+    assert re.fullmatch(r"member cust-1: enrolled as \S+", first.lines[1])
+    assert first.lines[2:] == [
+        "purchase till-1: +25 points, balance 25 available",
+        "retry of purchase till-1: same answer",
+        "return till-1 (5.00 EUR): -5 points, shortfall 0, balance 20 available",
+    ]
+
+    # The till runs again with the same sale: every write replays its first answer.
+    again = await run_example("partner_pos.py", *args, env=env)
+    assert again.returncode == 0, again.stderr
+    assert again.lines[1:] == first.lines[1:]
+
+    bad = example_env(server, TALLY_CLIENT_ID=client_id, TALLY_CLIENT_SECRET="wrong")
+    refused = await run_example("partner_pos.py", *args, env=bad)
+    assert refused.returncode == 1
+    assert "token request failed (401)" in refused.stderr
+
+
+async def read_line(process: asyncio.subprocess.Process) -> str:
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), RUN_TIMEOUT)
+    assert line, "the example exited"
+    return line.decode().rstrip("\n")
+
+
+async def test_mobile_subscribe_resumes_after_the_server_restarts(
+    db_url: str, servers: ServerPool
+) -> None:
+    (server,) = await servers.astart()
+    partner = server.partner_token()
+    alice = await enroll(server, partner, "alice")
+    await purchase(server, partner, alice["id"], "m-1", "12")
+    env = example_env(server, TALLY_TOKEN=server.member_token("alice"))
+    args = ("--since", "0", "--max-changes", "3", "--max-delay", "0.5")
+
+    process = await start_example("mobile_subscribe.py", *args, env=env)
+    try:
+        assert await read_line(process) == "connected; following from version 0"
+        assert await read_line(process) == (
+            "v1 EARN +12 (pending +0, held +0) -> 12 available, 0 pending, 0 held  [m-1]"
+        )
+        await asyncio.to_thread(server.stop)  # the connection drops
+        assert (await read_line(process)).startswith("disconnected (")
+        ledger = await Ledger.open(db_url)  # a change the app misses while offline
+        try:
+            out = await ledger.adjust(from_global_id(alice["id"])[1], -2)
+            assert out.ok, out.errors
+        finally:
+            await ledger.close()
+        server = await asyncio.to_thread(servers.restart, server)
+        line = await read_line(process)
+        while line.startswith("disconnected ("):  # retried while the server was down
+            line = await read_line(process)
+        assert line == "connected; following from version 1"
+        assert await read_line(process) == (
+            "v2 ADJUST -2 (pending +0, held +0) -> 10 available, 0 pending, 0 held  [client:test]"
+        )
+        await purchase(server, partner, alice["id"], "m-2", "5")  # and a live one
+        ran = await finish(process)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert ran.returncode == 0, ran.stderr
+    assert ran.lines == [
+        "v3 EARN +5 (pending +0, held +0) -> 15 available, 0 pending, 0 held  [m-2]",
+        "stopped at version 3",
+    ]
+
+    # A refused token is final: no reconnect loop.
+    env = example_env(server, TALLY_TOKEN="not-a-token")
+    rejected = await run_example("mobile_subscribe.py", "--since", "0", env=env)
+    assert rejected.returncode == 2
+    assert "rejected the token (4403)" in rejected.stderr
