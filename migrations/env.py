@@ -24,6 +24,9 @@ def _configure(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+    if connection.dialect.name == "sqlite":
+        # WAL is a property of the file: set it once here, before any server opens it.
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
 
 
 async def _run_async(url: str) -> None:

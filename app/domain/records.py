@@ -44,6 +44,7 @@ class Entry:
 
     id: int
     transfer_id: int
+    member_id: int
     kind: str
     account: str
     points: int

@@ -8,6 +8,7 @@ import binascii
 from app.graphql.errors import BadInput
 
 MAX_PAGE = 100
+MAX_PK = 2**31 - 1  # ids are 32-bit on PostgreSQL; anything larger names nothing
 
 
 def to_global_id(type_name: str, pk: int) -> str:
@@ -23,6 +24,8 @@ def from_global_id(value: str, *, expect: str | None = None, field: str = "id") 
         raise BadInput(f"{value!r} is not a Tally id", field) from None
     if expect is not None and type_name != expect:
         raise BadInput(f"{value!r} is not a {expect} id", field)
+    if not 1 <= pk <= MAX_PK:
+        raise BadInput(f"{value!r} is not a Tally id", field)
     return type_name, pk
 
 
@@ -36,9 +39,10 @@ def decode_cursor(cursor: str | None) -> int | None:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         prefix, _, raw = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        if prefix != "c":
+        position = int(raw)
+        if prefix != "c" or not 0 <= position <= MAX_PK:
             raise ValueError(prefix)
-        return int(raw)
+        return position
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadInput("after is not a cursor from this connection", "after") from None
 

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from app.domain.records import Balance, ExpiringPoints, Member, Redemption, Reward
+from app.domain.records import Balance, Entry, ExpiringPoints, Redemption, Reward
 from app.domain.tiers import TierProgress
 from app.services.queries import Queries
 
@@ -38,4 +38,4 @@ class Loaders:
         self.redemption: DataLoader[int, Redemption | None] = _loader(
             queries.redemptions, cache=cache
         )
-        self.members: DataLoader[int, Member | None] = self.member
+        self.entry: DataLoader[int, Entry | None] = _loader(queries.entries, cache=cache)

@@ -12,6 +12,7 @@ from app.graphql.context import Context
 from app.graphql.errors import BadInput, PublicError
 from app.graphql.ids import decode_cursor, encode_cursor, from_global_id, page_size
 from app.graphql.permissions import may_read_member, needs, own_member_id, principal_of
+from app.graphql.types.activity import LedgerEntry
 from app.graphql.types.common import Node, PageInfo
 from app.graphql.types.member import Member
 from app.graphql.types.program import PointsEstimate, Program, Tier
@@ -78,6 +79,11 @@ class Query:
             if redemption is None or not await may_read_member(info, redemption.member_id):
                 return None
             return Redemption.of(redemption)
+        if type_name == "LedgerEntry":
+            entry = await info.context.loaders.entry.load(pk)
+            if entry is None or not await may_read_member(info, entry.member_id):
+                return None
+            return LedgerEntry.of(entry)
         return None
 
     @strawberry.field(description="The active program.", extensions=needs(*ANY_READER))

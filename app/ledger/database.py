@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 SQLITE_PRAGMAS = (
+    "PRAGMA busy_timeout=30000",  # first: switching to WAL may have to wait for a lock
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",  # a committed point survives a power cut
     "PRAGMA foreign_keys=ON",
-    "PRAGMA busy_timeout=30000",
 )
 
 

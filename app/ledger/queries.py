@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Dialect, and_, func, select
+from sqlalchemy import Dialect, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import Account, TransferKind
@@ -86,39 +87,16 @@ class ReadLedger:
 
     async def activity_page(self, member_id: int, *, before: int | None, limit: int) -> Page[Entry]:
         """The member's ledger entries, newest first."""
-        query = (
-            select(
-                entries.c.id,
-                entries.c.transfer_id,
-                entries.c.account,
-                entries.c.amount,
-                entries.c.balance_after,
-                transfers.c.kind,
-                transfers.c.occurred_at,
-                transfers.c.reference,
-                transfers.c.reason,
-            )
-            .join(transfers, transfers.c.id == entries.c.transfer_id)
-            .where(entries.c.member_id == member_id)
-        )
+        query = _entry_query().where(entries.c.member_id == member_id)
         if before is not None:
             query = query.where(entries.c.id < before)
         rows = list(await self.conn.execute(query.order_by(entries.c.id.desc()).limit(limit + 1)))
-        items = [
-            Entry(
-                id=r.id,
-                transfer_id=r.transfer_id,
-                kind=r.kind,
-                account=r.account,
-                points=r.amount,
-                balance_after=r.balance_after,
-                occurred_at=r.occurred_at,
-                reference=r.reference,
-                reason=r.reason,
-            )
-            for r in rows[:limit]
-        ]
-        return Page(items, len(rows) > limit)
+        return Page([_entry(r) for r in rows[:limit]], len(rows) > limit)
+
+    async def entries_by_ids(self, ids: Sequence[int]) -> dict[int, Entry]:
+        """Member-side entries only: program-side entries are no member's activity."""
+        query = _entry_query().where(entries.c.id.in_(list(ids)), entries.c.member_id.is_not(None))
+        return {r.id: _entry(r) for r in await self.conn.execute(query)}
 
     async def qualifying_points(self, ids: Sequence[int], since: datetime) -> dict[int, int]:
         """Points earned since `since`, less reversals of them, per member."""
@@ -276,3 +254,33 @@ class ReadLedger:
 def _utc(value: object, dialect: Dialect) -> datetime | None:
     """An aggregate (MIN) of a UTC column comes back raw on SQLite: make it aware UTC."""
     return UTCDateTime().process_result_value(value, dialect)
+
+
+def _entry_query() -> Select[Any]:
+    return select(
+        entries.c.id,
+        entries.c.transfer_id,
+        entries.c.member_id,
+        entries.c.account,
+        entries.c.amount,
+        entries.c.balance_after,
+        transfers.c.kind,
+        transfers.c.occurred_at,
+        transfers.c.reference,
+        transfers.c.reason,
+    ).join(transfers, transfers.c.id == entries.c.transfer_id)
+
+
+def _entry(r: Any) -> Entry:
+    return Entry(
+        id=r.id,
+        transfer_id=r.transfer_id,
+        member_id=r.member_id,
+        kind=r.kind,
+        account=r.account,
+        points=r.amount,
+        balance_after=r.balance_after,
+        occurred_at=r.occurred_at,
+        reference=r.reference,
+        reason=r.reason,
+    )

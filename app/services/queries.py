@@ -145,6 +145,10 @@ class Queries:
             items.append(RewardAvailability(reward, reason is None, reason))
         return Page(items, page.has_next)
 
+    async def entries(self, ids: Sequence[int]) -> dict[int, Entry]:
+        async with self.uow.read() as r:
+            return await r.entries_by_ids(ids)
+
     async def activity(self, member_id: int, *, before: int | None, limit: int) -> Page[Entry]:
         async with self.uow.read() as r:
             return await r.activity_page(member_id, before=before, limit=limit)

@@ -59,9 +59,8 @@ async def test_member_journey(api: Api) -> None:
     assert me["tier"]["pointsToNext"] == 1000 - 42
     rewards = {e["node"]["reward"]["key"]: e["node"] for e in me["availableRewards"]["edges"]}
     assert rewards["coffee"]["canRedeem"] is True
-    assert (
-        rewards["tote"]["canRedeem"] is False and rewards["tote"]["reason"] == "INSUFFICIENT_POINTS"
-    )
+    assert rewards["tote"]["canRedeem"] is False
+    assert rewards["tote"]["reason"] == "INSUFFICIENT_POINTS"
     assert rewards["lounge"]["reason"] == "TIER_REQUIRED"
     assert me["activity"]["edges"][0]["node"] == {
         "kind": "EARN",

@@ -9,7 +9,7 @@ from app.domain.errors import ErrorCode
 from app.graphql.context import Context
 from app.graphql.errors import BadInput
 from app.graphql.ids import from_global_id
-from app.graphql.permissions import own_member_id, principal_of
+from app.graphql.permissions import may_read_member, own_member_id, principal_of
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance, Member
 from app.graphql.types.redemption import Redemption
@@ -66,10 +66,17 @@ def errors_of(outcome: Outcome) -> list[UserError]:
     return [UserError.of(e) for e in outcome.errors]
 
 
-async def member_of(info: strawberry.Info[Context, None], outcome: Outcome) -> Member | None:
+async def member_of(
+    info: strawberry.Info[Context, None], outcome: Outcome, *, enrolled: bool = False
+) -> Member | None:
+    """The member a write touched, shown only to a token that may read that member (or,
+    for enrollMember, to the members:write token that just enrolled it)."""
     if not outcome.ok or "memberId" not in outcome.data:
         return None
-    found = await info.context.loaders.member.load(int(outcome.data["memberId"]))
+    member_id = int(outcome.data["memberId"])
+    if not (enrolled or await may_read_member(info, member_id)):
+        return None
+    found = await info.context.loaders.member.load(member_id)
     return Member.of(found) if found else None
 
 

@@ -45,5 +45,5 @@ async def enroll_member_mutation(
         ),
     )
     return EnrollMemberPayload(
-        member=await member_of(info, outcome), user_errors=errors_of(outcome)
+        member=await member_of(info, outcome, enrolled=True), user_errors=errors_of(outcome)
     )

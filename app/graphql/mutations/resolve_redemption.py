@@ -8,6 +8,7 @@ import strawberry
 
 from app.auth.scopes import Scope
 from app.graphql.context import Context
+from app.graphql.errors import Forbidden
 from app.graphql.ids import from_global_id
 from app.graphql.mutations.base import (
     IDEMPOTENCY_HELP,
@@ -41,6 +42,8 @@ async def cancel_redemption_mutation(
 ) -> ResolveRedemptionPayload:
     pk = from_global_id(str(redemption_id), expect="Redemption", field="redemptionId")[1]
     principal = principal_of(info)
+    if not principal.is_member and not principal.has(Scope.REDEMPTIONS_WRITE):
+        raise Forbidden("Partners need redemptions:write to cancel a member's redemption.")
     # A member token may cancel only its own; -1 matches no member, so others' are "not found".
     owner = (await own_member_id(info) or -1) if principal.is_member else None
     services = info.context.services
