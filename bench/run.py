@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -34,7 +33,9 @@ from app.ledger.migrate import upgrade
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
 ISSUER, AUDIENCE = "http://bench.tally", "tally"
-VIEWER = "{ viewer { balance { available pending held version } tier { current { key } progress } } }"
+VIEWER = (
+    "{ viewer { balance { available pending held version } tier { current { key } progress } } }"
+)
 PURCHASE = """mutation($k: String!, $i: RecordPurchaseInput!) {
   recordPurchase(idempotencyKey: $k, input: $i) { pointsEarned userErrors { code } } }"""
 ENROLL = """mutation($k: String!, $i: EnrollMemberInput!) {
@@ -66,12 +67,21 @@ def _summary(name: str, latencies: list[float], errors: int, seconds: float) -> 
     def pct(p: float) -> float:
         return round(ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000, 2)
 
-    return Result(name, len(latencies), errors, round(seconds, 2),
-                  round(len(latencies) / seconds, 1), pct(0.5), pct(0.95), pct(0.99))
+    return Result(
+        name,
+        len(latencies),
+        errors,
+        round(seconds, 2),
+        round(len(latencies) / seconds, 1),
+        pct(0.5),
+        pct(0.95),
+        pct(0.99),
+    )
 
 
-async def _load(name: str, clients: int, seconds: float,
-                call: Callable[[int, int], Awaitable[bool]]) -> Result:
+async def _load(
+    name: str, clients: int, seconds: float, call: Callable[[int, int], Awaitable[bool]]
+) -> Result:
     latencies: list[float] = []
     errors = 0
     deadline = time.perf_counter() + seconds
@@ -91,24 +101,43 @@ async def _load(name: str, clients: int, seconds: float,
     return _summary(name, latencies, errors, time.perf_counter() - started)
 
 
-async def _push_latency(base: str, member_token: str, partner_token: str, member: str,
-                        changes: int) -> Result:
+async def _push_latency(
+    base: str, member_token: str, partner_token: str, member: str, changes: int
+) -> Result:
     """Time from a purchase's HTTP answer to the subscriber receiving that change."""
     url = base.replace("http", "ws") + "/graphql"
     latencies: list[float] = []
-    async with websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws, \
-            httpx.AsyncClient(base_url=base, timeout=30) as http:
-        await ws.send(json.dumps({"type": "connection_init",
-                                  "payload": {"Authorization": f"Bearer {member_token}"}}))
+    async with (
+        websockets.connect(url, subprotocols=["graphql-transport-ws"]) as ws,
+        httpx.AsyncClient(base_url=base, timeout=30) as http,
+    ):
+        await ws.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"Authorization": f"Bearer {member_token}"}}
+            )
+        )
         assert json.loads(await ws.recv())["type"] == "connection_ack"
         await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
         await asyncio.sleep(0.2)
         for n in range(changes):
             answered = time.perf_counter()
-            response = await http.post("/graphql", headers={"Authorization": f"Bearer {partner_token}"},
-                                       json={"query": PURCHASE, "variables": {"k": f"push-{n}", "i": {
-                                           "externalId": member, "orderId": f"push-{n}", "amount": "5",
-                                           "currency": "EUR", "occurredAt": datetime.now(UTC).isoformat()}}})
+            response = await http.post(
+                "/graphql",
+                headers={"Authorization": f"Bearer {partner_token}"},
+                json={
+                    "query": PURCHASE,
+                    "variables": {
+                        "k": f"push-{n}",
+                        "i": {
+                            "externalId": member,
+                            "orderId": f"push-{n}",
+                            "amount": "5",
+                            "currency": "EUR",
+                            "occurredAt": datetime.now(UTC).isoformat(),
+                        },
+                    },
+                },
+            )
             answered = time.perf_counter()
             assert response.status_code == 200
             while True:
@@ -116,7 +145,9 @@ async def _push_latency(base: str, member_token: str, partner_token: str, member
                 if message.get("type") == "next":
                     break
             latencies.append(time.perf_counter() - answered)
-    return _summary("push: purchase answered -> subscriber has it", latencies, 0, sum(latencies) or 1)
+    return _summary(
+        "push: purchase answered -> subscriber has it", latencies, 0, sum(latencies) or 1
+    )
 
 
 def _rss_kb(pid: int) -> dict[str, int]:
@@ -128,23 +159,66 @@ def _rss_kb(pid: int) -> dict[str, int]:
     return found
 
 
-async def main(seconds: float, clients: int, members: int) -> dict[str, Any]:
+def start_server() -> tuple[subprocess.Popen[bytes], str, TokenIssuer, str]:
+    """Migrate a fresh database, apply the demo program, start uvicorn on loopback."""
     work = Path(tempfile.mkdtemp(prefix="tally-bench-"))
     url = os.environ.get("TALLY_BENCH_DATABASE_URL", f"sqlite+aiosqlite:///{work}/bench.db")
     upgrade(url)
     keys_file = work / "jwks.json"
     issuer = TokenIssuer(load_or_create_keys(keys_file), ISSUER, AUDIENCE)
     port = _free_port()
-    env = {**os.environ, "TALLY_DATABASE_URL": url, "TALLY_KEYS_FILE": str(keys_file),
-           "TALLY_ISSUER": ISSUER, "TALLY_AUDIENCE": AUDIENCE, "TALLY_SWEEP_INTERVAL": "0",
-           "TALLY_ENV": "test"}
-    subprocess.run([sys.executable, "-m", "app.cli", "program", "apply",
-                    str(ROOT / "app" / "programs" / "demo.toml")], env=env, check=True,
-                   capture_output=True)
+    env = {
+        **os.environ,
+        "TALLY_DATABASE_URL": url,
+        "TALLY_KEYS_FILE": str(keys_file),
+        "TALLY_ISSUER": ISSUER,
+        "TALLY_AUDIENCE": AUDIENCE,
+        "TALLY_SWEEP_INTERVAL": "0",
+        "TALLY_ENV": "test",
+    }
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app.cli",
+            "program",
+            "apply",
+            str(ROOT / "app" / "programs" / "demo.toml"),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "app.main:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning", "--no-access-log"], env=env, cwd=ROOT)
-    base = f"http://127.0.0.1:{port}"
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "app.main:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    return server, f"http://127.0.0.1:{port}", issuer, url
+
+
+async def scenarios(
+    server: subprocess.Popen[bytes],
+    base: str,
+    issuer: TokenIssuer,
+    url: str,
+    seconds: float,
+    clients: int,
+    members: int,
+) -> dict[str, Any]:
     try:
         async with httpx.AsyncClient(base_url=base, timeout=30) as http:
             for _ in range(100):
@@ -154,27 +228,50 @@ async def main(seconds: float, clients: int, members: int) -> dict[str, Any]:
                 except httpx.TransportError:
                     pass
                 await asyncio.sleep(0.1)
-            partner = issuer.mint(subject="bench", client_id="bench", scopes=[
-                "members:read", "members:write", "points:write", "rewards:read"])
+            partner = issuer.mint(
+                subject="bench",
+                client_id="bench",
+                scopes=["members:read", "members:write", "points:write", "rewards:read"],
+            )
             auth = {"Authorization": f"Bearer {partner}"}
             for m in range(members):
-                await http.post("/graphql", headers=auth, json={"query": ENROLL, "variables": {
-                    "k": f"enroll-{m}", "i": {"externalId": f"bench-{m}"}}})
-            member_tokens = [issuer.mint(subject=f"bench-{m}", scopes=["loyalty:read"])
-                             for m in range(members)]
+                await http.post(
+                    "/graphql",
+                    headers=auth,
+                    json={
+                        "query": ENROLL,
+                        "variables": {"k": f"enroll-{m}", "i": {"externalId": f"bench-{m}"}},
+                    },
+                )
+            member_tokens = [
+                issuer.mint(subject=f"bench-{m}", scopes=["loyalty:read"]) for m in range(members)
+            ]
 
             async def viewer(w: int, n: int) -> bool:
                 token = member_tokens[(w + n) % members]
-                r = await http.post("/graphql", headers={"Authorization": f"Bearer {token}"},
-                                    json={"query": VIEWER})
+                r = await http.post(
+                    "/graphql", headers={"Authorization": f"Bearer {token}"}, json={"query": VIEWER}
+                )
                 return r.status_code == 200 and "errors" not in r.json()
 
             async def purchase(w: int, n: int) -> bool:
-                r = await http.post("/graphql", headers=auth, json={"query": PURCHASE, "variables": {
-                    "k": f"p-{w}-{n}", "i": {"externalId": f"bench-{(w * 7 + n) % members}",
-                                             "orderId": f"o-{w}-{n}", "amount": "12.34",
-                                             "currency": "EUR",
-                                             "occurredAt": datetime.now(UTC).isoformat()}}})
+                r = await http.post(
+                    "/graphql",
+                    headers=auth,
+                    json={
+                        "query": PURCHASE,
+                        "variables": {
+                            "k": f"p-{w}-{n}",
+                            "i": {
+                                "externalId": f"bench-{(w * 7 + n) % members}",
+                                "orderId": f"o-{w}-{n}",
+                                "amount": "12.34",
+                                "currency": "EUR",
+                                "occurredAt": datetime.now(UTC).isoformat(),
+                            },
+                        },
+                    },
+                )
                 body = r.json()
                 return r.status_code == 200 and not body["data"]["recordPurchase"]["userErrors"]
 
@@ -188,23 +285,37 @@ async def main(seconds: float, clients: int, members: int) -> dict[str, Any]:
         server.terminate()
         server.wait(timeout=10)
     backend = url.split(":", 1)[0]
-    return {"when": datetime.now(UTC).isoformat(timespec="seconds"), "backend": backend,
-            "clients": clients, "seconds_per_scenario": seconds, "members": members,
-            "server_memory_kb": memory, "results": [asdict(r) for r in results]}
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "backend": backend,
+        "clients": clients,
+        "seconds_per_scenario": seconds,
+        "members": members,
+        "server_memory_kb": memory,
+        "results": [asdict(r) for r in results],
+    }
 
 
 def write_report(report: dict[str, Any]) -> str:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "report.json").write_text(json.dumps(report, indent=2))
-    lines = [f"# Tally bench ({report['backend']}, {report['clients']} clients, {report['when']})",
-             "", "| scenario | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        f"# Tally bench ({report['backend']}, {report['clients']} clients, {report['when']})",
+        "",
+        "| scenario | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in report["results"]:
-        lines.append(f"| {r['scenario']} | {r['requests']} | {r['errors']} | {r['per_second']} | "
-                     f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |")
+        lines.append(
+            f"| {r['scenario']} | {r['requests']} | {r['errors']} | {r['per_second']} | "
+            f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |"
+        )
     mem = report["server_memory_kb"]
-    lines += ["", f"Server memory: RSS {mem.get('VmRSS', 0) // 1024} MiB, "
-                  f"peak {mem.get('VmHWM', 0) // 1024} MiB."]
+    lines += [
+        "",
+        f"Server memory: RSS {mem.get('VmRSS', 0) // 1024} MiB, "
+        f"peak {mem.get('VmHWM', 0) // 1024} MiB.",
+    ]
     text = "\n".join(lines) + "\n"
     (RESULTS / "report.md").write_text(text)
     return text
@@ -216,4 +327,8 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--members", type=int, default=200)
     args = parser.parse_args()
-    print(write_report(asyncio.run(main(args.seconds, args.clients, args.members))))
+    server, base, issuer, url = start_server()
+    report = asyncio.run(
+        scenarios(server, base, issuer, url, args.seconds, args.clients, args.members)
+    )
+    print(write_report(report))
