@@ -55,35 +55,15 @@ async def record_return(
         )
         left = due
         reversed_points = 0
-        own_lots = await tx.lots.for_order(order.id)
-        for lot_id, remaining, state in own_lots:
-            if state != "PENDING" or left == 0 or remaining == 0:
-                continue
-            take = min(remaining, left)
-            await tx.lots.take([Allocation(lot_id, take)])
-            posted = await tx.transfers.post(
-                kind=TransferKind.RETURN,
-                member_id=order.member_id,
-                debit=Account.PENDING,
-                credit=Account.ISSUED,
-                amount=take,
-                now=now,
-                order_id=order.id,
-                reference=order.order_ref,
-                earned=-take,
-            )
-            balance = posted.balance
-            left -= take
-            reversed_points += take
-        take = min(left, balance.available)
-        if take > 0:
-            prefer = next((lot_id for lot_id, _, state in own_lots if state == "AVAILABLE"), None)
-            allocations = allocate(await tx.lots.spendable(order.member_id), take, prefer=prefer)
+
+        async def reverse(allocations: list[Allocation], debit: Account) -> None:
+            nonlocal balance, left, reversed_points
+            take = sum(a.points for a in allocations)
             await tx.lots.take(allocations)
             posted = await tx.transfers.post(
                 kind=TransferKind.RETURN,
                 member_id=order.member_id,
-                debit=Account.AVAILABLE,
+                debit=debit,
                 credit=Account.ISSUED,
                 amount=take,
                 now=now,
@@ -94,6 +74,18 @@ async def record_return(
             balance = posted.balance
             left -= take
             reversed_points += take
+
+        # Pending points of the order first: they were never spendable.
+        own_lots = await tx.lots.for_order(order.id)
+        for lot_id, remaining, state in own_lots:
+            if state == "PENDING" and left > 0 and remaining > 0:
+                await reverse([Allocation(lot_id, min(remaining, left))], Account.PENDING)
+        # Then available points, the order's own lot first; what is spent is the shortfall.
+        take = min(left, balance.available)
+        if take > 0:
+            prefer = next((lot_id for lot_id, _, state in own_lots if state == "AVAILABLE"), None)
+            spendable = await tx.lots.spendable(order.member_id)
+            await reverse(allocate(spendable, take, prefer=prefer), Account.AVAILABLE)
         await tx.orders.record_return(
             order.id,
             returned_amount=returned_total,
