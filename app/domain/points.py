@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from fractions import Fraction
 
 from app.domain.errors import DomainError, ErrorCode
 
@@ -44,7 +46,8 @@ def reversal_due(
     if order_amount <= 0:
         target = earned if returned_total > 0 else 0
     else:
-        share = min(returned_total, order_amount) / order_amount
-        target = int((Decimal(earned) * share).to_integral_value(rounding=ROUND_FLOOR))
+        # Exact rational arithmetic: a third of 30 points is 10, not floor(29.99...).
+        share = Fraction(min(returned_total, order_amount)) / Fraction(order_amount)
+        target = math.floor(earned * share)
     target = min(target, earned)
     return max(0, target - reversed_so_far)

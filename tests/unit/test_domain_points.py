@@ -135,3 +135,15 @@ def test_tier_progress_between_tiers_and_at_the_top() -> None:
     assert halfway.progress == 0.5
     top = tier_progress(program, 5000, None)
     assert (top.current.key, top.next, top.progress, top.points_to_next) == ("gold", None, 1.0, 0)
+
+
+def test_a_third_returned_reverses_exactly_a_third() -> None:
+    assert (
+        reversal_due(
+            earned=30,
+            order_amount=Decimal("30.00"),
+            returned_total=Decimal("10.00"),
+            reversed_so_far=0,
+        )
+        == 10
+    )
