@@ -1,0 +1,483 @@
+"""A pure-Python model of the ledger: what every write command should answer and do.
+
+Independent of `app`: the rules are re-derived from DESIGN.md and the program data, with
+exact fractions where the ledger promises exact arithmetic. The model predicts each
+reply (data or one error code) and keeps the balances, lots, orders, redemptions, stock
+and idempotency keys that the real ledger must agree with.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+ANY_ID = object()  # an id the database assigns; the model learns it from the reply
+MAX_AMOUNT = Decimal(1_000_000_000)
+MAX_QUANTITY = 20
+MAX_ADJUSTMENT = 10_000_000
+QUALIFYING_DAYS = 365
+
+
+class Refused(Exception):
+    """An expected business failure; raised before the model changes anything."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Enroll:
+    external_id: str
+
+
+@dataclass(frozen=True)
+class Purchase:
+    member_id: int
+    order_ref: str
+    amount: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
+class Return:
+    order_ref: str
+    amount: str
+
+
+@dataclass(frozen=True)
+class Redeem:
+    member_id: int
+    reward: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Resolve:
+    redemption_id: int
+    cancel: bool
+
+
+@dataclass(frozen=True)
+class Adjust:
+    member_id: int
+    points: int
+
+
+Call = Enroll | Purchase | Return | Redeem | Resolve | Adjust
+
+
+@dataclass
+class Expected:
+    code: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+    replayed: bool = False
+    bind: Callable[[dict[str, Any]], None] | None = field(default=None, compare=False)
+
+
+@dataclass
+class Member:
+    external_id: str
+    id: int | None = None
+    available: int = 0
+    pending: int = 0
+    held: int = 0
+    lifetime_earned: int = 0
+    version: int = 0
+    qualifying: list[tuple[datetime, int]] = field(default_factory=list)  # EARN +, RETURN -
+    redeemed: dict[str, int] = field(default_factory=dict)  # not cancelled, per reward
+
+    def balance(self) -> dict[str, int]:
+        return {
+            "available": self.available,
+            "pending": self.pending,
+            "held": self.held,
+            "lifetimeEarned": self.lifetime_earned,
+            "version": self.version,
+        }
+
+
+@dataclass
+class Lot:
+    seq: int  # creation order, as the database's ids
+    member: Member
+    points: int
+    remaining: int
+    state: str  # PENDING | AVAILABLE
+    release_at: datetime | None
+    expires_at: datetime | None
+
+
+@dataclass
+class Order:
+    ref: str
+    member: Member
+    amount: Decimal
+    earned: int
+    lot: Lot | None
+    returned: Decimal = Decimal(0)
+    reversed: int = 0
+    shortfall: int = 0
+
+
+@dataclass
+class Redemption:
+    member: Member
+    reward: str
+    quantity: int
+    points: int
+    allocations: list[tuple[Lot, int]]
+    status: str = "HELD"
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class Reward:
+    key: str
+    cost: int
+    min_tier: str | None
+    per_member_limit: int | None
+
+
+def parse_money(raw: str, *, positive: bool = False) -> Decimal | None:
+    """The amount, or None when the ledger must refuse it before claiming the key."""
+    try:
+        amount = Decimal(raw)
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
+        return None
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -4:
+        return None
+    return None if positive and amount == 0 else amount
+
+
+def reversal_due(earned: int, order: Decimal, returned_total: Decimal, so_far: int) -> int:
+    """Cumulative floor(earned x returned / order), exact, never above earned, less `so_far`."""
+    if earned <= 0:
+        return 0
+    if order <= 0:
+        target = earned if returned_total > 0 else 0
+    else:
+        target = math.floor(earned * Fraction(min(returned_total, order)) / Fraction(order))
+    return max(0, min(target, earned) - so_far)
+
+
+class LedgerModel:
+    def __init__(self, program: dict[str, Any], stock: dict[str, int | None]) -> None:
+        head = program["program"]
+        self.rate = Fraction(Decimal(str(head["points_per_unit"])))
+        self.pending_days = int(head.get("pending_days", 0))
+        expiry = head.get("points_expiry_days")
+        self.expiry = None if expiry is None else timedelta(days=int(expiry))
+        self.tiers = [
+            (t["key"], int(t["threshold"]), Fraction(Decimal(str(t["multiplier"]))))
+            for t in sorted(program["tiers"], key=lambda t: t["threshold"])
+        ]
+        self.rewards = {
+            r["key"]: Reward(r["key"], r["cost"], r.get("min_tier"), r.get("per_member_limit"))
+            for r in program["rewards"]
+        }
+        self.stock = dict(stock)  # what is left; None: unlimited
+        self.members: dict[str, Member] = {}
+        self.by_id: dict[int, Member] = {}
+        self.lots: list[Lot] = []
+        self.orders: dict[str, Order] = {}
+        self.redemptions: list[Redemption] = []
+        self.keys: dict[str, tuple[tuple[Any, ...], Expected]] = {}
+
+    # --- commands ---
+
+    def execute(self, call: Call, key: str, now: datetime) -> Expected:
+        """What the ledger should answer to `call` under idempotency `key` at `now`."""
+        if not self._valid(call):
+            return Expected("INVALID_INPUT")  # refused before the key is claimed
+        request = _request(call)
+        if key in self.keys:
+            first_request, first = self.keys[key]
+            if first_request != request:
+                return Expected("IDEMPOTENCY_CONFLICT")
+            return replace(first, replayed=True, bind=None)
+        try:
+            expected = self._run(call, now)
+        except Refused as refused:
+            expected = Expected(refused.code)
+        self.keys[key] = (request, expected)
+        return expected
+
+    def _valid(self, call: Call) -> bool:
+        if isinstance(call, Purchase):
+            return parse_money(call.amount) is not None
+        if isinstance(call, Return):
+            return parse_money(call.amount, positive=True) is not None
+        if isinstance(call, Redeem):
+            return 1 <= call.quantity <= MAX_QUANTITY
+        if isinstance(call, Adjust):
+            return call.points != 0 and abs(call.points) <= MAX_ADJUSTMENT
+        return True
+
+    def _run(self, call: Call, now: datetime) -> Expected:
+        if isinstance(call, Enroll):
+            return self._enroll(call)
+        if isinstance(call, Purchase):
+            return self._purchase(call, now)
+        if isinstance(call, Return):
+            return self._return(call, now)
+        if isinstance(call, Redeem):
+            return self._redeem(call, now)
+        if isinstance(call, Resolve):
+            return self._resolve(call)
+        return self._adjust(call, now)
+
+    def _member(self, member_id: int) -> Member:
+        if member_id not in self.by_id:
+            raise Refused("MEMBER_NOT_FOUND")
+        return self.by_id[member_id]
+
+    def _enroll(self, call: Enroll) -> Expected:
+        if call.external_id in self.members:
+            raise Refused("MEMBER_EXISTS")
+        member = Member(call.external_id)
+        self.members[call.external_id] = member
+        expected = Expected(data={"memberId": ANY_ID})
+
+        def bind(data: dict[str, Any]) -> None:
+            member.id = data["memberId"]
+            self.by_id[data["memberId"]] = member
+            expected.data = dict(data)
+
+        expected.bind = bind
+        return expected
+
+    def _purchase(self, call: Purchase, now: datetime) -> Expected:
+        member = self._member(call.member_id)
+        if call.order_ref in self.orders:
+            raise Refused("ORDER_EXISTS")
+        tier, multiplier = self._tier(member, now)
+        amount = Decimal(call.amount)
+        points = math.floor(Fraction(amount) * self.rate * multiplier)
+        pending = self.pending_days > 0
+        lot = None
+        if points > 0:
+            self._post(member, pending=points if pending else 0, available=0 if pending else points)
+            member.lifetime_earned += points
+            member.qualifying.append((call.occurred_at, points))
+            lot = Lot(
+                len(self.lots),
+                member,
+                points,
+                points,
+                "PENDING" if pending else "AVAILABLE",
+                call.occurred_at + timedelta(days=self.pending_days) if pending else None,
+                None if self.expiry is None else call.occurred_at + self.expiry,
+            )
+            self.lots.append(lot)
+        self.orders[call.order_ref] = Order(call.order_ref, member, amount, points, lot)
+        return Expected(
+            data={
+                "memberId": member.id,
+                "orderId": call.order_ref,
+                "points": points,
+                "pending": pending and points > 0,
+                "tier": tier,
+                "balance": member.balance(),
+            }
+        )
+
+    def _return(self, call: Return, now: datetime) -> Expected:
+        order = self.orders.get(call.order_ref)
+        if order is None:
+            raise Refused("ORDER_NOT_FOUND")
+        member = order.member
+        returned_total = order.returned + Decimal(call.amount)
+        if returned_total > order.amount:
+            raise Refused("INVALID_INPUT")
+        so_far = order.reversed + order.shortfall
+        left = reversal_due(order.earned, order.amount, returned_total, so_far)
+        reversed_points = 0
+        lot = order.lot
+        if lot is not None and lot.state == "PENDING" and left > 0 and lot.remaining > 0:
+            take = min(lot.remaining, left)
+            lot.remaining -= take
+            self._post(member, pending=-take)
+            reversed_points, left = reversed_points + take, left - take
+        take = min(left, member.available)
+        if take > 0:
+            prefer = lot if lot is not None and lot.state == "AVAILABLE" else None
+            self._take_lots(member, take, prefer=prefer)
+            self._post(member, available=-take)
+            reversed_points, left = reversed_points + take, left - take
+        if reversed_points:
+            member.lifetime_earned -= reversed_points
+            member.qualifying.append((now, -reversed_points))
+        order.returned = returned_total
+        order.reversed += reversed_points
+        order.shortfall += left
+        return Expected(
+            data={
+                "memberId": member.id,
+                "orderId": order.ref,
+                "points": reversed_points,
+                "shortfall": left,
+                "balance": member.balance(),
+            }
+        )
+
+    def _redeem(self, call: Redeem, now: datetime) -> Expected:
+        member = self._member(call.member_id)
+        reward = self.rewards[call.reward]
+        if reward.min_tier is not None and self._rank(self._tier(member, now)[0]) < self._rank(
+            reward.min_tier
+        ):
+            raise Refused("TIER_REQUIRED")
+        already = member.redeemed.get(reward.key, 0)
+        if (
+            reward.per_member_limit is not None
+            and already + call.quantity > reward.per_member_limit
+        ):
+            raise Refused("LIMIT_REACHED")
+        left = self.stock.get(reward.key)
+        if left is not None and left < call.quantity:
+            raise Refused("OUT_OF_STOCK")
+        points = reward.cost * call.quantity
+        if member.available < points:
+            raise Refused("INSUFFICIENT_POINTS")
+        if left is not None:
+            self.stock[reward.key] = left - call.quantity
+        member.redeemed[reward.key] = already + call.quantity
+        allocations = self._take_lots(member, points)
+        self._post(member, available=-points, held=points)
+        redemption = Redemption(member, reward.key, call.quantity, points, allocations)
+        self.redemptions.append(redemption)
+        data = {"memberId": member.id, "redemptionId": ANY_ID, "points": points}
+        expected = Expected(data={**data, "balance": member.balance()})
+
+        def bind(reply: dict[str, Any]) -> None:
+            redemption.id = reply["redemptionId"]
+            expected.data = {**expected.data, "redemptionId": redemption.id}
+
+        expected.bind = bind
+        return expected
+
+    def _resolve(self, call: Resolve) -> Expected:
+        found = [r for r in self.redemptions if r.id == call.redemption_id]
+        if not found:
+            raise Refused("REDEMPTION_NOT_FOUND")
+        redemption = found[0]
+        if redemption.status != "HELD":
+            raise Refused("INVALID_STATE")
+        member = redemption.member
+        redemption.status = "CANCELLED" if call.cancel else "FULFILLED"
+        if call.cancel:
+            for lot, points in redemption.allocations:
+                lot.remaining += points
+            left = self.stock.get(redemption.reward)
+            if left is not None:
+                self.stock[redemption.reward] = left + redemption.quantity
+            member.redeemed[redemption.reward] -= redemption.quantity
+        self._post(
+            member, held=-redemption.points, available=redemption.points if call.cancel else 0
+        )
+        return Expected(
+            data={
+                "memberId": member.id,
+                "redemptionId": redemption.id,
+                "points": redemption.points,
+                "balance": member.balance(),
+            }
+        )
+
+    def _adjust(self, call: Adjust, now: datetime) -> Expected:
+        member = self._member(call.member_id)
+        if call.points > 0:
+            expires = None if self.expiry is None else now + self.expiry
+            self.lots.append(
+                Lot(len(self.lots), member, call.points, call.points, "AVAILABLE", None, expires)
+            )
+        elif member.available < -call.points:
+            raise Refused("INSUFFICIENT_POINTS")
+        else:
+            self._take_lots(member, -call.points)
+        self._post(member, available=call.points)
+        return Expected(
+            data={"memberId": member.id, "points": call.points, "balance": member.balance()}
+        )
+
+    # --- sweeps: release pending lots, then expire what is due ---
+
+    def sweep(self, now: datetime) -> None:
+        due = [lot for lot in self.lots if lot.state == "PENDING" and lot.release_at is not None]
+        for lot in sorted(due, key=lambda lot: (lot.release_at, lot.seq)):
+            if lot.release_at is not None and lot.release_at <= now:
+                lot.state = "AVAILABLE"
+                if lot.remaining > 0:
+                    self._post(lot.member, pending=-lot.remaining, available=lot.remaining)
+        for lot in self.lots:
+            if lot.state == "AVAILABLE" and lot.remaining > 0 and lot.expires_at is not None:
+                if lot.expires_at <= now:
+                    self._post(lot.member, available=-lot.remaining)
+                    lot.remaining = 0
+
+    # --- rules ---
+
+    def _tier(self, member: Member, now: datetime) -> tuple[str, Fraction]:
+        since = now - timedelta(days=QUALIFYING_DAYS)
+        points = max(0, sum(p for at, p in member.qualifying if at >= since))
+        current = self.tiers[0]
+        for tier in self.tiers:
+            if points >= tier[1]:
+                current = tier
+        return current[0], current[2]
+
+    def _rank(self, tier: str) -> int:
+        return [t[0] for t in self.tiers].index(tier)
+
+    def _take_lots(
+        self, member: Member, points: int, prefer: Lot | None = None
+    ) -> list[tuple[Lot, int]]:
+        """Earliest expiry first (never-expiring last, ties oldest first); `prefer` first."""
+        lots = [lot for lot in self.lots if lot.member is member and lot.state == "AVAILABLE"]
+        lots = [lot for lot in lots if lot.remaining > 0]
+        lots.sort(key=lambda lot: (lot is not prefer, *_spend_order(lot)))
+        taken: list[tuple[Lot, int]] = []
+        for lot in lots:
+            take = min(lot.remaining, points - sum(p for _, p in taken))
+            if take > 0:
+                lot.remaining -= take
+                taken.append((lot, take))
+        assert sum(p for _, p in taken) == points, "model: lots and available disagree"
+        return taken
+
+    def _post(self, member: Member, *, available: int = 0, pending: int = 0, held: int = 0) -> None:
+        member.available += available
+        member.pending += pending
+        member.held += held
+        member.version += 1
+        assert min(member.available, member.pending, member.held) >= 0, "model went negative"
+
+
+def _spend_order(lot: Lot) -> tuple[int, float, int]:
+    return (1, 0.0, lot.seq) if lot.expires_at is None else (0, lot.expires_at.timestamp(), lot.seq)
+
+
+def _request(call: Call) -> tuple[Any, ...]:
+    """What the idempotency key is bound to: the operation and its normalised request."""
+    if isinstance(call, Purchase):
+        return (
+            "purchase",
+            call.member_id,
+            call.order_ref,
+            str(Decimal(call.amount)),
+            call.occurred_at,
+        )
+    if isinstance(call, Return):
+        return ("return", call.order_ref, str(Decimal(call.amount)))
+    if isinstance(call, Resolve):
+        return ("cancel" if call.cancel else "fulfill", call.redemption_id)
+    return (type(call).__name__, *vars(call).values())
