@@ -225,3 +225,25 @@ async def test_an_out_of_range_cursor_is_invalid_input(api: Api) -> None:
     body = await api.gql(ops.REWARDS, {"first": 5, "after": encode_cursor(HUGE)})
 
     assert ops.error_codes(body) == ["INVALID_INPUT"]
+
+
+async def test_a_query_over_get_with_a_token_answers_and_a_mutation_over_get_is_refused(
+    api: Api,
+) -> None:
+    headers = {"Authorization": f"Bearer {api.partner}"}
+    query = await api.http.get(
+        "/graphql", params={"query": "{ program { name currency } }"}, headers=headers
+    )
+    mutation = await api.http.get(
+        "/graphql",
+        params={
+            "query": 'mutation { enrollMember(idempotencyKey: "g", input: {externalId: "g"}) '
+            "{ userErrors { code } } }"
+        },
+        headers=headers,
+    )
+
+    assert query.status_code == 200
+    assert query.json()["data"]["program"] == {"name": "Test Club", "currency": "EUR"}
+    assert mutation.status_code in {400, 405}
+    assert (await api.data('{ member(externalId: "g") { id } }'))["member"] is None
