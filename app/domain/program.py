@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.domain.definition_reader import Reader
 from app.domain.errors import ProgramInvalid
+from app.domain.rule_definitions import parse_rules, rules_to_data
+from app.domain.rules import Effect, Rule
 
 REWARD_KINDS = frozenset({"DISCOUNT_CODE"})
 
@@ -51,7 +54,15 @@ class Program:
     time_zone: str
     tiers: tuple[Tier, ...]
     rewards: tuple[RewardDefinition, ...] = field(default=())
+    rules: tuple[Rule, ...] = field(default=())
     qualifying_days: int = 365
+
+    @property
+    def earning_rules(self) -> tuple[Rule, ...]:
+        """The program's rules; without any, one base rule at `points_per_unit`."""
+        if self.rules:
+            return self.rules
+        return (Rule("base", "Base points", 0, Effect.PER_UNIT, self.points_per_unit),)
 
     def tier_rank(self, key: str | None) -> int:
         """Index of a tier (0 lowest); -1 when the key names no tier."""
@@ -78,67 +89,9 @@ class Program:
         return None if self.pending_days == 0 else earned_at + timedelta(days=self.pending_days)
 
 
-class _Reader:
-    """Collects problems instead of stopping at the first one."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def fail(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}")
-
-    def text(self, data: dict[str, Any], key: str, path: str, default: str | None = None) -> str:
-        value = data.get(key, default)
-        if not isinstance(value, str) or not value.strip():
-            self.fail(f"{path}.{key}", "a non-empty string is required")
-            return ""
-        return value.strip()
-
-    def integer(
-        self, data: dict[str, Any], key: str, path: str, *, minimum: int = 0, optional: bool = False
-    ) -> int | None:
-        if key not in data and optional:
-            return None
-        value = data.get(key)
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(f"{path}.{key}", "a whole number is required")
-            return None
-        if value < minimum:
-            self.fail(f"{path}.{key}", f"must be at least {minimum}")
-            return None
-        return value
-
-    def decimal(self, data: dict[str, Any], key: str, path: str, default: str) -> Decimal:
-        raw = data.get(key, default)
-        try:
-            value = Decimal(str(raw))
-        except InvalidOperation:
-            self.fail(f"{path}.{key}", f"{raw!r} is not a number")
-            return Decimal(default)
-        if not value.is_finite() or value <= 0:
-            self.fail(f"{path}.{key}", "must be greater than zero")
-            return Decimal(default)
-        return value
-
-    def moment(self, data: dict[str, Any], key: str, path: str) -> datetime | None:
-        raw = data.get(key)
-        if raw is None:
-            return None
-        if isinstance(raw, str):
-            try:
-                raw = datetime.fromisoformat(raw)
-            except ValueError:
-                self.fail(f"{path}.{key}", f"{raw!r} is not an ISO 8601 date-time")
-                return None
-        if not isinstance(raw, datetime) or raw.tzinfo is None:
-            self.fail(f"{path}.{key}", "a date-time with a UTC offset is required")
-            return None
-        return raw
-
-
 def parse_program(data: dict[str, Any]) -> Program:
     """Validate a program mapping; raise ProgramInvalid listing every problem found."""
-    read = _Reader()
+    read = Reader()
     head = data.get("program")
     if not isinstance(head, dict):
         raise ProgramInvalid(["program: a [program] table is required"])
@@ -156,6 +109,7 @@ def parse_program(data: dict[str, Any]) -> Program:
         read.fail("program.time_zone", f"{zone!r} is not a known IANA time zone")
     tiers = _parse_tiers(read, data.get("tiers"))
     rewards = _parse_rewards(read, data.get("rewards", []), {t.key for t in tiers})
+    rules = parse_rules(read, data.get("rules"), {t.key for t in tiers})
     if read.problems:
         raise ProgramInvalid(read.problems)
     return Program(
@@ -167,10 +121,11 @@ def parse_program(data: dict[str, Any]) -> Program:
         time_zone=zone,
         tiers=tiers,
         rewards=rewards,
+        rules=rules,
     )
 
 
-def _parse_tiers(read: _Reader, raw: object) -> tuple[Tier, ...]:
+def _parse_tiers(read: Reader, raw: object) -> tuple[Tier, ...]:
     if not isinstance(raw, list) or not raw:
         read.fail("tiers", "at least one [[tiers]] entry is required")
         return (Tier("member", "Member", 0, Decimal(1)),)
@@ -198,22 +153,13 @@ def _parse_tiers(read: _Reader, raw: object) -> tuple[Tier, ...]:
     for index in range(1, len(tiers)):
         if tiers[index].threshold <= tiers[index - 1].threshold:
             read.fail(f"tiers[{index}].threshold", "thresholds must strictly increase")
-    keys = [t.key for t in tiers]
-    for key in {k for k in keys if keys.count(k) > 1}:
-        read.fail("tiers", f"tier key {key!r} is used more than once")
+    read.no_duplicates("tiers", "tier key", [t.key for t in tiers])
     return tuple(tiers)
 
 
-def _parse_rewards(read: _Reader, raw: object, tier_keys: set[str]) -> tuple[RewardDefinition, ...]:
-    if not isinstance(raw, list):
-        read.fail("rewards", "a list of [[rewards]] tables is required")
-        return ()
+def _parse_rewards(read: Reader, raw: object, tier_keys: set[str]) -> tuple[RewardDefinition, ...]:
     rewards: list[RewardDefinition] = []
-    for index, item in enumerate(raw):
-        path = f"rewards[{index}]"
-        if not isinstance(item, dict):
-            read.fail(path, "a table is required")
-            continue
+    for path, item in read.tables(raw, "rewards"):
         kind = str(item.get("kind", "DISCOUNT_CODE")).upper()
         if kind not in REWARD_KINDS:
             read.fail(f"{path}.kind", f"one of {sorted(REWARD_KINDS)} is required")
@@ -236,9 +182,7 @@ def _parse_rewards(read: _Reader, raw: object, tier_keys: set[str]) -> tuple[Rew
         if reward.active_from and reward.active_until and reward.active_until <= reward.active_from:
             read.fail(f"{path}.active_until", "must be after active_from")
         rewards.append(reward)
-    keys = [r.key for r in rewards]
-    for key in {k for k in keys if keys.count(k) > 1}:
-        read.fail("rewards", f"reward key {key!r} is used more than once")
+    read.no_duplicates("rewards", "reward key", [r.key for r in rewards])
     return tuple(rewards)
 
 
@@ -283,4 +227,7 @@ def program_to_data(program: Program) -> dict[str, Any]:
             if value is not None:
                 item[key] = value
         rewards.append(item)
-    return {"program": head, "tiers": tiers, "rewards": rewards}
+    data: dict[str, Any] = {"program": head, "tiers": tiers, "rewards": rewards}
+    if program.rules:
+        data["rules"] = rules_to_data(program.rules)
+    return data

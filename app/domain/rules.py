@@ -197,11 +197,13 @@ def evaluate(
     tier: str,
     zone: ZoneInfo,
     awarded_in_period: Mapping[str, int] | None = None,
+    rate_multiplier: Decimal = Decimal(1),
 ) -> Explanation:
     """The points a purchase earns, line by line, and which rule gave what.
 
     `awarded_in_period` maps a capped rule's key to what it already gave this member in
     the cap period holding the purchase (the caller reads it from the ledger).
+    `rate_multiplier` (the member's tier multiplier) scales every PER_UNIT rate.
     """
     so_far = awarded_in_period or {}
     points: dict[int, int] = {i: 0 for i in range(len(purchase.lines))}
@@ -215,7 +217,8 @@ def evaluate(
             continue
         net = {i: purchase.shipping if i == -1 else purchase.lines[i].net for i in chosen}
         if rule.effect is Effect.PER_UNIT:
-            gains = [int((net[i] * rule.value).to_integral_value(ROUND_FLOOR)) for i in chosen]
+            rate = rule.value * rate_multiplier
+            gains = [int((net[i] * rate).to_integral_value(ROUND_FLOOR)) for i in chosen]
         elif rule.effect is Effect.MULTIPLIER:
             factor = rule.value - 1
             gains = [int((points[i] * factor).to_integral_value(ROUND_FLOOR)) for i in chosen]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -102,9 +103,13 @@ class OrderStore:
         )
         return int(result.scalar_one())
 
-    async def set_earned(self, order_id: int, points: int) -> None:
+    async def set_earned(
+        self, order_id: int, points: int, explanation: list[dict[str, Any]] | None = None
+    ) -> None:
         await self.conn.execute(
-            update(orders).where(orders.c.id == order_id).values(points_earned=points)
+            update(orders)
+            .where(orders.c.id == order_id)
+            .values(points_earned=points, explanation=explanation)
         )
 
     async def record_return(

@@ -113,8 +113,26 @@ class OrderRow(SQLModel, table=True):
     returned_amount: Decimal = Field(sa_type=DecimalText)
     points_reversed: int = 0
     shortfall: int = 0
+    explanation: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
     occurred_at: datetime = _at()
     created_at: datetime = _at()
+
+
+class RuleAwardRow(SQLModel, table=True):
+    """What one earning rule gave one member for one order: the basis of rule caps."""
+
+    __tablename__ = "rule_awards"
+    __table_args__ = (
+        Index("ix_rule_awards_member_rule_at", "member_id", "rule_key", "occurred_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="members.id")
+    order_id: int = Field(foreign_key="orders.id")
+    rule_key: str = Field(max_length=100)
+    points: int
+    occurred_at: datetime = _at()
 
 
 class RewardRow(SQLModel, table=True):
@@ -212,3 +230,4 @@ lot_holds = _table(LotHoldRow)
 idempotency_keys = _table(IdempotencyRow)
 outbox = _table(OutboxRow)
 oauth_clients = _table(OAuthClientRow)
+rule_awards = _table(RuleAwardRow)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.ledger.awards import AwardStore
 from app.ledger.database import Database
 from app.ledger.idempotency import IdempotencyStore
 from app.ledger.programs import ProgramStore
@@ -34,6 +35,7 @@ class WriteTx:
     lots: LotStore
     idempotency: IdempotencyStore
     programs: ProgramStore
+    awards: AwardStore
     reads: ReadLedger = field(init=False)
 
     def __post_init__(self) -> None:
@@ -51,6 +53,7 @@ class WriteTx:
             lots=LotStore(conn),
             idempotency=IdempotencyStore(conn),
             programs=ProgramStore(conn),
+            awards=AwardStore(conn),
         )
 
     @contextlib.asynccontextmanager

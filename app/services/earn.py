@@ -9,15 +9,16 @@ from typing import Any
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
-from app.domain.points import earn_points, parse_amount
+from app.domain.points import parse_amount
+from app.domain.rule_definitions import CHANNELS
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
 from app.services.common import MemberRef, active_program, lock_member
+from app.services.earning import explain, explanation_data, points_by_rule, single_line
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
 
 CLOCK_SKEW = timedelta(minutes=5)
-CHANNELS = frozenset({"POS", "ONLINE", "APP", "OTHER"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +67,10 @@ async def record_purchase(
         since = now - timedelta(days=program.qualifying_days)
         qualifying = (await tx.reads.qualifying_points([member.id], since))[member.id]
         tier = program.tier_for(qualifying)
-        points = earn_points(amount, program.points_per_unit, tier.multiplier)
+        explanation = await explain(
+            program, single_line(amount, cmd.channel, cmd.occurred_at), tier, tx.awards, member.id
+        )
+        points = explanation.total
         order_id = await tx.orders.create(
             order_ref=cmd.order_id,
             member_id=member.id,
@@ -77,8 +81,14 @@ async def record_purchase(
             now=now,
         )
         pending = program.pending_days > 0
+        await tx.awards.record(
+            member_id=member.id,
+            order_id=order_id,
+            awards=points_by_rule(explanation),
+            occurred_at=cmd.occurred_at,
+        )
         if points > 0:
-            await tx.orders.set_earned(order_id, points)
+            await tx.orders.set_earned(order_id, points, explanation_data(explanation))
             posted = await tx.transfers.post(
                 kind=TransferKind.EARN,
                 member_id=member.id,

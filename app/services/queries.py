@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 
 from app.domain.errors import DomainError, ErrorCode
-from app.domain.points import earn_points, parse_amount
+from app.domain.points import parse_amount
 from app.domain.program import Tier
 from app.domain.records import (
     Balance,
@@ -23,9 +23,11 @@ from app.domain.records import (
 )
 from app.domain.rewards import redeem_blocker
 from app.domain.tiers import TierProgress, tier_progress
+from app.ledger.awards import AwardStore
 from app.ledger.programs import ProgramStore, ProgramVersion, activations
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock
+from app.services.earning import explain, single_line
 from app.services.redeem import reward_state
 
 EXPIRING_HORIZON = timedelta(days=30)
@@ -165,8 +167,10 @@ class Queries:
                 member_id, after_version=after_version, limit=BACKLOG_PAGE
             )
 
-    async def estimate(self, *, amount: str, currency: str, member_id: int | None) -> Estimate:
-        """What an order would earn now, with the member's tier multiplier; writes nothing."""
+    async def estimate(
+        self, *, amount: str, currency: str, member_id: int | None, channel: str = "ONLINE"
+    ) -> Estimate:
+        """What an order would earn now, with the member's tier and caps; writes nothing."""
         value = parse_amount(amount)
         version = await self.program()
         if version is None:
@@ -177,14 +181,24 @@ class Queries:
                 ErrorCode.INVALID_INPUT, f"this program earns in {program.currency}", "currency"
             )
         tier: Tier | None = None
-        multiplier = Decimal(1)
         if member_id is not None:
             tier = (await self.tiers([member_id]))[member_id].current
-            multiplier = tier.multiplier
+        base_tier = program.tiers[0]
+        purchase = single_line(value, channel, self.clock.now())
+        async with self.uow.read() as r:
+            awards = AwardStore(r.conn)
+            explained = await explain(program, purchase, tier or base_tier, awards, member_id)
+            base = await explain(
+                program,
+                purchase,
+                replace(tier or base_tier, multiplier=Decimal(1)),
+                awards,
+                member_id,
+            )
         return Estimate(
-            points=earn_points(value, program.points_per_unit, multiplier),
-            base_points=earn_points(value, program.points_per_unit, Decimal(1)),
-            multiplier=multiplier,
+            points=explained.total,
+            base_points=base.total,
+            multiplier=(tier or base_tier).multiplier,
             tier=tier,
             currency=program.currency,
         )

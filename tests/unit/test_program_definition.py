@@ -58,3 +58,54 @@ def test_diff_names_changed_settings_tiers_and_rewards() -> None:
         "- rewards.coffee",
         "+ rewards.mug",
     ]
+
+
+def test_rules_round_trip_and_ties_in_priority_are_rejected() -> None:
+    data = program_data()
+    data["rules"] = [
+        {"key": "base", "name": "Base", "priority": 10, "effect": "PER_UNIT", "value": "1"},
+        {
+            "key": "tue",
+            "name": "Tuesday",
+            "priority": 20,
+            "effect": "multiplier",
+            "value": "2",
+            "conditions": {
+                "weekdays": ["TUE"],
+                "time_from": "07:00",
+                "time_until": "11:00",
+                "tiers": ["gold"],
+                "channels": ["POS"],
+            },
+            "cap": {"points": 500, "period": "week"},
+            "stop": True,
+        },
+    ]
+    program = parse_program(data)
+    assert [r.key for r in program.rules] == ["base", "tue"]
+    assert parse_program(program_to_data(program)) == program
+
+    data["rules"][1]["priority"] = 10
+    data["rules"][1]["conditions"]["weekdays"] = ["TUESDAY"]
+    data["rules"][1]["conditions"]["tiers"] = ["platinum"]
+    data["rules"][1]["conditions"]["colour"] = "red"
+    data["rules"][1]["cap"]["period"] = "fortnight"
+    data["rules"][0]["value"] = "-1"
+    with pytest.raises(ProgramInvalid) as caught:
+        parse_program(data)
+    problems = "\n".join(caught.value.problems)
+    for expected in (
+        "rule priority (no ties) 10 is used more than once",
+        "rules[1].conditions.weekdays",
+        "rules[1].conditions.tiers",
+        "rules[1].conditions.colour",
+        "rules[1].cap.period",
+        "rules[0].value",
+    ):
+        assert expected in problems
+
+
+def test_a_program_without_rules_earns_by_its_base_rate() -> None:
+    program = parse_program(program_data(points_per_unit="3"))
+    (rule,) = program.earning_rules
+    assert (rule.effect.value, rule.value) == ("PER_UNIT", 3)

@@ -1,0 +1,203 @@
+"""`[[rules]]` in a program file: parsed into Rules, validated, and written back."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from app.domain.definition_reader import Reader
+from app.domain.rules import Cap, Conditions, Effect, Period, Rule
+
+CHANNELS = frozenset({"POS", "ONLINE", "APP", "OTHER"})
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+def _strings(read: Reader, item: dict[str, Any], key: str, path: str) -> frozenset[str] | None:
+    raw = item.get(key)
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not raw or not all(isinstance(v, str) and v for v in raw):
+        read.fail(f"{path}.{key}", "a non-empty list of strings is required")
+        return None
+    return frozenset(raw)
+
+
+def _clock(read: Reader, item: dict[str, Any], key: str, path: str) -> time | None:
+    raw = item.get(key)
+    if raw is None:
+        return None
+    if isinstance(raw, time):
+        return raw
+    try:
+        return time.fromisoformat(str(raw))
+    except ValueError:
+        read.fail(f"{path}.{key}", f"{raw!r} is not a time such as 07:30")
+        return None
+
+
+def _day(read: Reader, item: dict[str, Any], key: str, path: str) -> date | None:
+    raw = item.get(key)
+    if raw is None:
+        return None
+    if isinstance(raw, date):
+        return raw
+    try:
+        return date.fromisoformat(str(raw))
+    except ValueError:
+        read.fail(f"{path}.{key}", f"{raw!r} is not a date such as 2026-12-24")
+        return None
+
+
+def _conditions(read: Reader, raw: object, path: str, tier_keys: set[str]) -> Conditions:
+    if raw is None:
+        return Conditions()
+    if not isinstance(raw, dict):
+        read.fail(path, "a table is required")
+        return Conditions()
+    known = {
+        "channels",
+        "skus",
+        "categories",
+        "min_order_amount",
+        "weekdays",
+        "time_from",
+        "time_until",
+        "date_from",
+        "date_until",
+        "tiers",
+    }
+    for unknown in sorted(set(raw) - known):
+        read.fail(f"{path}.{unknown}", "is not a rule condition")
+    channels = _strings(read, raw, "channels", path)
+    if channels is not None and not channels <= CHANNELS:
+        read.fail(f"{path}.channels", f"channels are {sorted(CHANNELS)}")
+    tiers = _strings(read, raw, "tiers", path)
+    if tiers is not None and not tiers <= tier_keys:
+        read.fail(f"{path}.tiers", f"unknown tier keys {sorted(tiers - tier_keys)}")
+    days = _strings(read, raw, "weekdays", path)
+    weekdays = None
+    if days is not None:
+        if not days <= set(WEEKDAYS):
+            read.fail(f"{path}.weekdays", f"weekdays are {list(WEEKDAYS)}")
+        weekdays = frozenset(WEEKDAYS.index(d) for d in days if d in WEEKDAYS)
+    minimum = None
+    if "min_order_amount" in raw:
+        minimum = read.decimal(raw, "min_order_amount", path, "1")
+    time_from, time_until = (
+        _clock(read, raw, "time_from", path),
+        _clock(read, raw, "time_until", path),
+    )
+    if (time_from is None) != (time_until is None):
+        read.fail(path, "time_from and time_until go together")
+    date_from, date_until = _day(read, raw, "date_from", path), _day(read, raw, "date_until", path)
+    if date_from and date_until and date_until < date_from:
+        read.fail(f"{path}.date_until", "must not be before date_from")
+    return Conditions(
+        channels=channels,
+        skus=_strings(read, raw, "skus", path),
+        categories=_strings(read, raw, "categories", path),
+        min_order_amount=minimum,
+        weekdays=weekdays,
+        time_from=time_from,
+        time_until=time_until,
+        date_from=date_from,
+        date_until=date_until,
+        tiers=tiers,
+    )
+
+
+def _cap(read: Reader, raw: object, path: str) -> Cap | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        read.fail(path, 'a table such as { points = 500, period = "DAY" } is required')
+        return None
+    points = read.integer(raw, "points", path, minimum=0) or 0
+    period = str(raw.get("period", "")).upper()
+    if period not in Period.__members__:
+        read.fail(f"{path}.period", f"one of {list(Period.__members__)} is required")
+        return None
+    return Cap(points, Period(period))
+
+
+def parse_rules(read: Reader, raw: object, tier_keys: set[str]) -> tuple[Rule, ...]:
+    """Rules in priority order. Two rules may not share a key or a priority: no ties."""
+    if raw is None:
+        return ()
+    rules: list[Rule] = []
+    for path, item in read.tables(raw, "rules"):
+        effect = str(item.get("effect", "")).upper()
+        if effect not in Effect.__members__:
+            read.fail(f"{path}.effect", f"one of {list(Effect.__members__)} is required")
+            effect = Effect.PER_UNIT.value
+        try:
+            value = Decimal(str(item.get("value")))
+        except InvalidOperation:
+            value = Decimal(-1)
+        if not value.is_finite() or value <= 0:
+            read.fail(f"{path}.value", "a number greater than zero is required")
+        if effect == Effect.BONUS.value and value != value.to_integral_value():
+            read.fail(f"{path}.value", "a BONUS is a whole number of points")
+        rules.append(
+            Rule(
+                key=read.text(item, "key", path),
+                name=read.text(item, "name", path),
+                priority=read.integer(item, "priority", path) or 0,
+                effect=Effect(effect),
+                value=value,
+                conditions=_conditions(
+                    read, item.get("conditions"), f"{path}.conditions", tier_keys
+                ),
+                cap=_cap(read, item.get("cap"), f"{path}.cap"),
+                stop=bool(item.get("stop", False)),
+                include_shipping=bool(item.get("include_shipping", False)),
+            )
+        )
+    read.no_duplicates("rules", "rule key", [r.key for r in rules])
+    read.no_duplicates("rules", "rule priority (no ties)", [r.priority for r in rules])
+    return tuple(sorted(rules, key=lambda r: r.priority))
+
+
+def rules_to_data(rules: tuple[Rule, ...]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for r in rules:
+        c = r.conditions
+        conditions: dict[str, Any] = {}
+        for key, value in (
+            ("channels", c.channels),
+            ("skus", c.skus),
+            ("categories", c.categories),
+            ("tiers", c.tiers),
+        ):
+            if value is not None:
+                conditions[key] = sorted(value)
+        if c.weekdays is not None:
+            conditions["weekdays"] = [WEEKDAYS[d] for d in sorted(c.weekdays)]
+        if c.min_order_amount is not None:
+            conditions["min_order_amount"] = str(c.min_order_amount)
+        for key, moment in (
+            ("time_from", c.time_from),
+            ("time_until", c.time_until),
+            ("date_from", c.date_from),
+            ("date_until", c.date_until),
+        ):
+            if moment is not None:
+                conditions[key] = moment.isoformat()
+        item: dict[str, Any] = {
+            "key": r.key,
+            "name": r.name,
+            "priority": r.priority,
+            "effect": r.effect.value,
+            "value": str(r.value),
+        }
+        if conditions:
+            item["conditions"] = conditions
+        if r.cap is not None:
+            item["cap"] = {"points": r.cap.points, "period": r.cap.period.value}
+        if r.stop:
+            item["stop"] = True
+        if r.include_shipping:
+            item["include_shipping"] = True
+        out.append(item)
+    return out

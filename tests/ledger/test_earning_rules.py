@@ -1,0 +1,104 @@
+"""Earning rules through the ledger: applied at earn, explained, capped per member period."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from app.ledger.tables import orders
+from app.services.program import apply_program
+from tests.ledger.harness import Ledger, program_data
+
+TUESDAY = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+
+
+def rules_program() -> dict[str, Any]:
+    data = program_data()
+    data["rules"] = [
+        {"key": "base", "name": "Base", "priority": 10, "effect": "PER_UNIT", "value": "1"},
+        {
+            "key": "tuesday",
+            "name": "Double points Tuesday",
+            "priority": 20,
+            "effect": "MULTIPLIER",
+            "value": "2",
+            "conditions": {"weekdays": ["TUE"]},
+        },
+        {
+            "key": "big-basket",
+            "name": "Big basket bonus",
+            "priority": 30,
+            "effect": "BONUS",
+            "value": "50",
+            "conditions": {"min_order_amount": "100"},
+            "cap": {"points": 60, "period": "DAY"},
+        },
+    ]
+    return data
+
+
+async def _explanation(ledger: Ledger, order_ref: str) -> list[dict[str, Any]]:
+    async with ledger.uow.read() as r:
+        row = (
+            await r.conn.execute(
+                select(orders.c.explanation).where(orders.c.order_ref == order_ref)
+            )
+        ).one()
+    return list(row.explanation)
+
+
+async def test_rules_apply_in_priority_order_and_each_earn_stores_its_explanation(
+    db_url: str,
+) -> None:
+    ledger = await Ledger.open(db_url)
+    try:
+        await apply_program(ledger.uow, ledger.clock, rules_program())
+        ledger.clock.current = TUESDAY
+        m = await ledger.enroll("rules")
+        out = await ledger.purchase(m, "o-1", "120.00")
+        assert out.data["points"] == 120 + 120 + 50
+        explained = await _explanation(ledger, "o-1")
+        assert [(e["rule"], e["points"], e["cappedBy"]) for e in explained] == [
+            ("base", 120, 0),
+            ("tuesday", 120, 0),
+            ("big-basket", 50, 0),
+        ]
+    finally:
+        await ledger.close()
+
+
+async def test_a_cap_holds_across_orders_in_its_period_and_resets_in_the_next(
+    db_url: str,
+) -> None:
+    ledger = await Ledger.open(db_url)
+    try:
+        await apply_program(ledger.uow, ledger.clock, rules_program())
+        ledger.clock.current = TUESDAY
+        m = await ledger.enroll("capped")
+        assert (await ledger.purchase(m, "o-1", "100")).data["points"] == 100 + 100 + 50
+        second = await ledger.purchase(m, "o-2", "100")
+        assert second.data["points"] == 100 + 100 + 10  # 60 a day: 10 left
+        assert (await _explanation(ledger, "o-2"))[-1]["cappedBy"] == 40
+        ledger.clock.advance(days=1)  # Wednesday: no double points, a fresh cap
+        assert (await ledger.purchase(m, "o-3", "100")).data["points"] == 100 + 50
+        other = await ledger.enroll("other")  # caps are per member
+        ledger.clock.current = TUESDAY
+        assert (await ledger.purchase(other, "o-4", "100")).data["points"] == 250
+    finally:
+        await ledger.close()
+
+
+async def test_tier_multiplier_scales_per_unit_rates_not_bonuses(db_url: str) -> None:
+    ledger = await Ledger.open(db_url)
+    try:
+        await apply_program(ledger.uow, ledger.clock, rules_program())
+        ledger.clock.current = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # a Wednesday
+        m = await ledger.enroll("golden")
+        assert (await ledger.adjust(m, 5)).ok
+        assert (await ledger.purchase(m, "o-1", "1000")).data["points"] == 1000 + 50
+        # 1000 qualifying points: gold (x2) from now on
+        assert (await ledger.purchase(m, "o-2", "100")).data["points"] == 200 + 10
+    finally:
+        await ledger.close()
