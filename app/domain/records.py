@@ -52,6 +52,19 @@ class Entry:
     occurred_at: datetime
     reference: str | None
     reason: str | None
+    explanation: tuple[RuleAward, ...] | None = None  # on earns: which rule gave what
+
+
+@dataclass(frozen=True, slots=True)
+class RuleAward:
+    rule: str
+    name: str
+    points: int
+    capped_by: int
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> RuleAward:
+        return cls(str(data["rule"]), str(data["name"]), int(data["points"]), int(data["cappedBy"]))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from app.graphql.context import Context
 from app.graphql.errors import BadInput, PublicError
 from app.graphql.ids import decode_cursor, encode_cursor, from_global_id, page_size
 from app.graphql.permissions import may_read_member, needs, own_member_id, principal_of
-from app.graphql.types.activity import LedgerEntry
+from app.graphql.types.activity import LedgerEntry, RuleAward
 from app.graphql.types.common import Node, PageInfo
 from app.graphql.types.member import Member
 from app.graphql.types.program import PointsEstimate, Program, Tier
@@ -132,6 +132,7 @@ class Query:
             raise PublicError(error.message, error.code.value, error.field) from None
         return PointsEstimate(
             points=e.points,
+            breakdown=[RuleAward.of(a) for a in e.awards],
             base_points=e.base_points,
             multiplier=e.multiplier,
             tier=Tier.of(e.tier) if e.tier else None,

@@ -20,6 +20,7 @@ from app.domain.records import (
     Page,
     Redemption,
     Reward,
+    RuleAward,
 )
 from app.ledger import mappers
 from app.ledger.tables import (
@@ -257,18 +258,23 @@ def _utc(value: object, dialect: Dialect) -> datetime | None:
 
 
 def _entry_query() -> Select[Any]:
-    return select(
-        entries.c.id,
-        entries.c.transfer_id,
-        entries.c.member_id,
-        entries.c.account,
-        entries.c.amount,
-        entries.c.balance_after,
-        transfers.c.kind,
-        transfers.c.occurred_at,
-        transfers.c.reference,
-        transfers.c.reason,
-    ).join(transfers, transfers.c.id == entries.c.transfer_id)
+    return (
+        select(
+            entries.c.id,
+            entries.c.transfer_id,
+            entries.c.member_id,
+            entries.c.account,
+            entries.c.amount,
+            entries.c.balance_after,
+            transfers.c.kind,
+            transfers.c.occurred_at,
+            transfers.c.reference,
+            transfers.c.reason,
+            orders.c.explanation,
+        )
+        .join(transfers, transfers.c.id == entries.c.transfer_id)
+        .outerjoin(orders, orders.c.id == transfers.c.order_id)
+    )
 
 
 def _entry(r: Any) -> Entry:
@@ -283,4 +289,9 @@ def _entry(r: Any) -> Entry:
         occurred_at=r.occurred_at,
         reference=r.reference,
         reason=r.reason,
+        explanation=(
+            tuple(RuleAward.from_data(a) for a in r.explanation)
+            if r.kind == TransferKind.EARN.value and r.explanation is not None
+            else None
+        ),
     )

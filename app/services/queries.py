@@ -20,6 +20,7 @@ from app.domain.records import (
     Page,
     Redemption,
     Reward,
+    RuleAward,
 )
 from app.domain.rewards import redeem_blocker
 from app.domain.tiers import TierProgress, tier_progress
@@ -27,7 +28,7 @@ from app.ledger.awards import AwardStore
 from app.ledger.programs import ProgramStore, ProgramVersion, activations
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock
-from app.services.earning import explain, single_line
+from app.services.earning import explain, explanation_data, single_line
 from app.services.redeem import reward_state
 
 EXPIRING_HORIZON = timedelta(days=30)
@@ -44,6 +45,7 @@ class RewardAvailability:
 
 @dataclass(frozen=True, slots=True)
 class Estimate:
+    awards: tuple[RuleAward, ...]
     points: int
     base_points: int
     multiplier: Decimal
@@ -196,6 +198,7 @@ class Queries:
                 member_id,
             )
         return Estimate(
+            awards=tuple(RuleAward.from_data(a) for a in explanation_data(explained)),
             points=explained.total,
             base_points=base.total,
             multiplier=(tier or base_tier).multiplier,

@@ -54,6 +54,31 @@ def program_data(**changes: Any) -> dict[str, Any]:
     return data
 
 
+def rules_program() -> dict[str, Any]:
+    data = program_data()
+    data["rules"] = [
+        {"key": "base", "name": "Base", "priority": 10, "effect": "PER_UNIT", "value": "1"},
+        {
+            "key": "tuesday",
+            "name": "Double points Tuesday",
+            "priority": 20,
+            "effect": "MULTIPLIER",
+            "value": "2",
+            "conditions": {"weekdays": ["TUE"]},
+        },
+        {
+            "key": "big-basket",
+            "name": "Big basket bonus",
+            "priority": 30,
+            "effect": "BONUS",
+            "value": "50",
+            "conditions": {"min_order_amount": "100"},
+            "cap": {"points": 60, "period": "DAY"},
+        },
+    ]
+    return data
+
+
 @dataclass
 class Ledger:
     db: Database
@@ -160,4 +185,11 @@ class Ledger:
         return (await self.queries.balances([member_id]))[member_id].as_data()
 
 
-__all__ = ["Ledger", "PROGRAM_FILE", "load_program_file", "program_to_data", "program_data"]
+__all__ = [
+    "Ledger",
+    "PROGRAM_FILE",
+    "load_program_file",
+    "program_to_data",
+    "program_data",
+    "rules_program",
+]

@@ -9,34 +9,9 @@ from sqlalchemy import select
 
 from app.ledger.tables import orders
 from app.services.program import apply_program
-from tests.ledger.harness import Ledger, program_data
+from tests.ledger.harness import Ledger, rules_program
 
 TUESDAY = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
-
-
-def rules_program() -> dict[str, Any]:
-    data = program_data()
-    data["rules"] = [
-        {"key": "base", "name": "Base", "priority": 10, "effect": "PER_UNIT", "value": "1"},
-        {
-            "key": "tuesday",
-            "name": "Double points Tuesday",
-            "priority": 20,
-            "effect": "MULTIPLIER",
-            "value": "2",
-            "conditions": {"weekdays": ["TUE"]},
-        },
-        {
-            "key": "big-basket",
-            "name": "Big basket bonus",
-            "priority": 30,
-            "effect": "BONUS",
-            "value": "50",
-            "conditions": {"min_order_amount": "100"},
-            "cap": {"points": 60, "period": "DAY"},
-        },
-    ]
-    return data
 
 
 async def _explanation(ledger: Ledger, order_ref: str) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from enum import Enum
 import strawberry
 
 from app.domain.records import Entry
+from app.domain.records import RuleAward as RuleAwardRecord
 from app.graphql.ids import to_global_id
 from app.graphql.types.common import Node, PageInfo
 
@@ -31,6 +32,18 @@ class MemberAccount(Enum):
     HELD = "held"
 
 
+@strawberry.type(description="What one earning rule gave: the why behind an earn.")
+class RuleAward:
+    rule: str = strawberry.field(description="The rule's key in the program.")
+    name: str
+    points: int
+    capped_by: int = strawberry.field(description="Points the rule's cap held back.")
+
+    @classmethod
+    def of(cls, a: RuleAwardRecord) -> RuleAward:
+        return cls(rule=a.rule, name=a.name, points=a.points, capped_by=a.capped_by)
+
+
 @strawberry.type(description="One entry of a transfer on one of the member's accounts.")
 class LedgerEntry(Node):
     kind: EntryKind
@@ -40,6 +53,9 @@ class LedgerEntry(Node):
     occurred_at: datetime
     reference: str | None = strawberry.field(description="Order id, reward key or staff id.")
     reason: str | None
+    explanation: list[RuleAward] | None = strawberry.field(
+        description="On an EARN: which earning rules gave what, in order."
+    )
 
     @classmethod
     def of(cls, e: Entry) -> LedgerEntry:
@@ -52,6 +68,9 @@ class LedgerEntry(Node):
             occurred_at=e.occurred_at,
             reference=e.reference,
             reason=e.reason,
+            explanation=(
+                [RuleAward.of(a) for a in e.explanation] if e.explanation is not None else None
+            ),
         )
 
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 import strawberry
 
 from app.domain.program import Tier as TierRecord
+from app.graphql.types.activity import RuleAward
 from app.ledger.programs import ProgramVersion
 
 
@@ -59,6 +60,9 @@ class Program:
 @strawberry.type(description="What an order would earn; nothing is written.")
 class PointsEstimate:
     points: int
+    breakdown: list[RuleAward] = strawberry.field(
+        description="Which earning rules would give what, in order (the checkout can show it)."
+    )
     base_points: int
     multiplier: Decimal
     tier: Tier | None

@@ -1,0 +1,78 @@
+"""Why a member earned what they earned: explanations on activity and estimatePoints."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from app.services.program import apply_program
+from tests.api.client import Api
+from tests.ledger.harness import rules_program
+
+PURCHASE = """
+mutation($key: String!, $input: RecordPurchaseInput!) {
+  recordPurchase(idempotencyKey: $key, input: $input) { pointsEarned userErrors { code } }
+}"""
+
+ACTIVITY = """
+query($ext: String!) { member(externalId: $ext) { activity(first: 5) { edges { node {
+  kind account points explanation { rule name points cappedBy } } } } } }"""
+
+ESTIMATE = """
+query($amount: Decimal!) { estimatePoints(amount: $amount, currency: "EUR") {
+  points basePoints breakdown { rule name points cappedBy } } }"""
+
+
+async def _with_rules(api: Api) -> None:
+    services = api.runtime.services
+    await apply_program(services.uow, services.clock, rules_program())
+    await api.data(
+        'mutation { enrollMember(idempotencyKey: "e", input: {externalId: "ex"}) '
+        "{ userErrors { code } } }"
+    )
+
+
+async def test_an_earn_shows_which_rules_gave_its_points(api: Api) -> None:
+    await _with_rules(api)
+    tuesday = datetime(2026, 3, 3, 10, 0, tzinfo=UTC).isoformat()
+    bought = await api.data(
+        PURCHASE,
+        {
+            "key": "p",
+            "input": {
+                "externalId": "ex",
+                "orderId": "o-1",
+                "amount": "120",
+                "currency": "EUR",
+                "occurredAt": tuesday,
+            },
+        },
+    )
+    assert bought["recordPurchase"]["pointsEarned"] == 290
+
+    edges = (await api.data(ACTIVITY, {"ext": "ex"}))["member"]["activity"]["edges"]
+    (earn,) = [e["node"] for e in edges if e["node"]["kind"] == "EARN"]
+    assert earn["explanation"] == [
+        {"rule": "base", "name": "Base", "points": 120, "cappedBy": 0},
+        {"rule": "tuesday", "name": "Double points Tuesday", "points": 120, "cappedBy": 0},
+        {"rule": "big-basket", "name": "Big basket bonus", "points": 50, "cappedBy": 0},
+    ]
+
+
+async def test_estimate_returns_the_same_breakdown_and_writes_nothing(api: Api) -> None:
+    await _with_rules(api)
+    estimate = (await api.data(ESTIMATE, {"amount": "150"}))["estimatePoints"]
+    rules = [a["rule"] for a in estimate["breakdown"]]
+    assert rules[0] == "base"
+    assert rules[-1] == "big-basket"
+    assert estimate["points"] == sum(a["points"] for a in estimate["breakdown"])
+    assert (await api.data(ACTIVITY, {"ext": "ex"}))["member"]["activity"]["edges"] == []
+
+
+async def test_entries_other_than_earns_have_no_explanation(api: Api) -> None:
+    await _with_rules(api)
+    await api.data(
+        'mutation { adjustPoints(idempotencyKey: "a", input: {externalId: "ex", '
+        'points: 5, reason: "goodwill"}) { userErrors { code } } }'
+    )
+    edges = (await api.data(ACTIVITY, {"ext": "ex"}))["member"]["activity"]["edges"]
+    assert [e["node"]["explanation"] for e in edges] == [None]
