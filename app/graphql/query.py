@@ -15,6 +15,7 @@ from app.graphql.permissions import may_read_member, needs, own_member_id, princ
 from app.graphql.types.activity import LedgerEntry, RuleAward
 from app.graphql.types.common import Node, PageInfo
 from app.graphql.types.member import Member
+from app.graphql.types.order import Channel, OrderLineInput
 from app.graphql.types.program import PointsEstimate, Program, Tier
 from app.graphql.types.redemption import Redemption
 from app.graphql.types.reward import Reward, RewardConnection, RewardEdge
@@ -116,6 +117,8 @@ class Query:
         amount: Decimal,
         currency: str,
         member_id: strawberry.ID | None = None,
+        channel: Channel = Channel.ONLINE,
+        lines: list[OrderLineInput] | None = None,
     ) -> PointsEstimate:
         pk: int | None = None
         if member_id is not None:
@@ -126,7 +129,11 @@ class Query:
             pk = await own_member_id(info)
         try:
             e = await info.context.services.queries.estimate(
-                amount=str(amount), currency=currency, member_id=pk
+                amount=str(amount),
+                currency=currency,
+                member_id=pk,
+                channel=channel.value,
+                lines=tuple(line.to_domain() for line in lines or ()),
             )
         except DomainError as error:
             raise PublicError(error.message, error.code.value, error.field) from None

@@ -86,6 +86,8 @@ class OrderStore:
         channel: str,
         occurred_at: datetime,
         now: datetime,
+        lines: list[dict[str, Any]] | None = None,
+        shipping: Decimal | None = None,
     ) -> int:
         result = await self.conn.execute(
             insert(orders)
@@ -96,6 +98,8 @@ class OrderStore:
                 currency=currency,
                 channel=channel,
                 returned_amount=Decimal(0),
+                lines=lines,
+                shipping=shipping,
                 occurred_at=occurred_at,
                 created_at=now,
             )

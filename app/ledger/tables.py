@@ -116,6 +116,8 @@ class OrderRow(SQLModel, table=True):
     explanation: list[dict[str, Any]] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True)
     )
+    lines: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    shipping: Decimal | None = Field(default=None, sa_type=DecimalText, nullable=True)
     occurred_at: datetime = _at()
     created_at: datetime = _at()
 

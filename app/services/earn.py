@@ -9,8 +9,10 @@ from typing import Any
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
+from app.domain.order_lines import LineInput, lines_data, parse_lines
 from app.domain.points import parse_amount
 from app.domain.rule_definitions import CHANNELS
+from app.domain.rules import Purchase
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
 from app.services.common import MemberRef, active_program, lock_member
@@ -29,9 +31,11 @@ class RecordPurchase:
     currency: str
     channel: str
     occurred_at: datetime
+    lines: tuple[LineInput, ...] = ()
+    shipping: str = "0"
 
 
-def _validate(cmd: RecordPurchase, now: datetime) -> Decimal:
+def _validate(cmd: RecordPurchase, now: datetime) -> tuple[Decimal, Purchase]:
     if not cmd.order_id.strip() or len(cmd.order_id) > 200:
         raise DomainError(ErrorCode.INVALID_INPUT, "orderId must be 1 to 200 characters", "orderId")
     if cmd.channel not in CHANNELS:
@@ -42,16 +46,29 @@ def _validate(cmd: RecordPurchase, now: datetime) -> Decimal:
         raise DomainError(ErrorCode.INVALID_INPUT, "occurredAt needs a UTC offset", "occurredAt")
     if cmd.occurred_at > now + CLOCK_SKEW:
         raise DomainError(ErrorCode.INVALID_INPUT, "occurredAt is in the future", "occurredAt")
-    return parse_amount(cmd.amount)
+    amount = parse_amount(cmd.amount)
+    shipping = parse_amount(cmd.shipping, field="shipping")
+    lines = parse_lines(cmd.lines, amount)
+    if not lines:
+        lines = single_line(amount, cmd.channel, cmd.occurred_at).lines
+    return amount, Purchase(cmd.channel, cmd.occurred_at, lines, shipping)
 
 
 async def record_purchase(
     uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: RecordPurchase
 ) -> Outcome:
     try:
-        amount = _validate(cmd, clock.now())
+        amount, purchase = _validate(cmd, clock.now())
     except DomainError as error:
         return Outcome.failure(error)
+
+    # Lines and shipping join the request only when given: keys of line-less purchases
+    # hash as they always have.
+    extras: dict[str, Any] = {}
+    if cmd.lines:
+        extras["lines"] = lines_data(purchase.lines)
+    if purchase.shipping:
+        extras["shipping"] = str(purchase.shipping)
 
     async def action(tx: WriteTx) -> dict[str, Any]:
         now = clock.now()
@@ -67,9 +84,7 @@ async def record_purchase(
         since = now - timedelta(days=program.qualifying_days)
         qualifying = (await tx.reads.qualifying_points([member.id], since))[member.id]
         tier = program.tier_for(qualifying)
-        explanation = await explain(
-            program, single_line(amount, cmd.channel, cmd.occurred_at), tier, tx.awards, member.id
-        )
+        explanation = await explain(program, purchase, tier, tx.awards, member.id)
         points = explanation.total
         order_id = await tx.orders.create(
             order_ref=cmd.order_id,
@@ -129,6 +144,7 @@ async def record_purchase(
         key=idempotency_key,
         operation="recordPurchase",
         request={
+            **extras,
             **cmd.member.as_request(),
             "orderId": cmd.order_id,
             "amount": str(amount),

@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from app.domain.errors import DomainError, ErrorCode
+from app.domain.order_lines import LineInput, parse_lines
 from app.domain.points import parse_amount
 from app.domain.program import Tier
 from app.domain.records import (
@@ -170,10 +171,17 @@ class Queries:
             )
 
     async def estimate(
-        self, *, amount: str, currency: str, member_id: int | None, channel: str = "ONLINE"
+        self,
+        *,
+        amount: str,
+        currency: str,
+        member_id: int | None,
+        channel: str = "ONLINE",
+        lines: tuple[LineInput, ...] = (),
     ) -> Estimate:
         """What an order would earn now, with the member's tier and caps; writes nothing."""
         value = parse_amount(amount)
+        parsed = parse_lines(lines, value)
         version = await self.program()
         if version is None:
             raise DomainError(ErrorCode.INVALID_STATE, "No program is active.", None)
@@ -187,6 +195,8 @@ class Queries:
             tier = (await self.tiers([member_id]))[member_id].current
         base_tier = program.tiers[0]
         purchase = single_line(value, channel, self.clock.now())
+        if parsed:
+            purchase = replace(purchase, lines=parsed)
         async with self.uow.read() as r:
             awards = AwardStore(r.conn)
             explained = await explain(program, purchase, tier or base_tier, awards, member_id)

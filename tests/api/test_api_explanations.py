@@ -76,3 +76,54 @@ async def test_entries_other_than_earns_have_no_explanation(api: Api) -> None:
     )
     edges = (await api.data(ACTIVITY, {"ext": "ex"}))["member"]["activity"]["edges"]
     assert [e["node"]["explanation"] for e in edges] == [None]
+
+
+ESTIMATE_LINES = """
+query($lines: [OrderLineInput!]) { estimatePoints(amount: "27.00", currency: "EUR",
+  channel: POS, lines: $lines) { points breakdown { rule points } } }"""
+
+
+async def test_purchase_and_estimate_with_lines(api: Api) -> None:
+    await _with_rules(api)
+    lines = [
+        {"sku": "espresso", "category": "drinks", "quantity": 2, "unitPrice": "3.50"},
+        {
+            "sku": "beans",
+            "category": "retail",
+            "quantity": 1,
+            "unitPrice": "24.90",
+            "discount": "4.90",
+        },
+    ]
+    estimate = (await api.data(ESTIMATE_LINES, {"lines": lines}))["estimatePoints"]
+    assert estimate["points"] >= 27
+    bought = await api.data(
+        PURCHASE,
+        {
+            "key": "l",
+            "input": {
+                "externalId": "ex",
+                "orderId": "o-l",
+                "amount": "27.00",
+                "currency": "EUR",
+                "occurredAt": "2026-03-04T10:00:00+00:00",
+                "lines": lines,
+            },
+        },
+    )
+    assert bought["recordPurchase"] == {"pointsEarned": 27, "userErrors": []}
+    mismatch = await api.data(
+        PURCHASE,
+        {
+            "key": "m",
+            "input": {
+                "externalId": "ex",
+                "orderId": "o-m",
+                "amount": "99.00",
+                "currency": "EUR",
+                "occurredAt": "2026-03-04T10:00:00+00:00",
+                "lines": lines,
+            },
+        },
+    )
+    assert mismatch["recordPurchase"]["userErrors"][0]["code"] == "INVALID_INPUT"

@@ -77,3 +77,70 @@ async def test_tier_multiplier_scales_per_unit_rates_not_bonuses(db_url: str) ->
         assert (await ledger.purchase(m, "o-2", "100")).data["points"] == 200 + 10
     finally:
         await ledger.close()
+
+
+async def test_rules_select_lines_by_sku_and_category_after_discounts(db_url: str) -> None:
+    from app.domain.errors import ErrorCode
+    from app.domain.order_lines import LineInput
+    from app.services import earn
+    from app.services.common import MemberRef
+
+    data = rules_program()
+    data["rules"] = [
+        {"key": "base", "name": "Base", "priority": 10, "effect": "PER_UNIT", "value": "1"},
+        {
+            "key": "beans",
+            "name": "Triple on beans",
+            "priority": 20,
+            "effect": "MULTIPLIER",
+            "value": "3",
+            "conditions": {"categories": ["beans"]},
+        },
+        {
+            "key": "ship",
+            "name": "Shipping counts",
+            "priority": 30,
+            "effect": "PER_UNIT",
+            "value": "1",
+            "include_shipping": True,
+            "conditions": {"skus": ["none"]},
+        },
+    ]
+    ledger = await Ledger.open(db_url)
+    try:
+        await apply_program(ledger.uow, ledger.clock, data)
+        m = await ledger.enroll("lines")
+        lines = (
+            LineInput("espresso", 2, "3.50", "drinks"),
+            LineInput("beans-1kg", 1, "24.90", "beans", discount="4.90"),
+        )
+
+        async def buy(order: str, amount: str, key: str) -> earn.Outcome:
+            return await earn.record_purchase(
+                ledger.uow,
+                ledger.clock,
+                principal="client:t",
+                idempotency_key=key,
+                cmd=earn.RecordPurchase(
+                    MemberRef(id=m),
+                    order,
+                    amount,
+                    "EUR",
+                    "ONLINE",
+                    ledger.clock.now(),
+                    lines=lines,
+                    shipping="5",
+                ),
+            )
+
+        out = await buy("o-1", "27.00", "k1")
+        # base 7 + 20 on the lines (not shipping), beans x3 (+40), shipping 5 via its own rule
+        assert out.data["points"] == 7 + 20 * 3 + 5
+        explained = await _explanation(ledger, "o-1")
+        assert explained[1]["lines"] == [[1, 40]]
+        assert explained[2]["lines"] == [[-1, 5]]
+        wrong = await buy("o-2", "30.00", "k2")
+        assert wrong.errors[0].code == ErrorCode.INVALID_INPUT
+        assert wrong.errors[0].field == "lines"
+    finally:
+        await ledger.close()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -23,15 +22,8 @@ from app.graphql.mutations.base import (
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance, Member
+from app.graphql.types.order import Channel, OrderLineInput
 from app.services.earn import RecordPurchase, record_purchase
-
-
-@strawberry.enum
-class Channel(Enum):
-    POS = "POS"
-    ONLINE = "ONLINE"
-    APP = "APP"
-    OTHER = "OTHER"
 
 
 @strawberry.input
@@ -43,6 +35,13 @@ class RecordPurchaseInput:
     currency: str
     channel: Channel = Channel.POS
     occurred_at: datetime
+    lines: list[OrderLineInput] | None = strawberry.field(
+        default=None,
+        description="The order's lines; their amounts after discounts must add up to amount.",
+    )
+    shipping: Decimal | None = strawberry.field(
+        default=None, description="Shipping charged; earns only where a rule says so."
+    )
 
 
 @strawberry.type
@@ -88,6 +87,8 @@ async def record_purchase_mutation(
             currency=input.currency,
             channel=input.channel.value,
             occurred_at=input.occurred_at,
+            lines=tuple(line.to_domain() for line in input.lines or ()),
+            shipping=str(input.shipping or 0),
         ),
     )
     return RecordPurchasePayload(

@@ -1,0 +1,36 @@
+"""What a purchase looks like on the way in: channel and lines."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import Enum
+
+import strawberry
+
+from app.domain.order_lines import LineInput
+
+
+@strawberry.enum(description="Where the purchase happened.")
+class Channel(Enum):
+    POS = "POS"
+    ONLINE = "ONLINE"
+    APP = "APP"
+    OTHER = "OTHER"
+
+
+@strawberry.input(description="One line of an order; rules apply per line, after discounts.")
+class OrderLineInput:
+    sku: str
+    category: str | None = None
+    quantity: int = 1
+    unit_price: Decimal
+    discount: Decimal = Decimal(0)
+
+    def to_domain(self) -> LineInput:
+        return LineInput(
+            sku=self.sku,
+            quantity=self.quantity,
+            unit_price=str(self.unit_price),
+            category=self.category,
+            discount=str(self.discount),
+        )
