@@ -86,6 +86,8 @@ class Order:
     points_reversed: int
     shortfall: int
     occurred_at: datetime
+    lines: list[dict[str, Any]] | None = None
+    explanation: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

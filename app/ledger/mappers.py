@@ -41,6 +41,8 @@ def order(row: Any) -> Order:
         points_reversed=row.points_reversed,
         shortfall=row.shortfall,
         occurred_at=row.occurred_at,
+        lines=row.lines,
+        explanation=row.explanation,
     )
 
 

@@ -117,17 +117,22 @@ class OrderStore:
         )
 
     async def record_return(
-        self, order_id: int, *, returned_amount: Decimal, reversed_points: int, shortfall: int
+        self,
+        order_id: int,
+        *,
+        returned_amount: Decimal,
+        reversed_points: int,
+        shortfall: int,
+        lines: list[dict[str, Any]] | None = None,
     ) -> None:
-        await self.conn.execute(
-            update(orders)
-            .where(orders.c.id == order_id)
-            .values(
-                returned_amount=returned_amount,
-                points_reversed=orders.c.points_reversed + reversed_points,
-                shortfall=orders.c.shortfall + shortfall,
-            )
-        )
+        values: dict[str, Any] = {
+            "returned_amount": returned_amount,
+            "points_reversed": orders.c.points_reversed + reversed_points,
+            "shortfall": orders.c.shortfall + shortfall,
+        }
+        if lines is not None:
+            values["lines"] = lines
+        await self.conn.execute(update(orders).where(orders.c.id == order_id).values(**values))
 
 
 class RewardStore:

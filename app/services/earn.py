@@ -94,6 +94,8 @@ async def record_purchase(
             channel=cmd.channel,
             occurred_at=cmd.occurred_at,
             now=now,
+            lines=extras.get("lines"),
+            shipping=purchase.shipping,
         )
         pending = program.pending_days > 0
         await tx.awards.record(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
+from app.domain.line_returns import LineReturnPlan, ReturnLine, plan_line_return
 from app.domain.lots import Allocation, allocate
 from app.domain.points import parse_amount, reversal_due
 from app.ledger.uow import UnitOfWork, WriteTx
@@ -18,19 +20,36 @@ from app.services.outcome import Outcome
 
 @dataclass(frozen=True, slots=True)
 class RecordReturn:
+    """A return names the returned lines, or an amount for an order recorded without lines."""
+
     order_id: str
-    amount: str
+    amount: str | None = None
+    lines: tuple[ReturnLine, ...] = ()
+
+
+def _validate(cmd: RecordReturn) -> Decimal:
+    if (cmd.amount is None) == (not cmd.lines):
+        raise DomainError(ErrorCode.INVALID_INPUT, "give either amount or lines", "amount")
+    if cmd.amount is None:
+        return Decimal(0)
+    amount = parse_amount(cmd.amount)
+    if amount <= 0:
+        raise DomainError(ErrorCode.INVALID_INPUT, "amount must be more than zero", "amount")
+    return amount
 
 
 async def record_return(
     uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: RecordReturn
 ) -> Outcome:
     try:
-        amount = parse_amount(cmd.amount)
-        if amount <= 0:
-            raise DomainError(ErrorCode.INVALID_INPUT, "amount must be more than zero", "amount")
+        amount = _validate(cmd)
     except DomainError as error:
         return Outcome.failure(error)
+    request: dict[str, Any] = {"orderId": cmd.order_id}
+    if cmd.lines:
+        request["lines"] = [[line.sku, line.quantity] for line in cmd.lines]
+    else:
+        request["amount"] = str(amount)
 
     async def action(tx: WriteTx) -> dict[str, Any]:
         now = clock.now()
@@ -40,19 +59,34 @@ async def record_return(
         _member, balance = await lock_member(tx, MemberRef(id=found.member_id))
         order = await tx.orders.by_ref(cmd.order_id)  # again, under the member's lock
         assert order is not None
-        returned_total = order.returned_amount + amount
-        if returned_total > order.amount:
-            raise DomainError(
-                ErrorCode.INVALID_INPUT,
-                f"returns would total {returned_total}, more than the order's {order.amount}",
-                "amount",
+        plan: LineReturnPlan | None = None
+        if cmd.lines:
+            if not order.lines:
+                raise DomainError(
+                    ErrorCode.INVALID_INPUT, "this order was recorded without lines", "lines"
+                )
+            plan = plan_line_return(order.lines, order.explanation, cmd.lines)
+            returned_total, due = order.returned_amount + plan.refunded, plan.due
+        else:
+            if order.lines:
+                raise DomainError(
+                    ErrorCode.INVALID_INPUT,
+                    "this order has lines: name the returned lines",
+                    "lines",
+                )
+            returned_total = order.returned_amount + amount
+            if returned_total > order.amount:
+                raise DomainError(
+                    ErrorCode.INVALID_INPUT,
+                    f"returns would total {returned_total}, more than the order's {order.amount}",
+                    "amount",
+                )
+            due = reversal_due(
+                earned=order.points_earned,
+                order_amount=order.amount,
+                returned_total=returned_total,
+                reversed_so_far=order.points_reversed + order.shortfall,
             )
-        due = reversal_due(
-            earned=order.points_earned,
-            order_amount=order.amount,
-            returned_total=returned_total,
-            reversed_so_far=order.points_reversed + order.shortfall,
-        )
         left = due
         reversed_points = 0
 
@@ -91,6 +125,7 @@ async def record_return(
             returned_amount=returned_total,
             reversed_points=reversed_points,
             shortfall=left,
+            lines=plan.lines if plan else None,
         )
         return {
             "memberId": order.member_id,
@@ -106,6 +141,6 @@ async def record_return(
         principal=principal,
         key=idempotency_key,
         operation="recordReturn",
-        request={"orderId": cmd.order_id, "amount": str(amount)},
+        request=request,
         action=action,
     )

@@ -127,3 +127,38 @@ async def test_purchase_and_estimate_with_lines(api: Api) -> None:
         },
     )
     assert mismatch["recordPurchase"]["userErrors"][0]["code"] == "INVALID_INPUT"
+
+
+RETURN = """
+mutation($key: String!, $input: RecordReturnInput!) {
+  recordReturn(idempotencyKey: $key, input: $input) {
+    pointsReversed shortfall userErrors { field code } } }"""
+
+
+async def test_return_by_line_over_the_api(api: Api) -> None:
+    await _with_rules(api)
+    lines = [
+        {"sku": "espresso", "quantity": 2, "unitPrice": "3.50"},
+        {"sku": "beans", "quantity": 1, "unitPrice": "20.00"},
+    ]
+    await api.data(
+        PURCHASE,
+        {
+            "key": "p",
+            "input": {
+                "externalId": "ex",
+                "orderId": "o-r",
+                "amount": "27.00",
+                "currency": "EUR",
+                "occurredAt": "2026-03-04T10:00:00+00:00",
+                "lines": lines,
+            },
+        },
+    )
+    back = await api.data(
+        RETURN,
+        {"key": "r", "input": {"orderId": "o-r", "lines": [{"sku": "espresso", "quantity": 1}]}},
+    )
+    assert back["recordReturn"] == {"pointsReversed": 3, "shortfall": 0, "userErrors": []}
+    both = await api.data(RETURN, {"key": "b", "input": {"orderId": "o-r"}})
+    assert both["recordReturn"]["userErrors"] == [{"field": "amount", "code": "INVALID_INPUT"}]

@@ -144,3 +144,65 @@ async def test_rules_select_lines_by_sku_and_category_after_discounts(db_url: st
         assert wrong.errors[0].field == "lines"
     finally:
         await ledger.close()
+
+
+async def test_returning_lines_reverses_exactly_their_points(db_url: str) -> None:
+    from app.domain.errors import ErrorCode
+    from app.domain.line_returns import ReturnLine
+    from app.domain.order_lines import LineInput
+    from app.services import earn, returns
+    from app.services.common import MemberRef
+
+    data = rules_program()
+    data["rules"] = [
+        {"key": "base", "name": "Base", "priority": 10, "effect": "PER_UNIT", "value": "1"},
+        {
+            "key": "beans",
+            "name": "Triple on beans",
+            "priority": 20,
+            "effect": "MULTIPLIER",
+            "value": "3",
+            "conditions": {"categories": ["beans"]},
+        },
+    ]
+    ledger = await Ledger.open(db_url)
+    try:
+        await apply_program(ledger.uow, ledger.clock, data)
+        m = await ledger.enroll("returner")
+        lines = (LineInput("cup", 3, "4.00"), LineInput("beans", 1, "20.00", "beans"))
+        bought = await earn.record_purchase(
+            ledger.uow,
+            ledger.clock,
+            principal="client:t",
+            idempotency_key="p",
+            cmd=earn.RecordPurchase(
+                MemberRef(id=m), "o-1", "32.00", "EUR", "POS", ledger.clock.now(), lines=lines
+            ),
+        )
+        assert bought.data["points"] == 12 + 60
+
+        async def give_back(key: str, *items: ReturnLine, amount: str | None = None) -> Any:
+            return await returns.record_return(
+                ledger.uow,
+                ledger.clock,
+                principal="client:t",
+                idempotency_key=key,
+                cmd=returns.RecordReturn("o-1", amount=amount, lines=items),
+            )
+
+        assert (await give_back("r1", ReturnLine("beans", 1))).data["points"] == 60
+        assert (await give_back("r2", ReturnLine("cup", 2))).data["points"] == 8
+        refused = await give_back("r3", amount="4.00")
+        assert refused.errors[0].code == ErrorCode.INVALID_INPUT  # this order has lines
+        too_many = await give_back("r4", ReturnLine("cup", 2))
+        assert too_many.errors[0].code == ErrorCode.INVALID_INPUT
+        assert (await give_back("r5", ReturnLine("cup", 1))).data["points"] == 4
+        assert await ledger.balance(m) == {
+            "available": 0,
+            "pending": 0,
+            "held": 0,
+            "lifetimeEarned": 0,
+            "version": 4,
+        }
+    finally:
+        await ledger.close()

@@ -8,6 +8,7 @@ from typing import Annotated
 import strawberry
 
 from app.auth.scopes import Scope
+from app.domain.line_returns import ReturnLine
 from app.graphql.context import Context
 from app.graphql.mutations.base import (
     IDEMPOTENCY_HELP,
@@ -22,10 +23,23 @@ from app.graphql.types.member import Balance, Member
 from app.services.returns import RecordReturn, record_return
 
 
-@strawberry.input
+@strawberry.input(description="One returned line: which SKU, how many units.")
+class ReturnLineInput:
+    sku: str
+    quantity: int = 1
+
+
+@strawberry.input(
+    description="Name the returned lines, or give an amount for an order recorded without lines."
+)
 class RecordReturnInput:
     order_id: str
-    amount: Decimal = strawberry.field(description="The amount refunded by this return.")
+    amount: Decimal | None = strawberry.field(
+        default=None, description="The amount refunded, for an order recorded without lines."
+    )
+    lines: list[ReturnLineInput] | None = strawberry.field(
+        default=None, description="The returned lines: exactly what they earned is reversed."
+    )
 
 
 @strawberry.type
@@ -53,7 +67,11 @@ async def record_return_mutation(
         services.clock,
         principal=writer_key(info),
         idempotency_key=idempotency_key,
-        cmd=RecordReturn(order_id=input.order_id, amount=str(input.amount)),
+        cmd=RecordReturn(
+            order_id=input.order_id,
+            amount=None if input.amount is None else str(input.amount),
+            lines=tuple(ReturnLine(line.sku, line.quantity) for line in input.lines or ()),
+        ),
     )
     return RecordReturnPayload(
         member=await member_of(info, outcome),
