@@ -83,6 +83,21 @@ async def _sweep(runtime: Runtime) -> int:
     return 0
 
 
+async def _worker(runtime: Runtime, interval: float, max_runs: int | None) -> int:
+    """Run the sweeps on a schedule. Safe beside `tally serve` or a second worker."""
+    runs = 0
+    while max_runs is None or runs < max_runs:
+        if runs:
+            await asyncio.sleep(interval)
+        report = await run_sweeps(runtime.services.uow, runtime.services.clock)
+        print(
+            f"sweep: released {report.released} pending lots, expired {report.expired} lots",
+            flush=True,
+        )
+        runs += 1
+    return 0
+
+
 async def _seeded(runtime: Runtime, seed: Callable[[Runtime], Awaitable[None]]) -> int:
     await seed(runtime)
     print("seeded the demo program and members")
@@ -106,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="migrate the database to the latest schema")
     sub.add_parser("sweep", help="release due pending points and expire due lots, once")
     sub.add_parser("seed", help="apply the demo program and enroll demo members (idempotent)")
+    worker = sub.add_parser("worker", help="run the sweeps every TALLY_SWEEP_INTERVAL seconds")
+    worker.add_argument("--max-runs", type=int, default=None, help=argparse.SUPPRESS)
     sub.add_parser(
         "dev", help="migrate, apply the demo program, seed demo data, print tokens, serve"
     )
@@ -154,6 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from app.devserver import seed
 
             return asyncio.run(_run(runtime, lambda: _seeded(runtime, seed)))
+        if args.command == "worker":
+            interval = settings.sweep_interval or 60.0
+            return asyncio.run(_run(runtime, lambda: _worker(runtime, interval, args.max_runs)))
         if args.command == "sweep":
             return asyncio.run(_run(runtime, lambda: _sweep(runtime)))
         if args.command == "token":

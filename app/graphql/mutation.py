@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from app.graphql.mutations.adjust_points import adjust_points_mutation
+from app.graphql.mutations.confirm_order import confirm_order_mutation
 from app.graphql.mutations.enroll_member import enroll_member_mutation
 from app.graphql.mutations.record_purchase import record_purchase_mutation
 from app.graphql.mutations.record_return import record_return_mutation
@@ -20,6 +21,7 @@ class Mutation:
     enroll_member = enroll_member_mutation
     record_purchase = record_purchase_mutation
     record_return = record_return_mutation
+    confirm_order = confirm_order_mutation
     redeem_reward = redeem_reward_mutation
     cancel_redemption = cancel_redemption_mutation
     fulfill_redemption = fulfill_redemption_mutation

@@ -8,10 +8,11 @@ the lot, so the same expiry can never be posted twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.lots import Allocation
-from app.ledger.uow import UnitOfWork
+from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
 from app.services.common import MemberRef, lock_member
 
@@ -24,6 +25,25 @@ class SweepReport:
     expired: int = 0
 
 
+async def release_lot(tx: WriteTx, lot_id: int, member_id: int, now: datetime) -> int | None:
+    """Make a pending lot available, once (the caller holds the member's lock). Returns
+    the points released, or None when the lot was not pending any more."""
+    remaining = await tx.lots.release(lot_id)
+    if remaining is None:
+        return None
+    if remaining > 0:
+        await tx.transfers.post(
+            kind=TransferKind.RELEASE,
+            member_id=member_id,
+            debit=Account.PENDING,
+            credit=Account.AVAILABLE,
+            amount=remaining,
+            now=now,
+            key=f"release:lot:{lot_id}",
+        )
+    return remaining
+
+
 async def release_pending(uow: UnitOfWork, clock: Clock) -> int:
     count = 0
     while True:
@@ -34,20 +54,8 @@ async def release_pending(uow: UnitOfWork, clock: Clock) -> int:
         for lot_id, member_id in due:
             async with uow.write() as tx:
                 await lock_member(tx, MemberRef(id=member_id))
-                remaining = await tx.lots.release(lot_id)
-                if remaining is None:
-                    continue
-                if remaining > 0:
-                    await tx.transfers.post(
-                        kind=TransferKind.RELEASE,
-                        member_id=member_id,
-                        debit=Account.PENDING,
-                        credit=Account.AVAILABLE,
-                        amount=remaining,
-                        now=clock.now(),
-                        key=f"release:lot:{lot_id}",
-                    )
-                count += 1
+                if await release_lot(tx, lot_id, member_id, clock.now()) is not None:
+                    count += 1
         if len(due) < BATCH:
             return count
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from app.domain.errors import ErrorCode
 from app.services.sweeps import expire_lots, release_pending, run_sweeps
@@ -235,5 +236,35 @@ async def test_each_change_is_one_outbox_event_streamed_in_order(db_url: str) ->
             25,
         )
         await stream.aclose()
+    finally:
+        await ledger.close()
+
+
+async def test_confirming_an_order_releases_its_pending_points_once(db_url: str) -> None:
+    from app.services.confirm import ConfirmOrder, confirm_order
+
+    ledger = await Ledger.open(db_url, pending_days=14)
+    try:
+        m = await ledger.enroll("confirmed")
+        assert (await ledger.purchase(m, "o-1", "40")).ok
+
+        async def confirm(key: str, order: str = "o-1") -> Any:
+            return await confirm_order(
+                ledger.uow,
+                ledger.clock,
+                principal="client:t",
+                idempotency_key=key,
+                cmd=ConfirmOrder(order),
+            )
+
+        first = await confirm("c1")
+        assert first.data["points"] == 40
+        assert first.data["balance"]["available"] == 40
+        assert (await confirm("c2")).data["points"] == 0  # already released
+        assert (await confirm("c3", "nope")).errors[0].code == ErrorCode.ORDER_NOT_FOUND
+        ledger.clock.advance(days=15)
+        assert await release_pending(ledger.uow, ledger.clock) == 0  # the sweep finds nothing
+        assert (await ledger.return_("o-1", "10")).data["points"] == 10  # from available now
+        await _invariants(ledger, m)
     finally:
         await ledger.close()

@@ -111,3 +111,12 @@ def test_seed_is_idempotent(env: Path, capsys: pytest.CaptureFixture[str]) -> No
             await db.dispose()
 
     assert asyncio.run(check()) == {"demo-alice": 3, "demo-bob": 3}
+
+
+def test_worker_runs_the_sweeps_on_a_schedule(
+    env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TALLY_SWEEP_INTERVAL", "0.01")
+    assert main(["migrate"]) == 0
+    assert main(["worker", "--max-runs", "2"]) == 0
+    assert capsys.readouterr().out.count("sweep: released 0 pending lots, expired 0 lots") == 2
