@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
+from app.graphql.mutations.activate_program import activate_program_mutation
 from app.graphql.mutations.adjust_points import adjust_points_mutation
 from app.graphql.mutations.confirm_order import confirm_order_mutation
 from app.graphql.mutations.enroll_member import enroll_member_mutation
@@ -26,3 +27,4 @@ class Mutation:
     cancel_redemption = cancel_redemption_mutation
     fulfill_redemption = fulfill_redemption_mutation
     adjust_points = adjust_points_mutation
+    activate_program = activate_program_mutation

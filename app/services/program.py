@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.domain.errors import ProgramInvalid
+from app.domain.errors import ErrorCode, ProgramInvalid
 from app.domain.program import Program, parse_program, program_to_data
 from app.ledger.programs import checksum
-from app.ledger.uow import UnitOfWork
+from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
+from app.services.idempotent import run_once
+from app.services.outcome import Outcome, UserError
 
 DEMO_PROGRAM = Path(__file__).resolve().parents[1] / "programs" / "demo.toml"
 
@@ -27,10 +30,10 @@ class Applied:
 def load_program_file(path: Path) -> dict[str, Any]:
     """Read and validate a TOML program file; returns its canonical data."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ProgramInvalid([f"{path.name}: not valid TOML: {error}"]) from None
-    return program_to_data(parse_program(raw))
+        return parse_program_text(path.read_text(encoding="utf-8"))
+    except ProgramInvalid as invalid:
+        problems = [p.replace("definition:", f"{path.name}:", 1) for p in invalid.problems]
+        raise ProgramInvalid(problems) from None
 
 
 def diff_programs(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
@@ -42,7 +45,7 @@ def diff_programs(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
         before, after = old["program"].get(key), new["program"].get(key)
         if before != after:
             lines.append(f"~ program.{key}: {before!r} -> {after!r}")
-    for section in ("tiers", "rewards"):
+    for section in ("tiers", "rewards", "rules"):
         before_items = {item["key"]: item for item in old.get(section, [])}
         after_items = {item["key"]: item for item in new.get(section, [])}
         for key in sorted(set(before_items) | set(after_items)):
@@ -60,15 +63,58 @@ def diff_programs(old: dict[str, Any] | None, new: dict[str, Any]) -> list[str]:
     return lines
 
 
-async def apply_program(uow: UnitOfWork, clock: Clock, data: dict[str, Any]) -> Applied:
-    """Activate `data` unless it is already the active version (re-applying is a no-op)."""
+async def activate(tx: WriteTx, data: dict[str, Any], now: datetime) -> Applied:
+    """Inside a transaction: activate `data` unless it is the active version already."""
     program = parse_program(data)
     data = program_to_data(program)
-    async with uow.write() as tx:
-        current = await tx.programs.active()
-        if current is not None and current.checksum == checksum(data):
-            return Applied(current.version, False, program, [])
-        diff = diff_programs(current.data if current else None, data)
-        version = await tx.programs.activate(data, clock.now())
-        await tx.rewards.sync(program.rewards)
+    current = await tx.programs.active()
+    if current is not None and current.checksum == checksum(data):
+        return Applied(current.version, False, program, [])
+    diff = diff_programs(current.data if current else None, data)
+    version = await tx.programs.activate(data, now)
+    await tx.rewards.sync(program.rewards)
     return Applied(version, True, program, diff)
+
+
+async def apply_program(uow: UnitOfWork, clock: Clock, data: dict[str, Any]) -> Applied:
+    """Activate `data` unless it is already the active version (re-applying is a no-op)."""
+    async with uow.write() as tx:
+        return await activate(tx, data, clock.now())
+
+
+def parse_program_text(text: str) -> dict[str, Any]:
+    """A TOML program definition from text, validated; raises ProgramInvalid."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ProgramInvalid([f"definition: not valid TOML: {error}"]) from None
+    return program_to_data(parse_program(raw))
+
+
+async def activate_program(
+    uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, definition: str
+) -> Outcome:
+    """The staff use case (program:write): every validation problem is its own user error."""
+    try:
+        data = parse_program_text(definition)
+    except ProgramInvalid as invalid:
+        return Outcome(
+            errors=tuple(
+                UserError(ErrorCode.INVALID_INPUT, problem, problem.partition(":")[0])
+                for problem in invalid.problems
+            )
+        )
+
+    async def action(tx: WriteTx) -> dict[str, Any]:
+        applied = await activate(tx, data, clock.now())
+        return {"version": applied.version, "changed": applied.changed, "diff": applied.diff}
+
+    return await run_once(
+        uow,
+        clock,
+        principal=principal,
+        key=idempotency_key,
+        operation="activateProgram",
+        request={"definition": checksum(data)},
+        action=action,
+    )

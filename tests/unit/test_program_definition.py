@@ -109,3 +109,11 @@ def test_a_program_without_rules_earns_by_its_base_rate() -> None:
     program = parse_program(program_data(points_per_unit="3"))
     (rule,) = program.earning_rules
     assert (rule.effect.value, rule.value) == ("PER_UNIT", 3)
+
+
+def test_diff_names_changed_rules() -> None:
+    from tests.ledger.harness import rules_program
+
+    old = program_to_data(parse_program(program_data()))
+    new = program_to_data(parse_program(rules_program()))
+    assert "+ rules.tuesday" in diff_programs(old, new)
