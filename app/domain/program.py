@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.domain.definition_reader import Reader
 from app.domain.errors import ProgramInvalid
+from app.domain.expiry import Expiry, ExpiryPolicy
 from app.domain.rule_definitions import parse_rules, rules_to_data
 from app.domain.rules import Effect, Rule
 
@@ -55,7 +56,19 @@ class Program:
     tiers: tuple[Tier, ...]
     rewards: tuple[RewardDefinition, ...] = field(default=())
     rules: tuple[Rule, ...] = field(default=())
+    expiry_policy: ExpiryPolicy | None = None  # None: ROLLING with expiry_days, else NEVER
+    expiry_months: int | None = None
+    inactivity_days: int | None = None
+    expiry_warning_days: int = 30
     qualifying_days: int = 365
+
+    @property
+    def expiry(self) -> Expiry:
+        policy = self.expiry_policy or (
+            ExpiryPolicy.ROLLING if self.expiry_days is not None else ExpiryPolicy.NEVER
+        )
+        days = self.inactivity_days if policy is ExpiryPolicy.INACTIVITY else self.expiry_days
+        return Expiry(policy, days, self.expiry_months, self.expiry_warning_days)
 
     @property
     def earning_rules(self) -> tuple[Rule, ...]:
@@ -83,7 +96,7 @@ class Program:
         return self.tiers[rank + 1] if rank + 1 < len(self.tiers) else None
 
     def lot_expires_at(self, earned_at: datetime) -> datetime | None:
-        return None if self.expiry_days is None else earned_at + timedelta(days=self.expiry_days)
+        return self.expiry.lot_expires_at(earned_at, ZoneInfo(self.time_zone))
 
     def release_at(self, earned_at: datetime) -> datetime | None:
         return None if self.pending_days == 0 else earned_at + timedelta(days=self.pending_days)
@@ -110,6 +123,24 @@ def parse_program(data: dict[str, Any]) -> Program:
     tiers = _parse_tiers(read, data.get("tiers"))
     rewards = _parse_rewards(read, data.get("rewards", []), {t.key for t in tiers})
     rules = parse_rules(read, data.get("rules"), {t.key for t in tiers})
+    policy_name = head.get("expiry_policy")
+    policy: ExpiryPolicy | None = None
+    if policy_name is not None:
+        if str(policy_name).upper() not in ExpiryPolicy.__members__:
+            read.fail("program.expiry_policy", f"one of {list(ExpiryPolicy.__members__)}")
+        else:
+            policy = ExpiryPolicy(str(policy_name).upper())
+    months = read.integer(head, "expiry_months", "program", minimum=0, optional=True)
+    inactivity = read.integer(head, "inactivity_days", "program", minimum=1, optional=True)
+    warning = read.integer(head, "expiry_warning_days", "program", minimum=0, optional=True)
+    needs = {
+        ExpiryPolicy.ROLLING: ("points_expiry_days", expiry),
+        ExpiryPolicy.END_OF_MONTH: ("expiry_months", months),
+        ExpiryPolicy.END_OF_YEAR: ("expiry_months", months),
+        ExpiryPolicy.INACTIVITY: ("inactivity_days", inactivity),
+    }
+    if policy in needs and needs[policy][1] is None:
+        read.fail(f"program.{needs[policy][0]}", f"is required by expiry_policy {policy}")
     if read.problems:
         raise ProgramInvalid(read.problems)
     return Program(
@@ -122,6 +153,10 @@ def parse_program(data: dict[str, Any]) -> Program:
         tiers=tiers,
         rewards=rewards,
         rules=rules,
+        expiry_policy=policy,
+        expiry_months=months,
+        inactivity_days=inactivity,
+        expiry_warning_days=30 if warning is None else warning,
     )
 
 
@@ -197,6 +232,17 @@ def program_to_data(program: Program) -> dict[str, Any]:
     }
     if program.expiry_days is not None:
         head["points_expiry_days"] = program.expiry_days
+    for key, value in (
+        ("expiry_policy", program.expiry_policy.value if program.expiry_policy else None),
+        ("expiry_months", program.expiry_months),
+        ("inactivity_days", program.inactivity_days),
+        (
+            "expiry_warning_days",
+            None if program.expiry_warning_days == 30 else program.expiry_warning_days,
+        ),
+    ):
+        if value is not None:
+            head[key] = value
     tiers = [
         {
             "key": t.key,

@@ -98,6 +98,7 @@ class LotRow(SQLModel, table=True):
     state: str = Field(max_length=20)  # PENDING | AVAILABLE
     release_at: datetime | None = _at(default=None, nullable=True)
     expires_at: datetime | None = _at(default=None, nullable=True, index=True)
+    warned_at: datetime | None = _at(default=None, nullable=True)
     created_at: datetime = _at()
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.ledger.awards import AwardStore
 from app.ledger.database import Database
+from app.ledger.expiry import ExpiryStore
 from app.ledger.idempotency import IdempotencyStore
 from app.ledger.programs import ProgramStore
 from app.ledger.queries import ReadLedger
@@ -36,6 +37,7 @@ class WriteTx:
     idempotency: IdempotencyStore
     programs: ProgramStore
     awards: AwardStore
+    expiry: ExpiryStore
     reads: ReadLedger = field(init=False)
 
     def __post_init__(self) -> None:
@@ -54,6 +56,7 @@ class WriteTx:
             idempotency=IdempotencyStore(conn),
             programs=ProgramStore(conn),
             awards=AwardStore(conn),
+            expiry=ExpiryStore(conn),
         )
 
     @contextlib.asynccontextmanager

@@ -8,7 +8,7 @@ the lot, so the same expiry can never be posted twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.lots import Allocation
@@ -23,6 +23,7 @@ BATCH = 200
 class SweepReport:
     released: int = 0
     expired: int = 0
+    warned: int = 0
 
 
 async def release_lot(tx: WriteTx, lot_id: int, member_id: int, now: datetime) -> int | None:
@@ -69,29 +70,88 @@ async def expire_lots(uow: UnitOfWork, clock: Clock) -> int:
             return count
         for lot_id, member_id in due:
             async with uow.write() as tx:
-                now = clock.now()
                 await lock_member(tx, MemberRef(id=member_id))
-                remaining, state, expires_at = await tx.lots.get(lot_id)
-                if state != "AVAILABLE" or remaining <= 0 or expires_at is None or expires_at > now:
-                    continue
-                prefix = f"expire:lot:{lot_id}:"
-                sequence = await tx.transfers.count_keys(prefix)
-                await tx.lots.take([Allocation(lot_id, remaining)])
-                await tx.transfers.post(
-                    kind=TransferKind.EXPIRE,
-                    member_id=member_id,
-                    debit=Account.AVAILABLE,
-                    credit=Account.EXPIRED,
-                    amount=remaining,
-                    now=now,
-                    key=f"{prefix}{sequence}",
-                )
-                count += 1
+                if await expire_lot(tx, lot_id, member_id, clock.now()):
+                    count += 1
         if len(due) < BATCH:
             return count
 
 
+async def expire_lot(
+    tx: WriteTx, lot_id: int, member_id: int, now: datetime, *, due_only: bool = True
+) -> bool:
+    """Expire what is left of a lot (the caller holds the member's lock). The transfer key
+    derives from the lot, so the same expiry is never posted twice."""
+    remaining, state, expires_at = await tx.lots.get(lot_id)
+    if state != "AVAILABLE" or remaining <= 0:
+        return False
+    if due_only and (expires_at is None or expires_at > now):
+        return False
+    prefix = f"expire:lot:{lot_id}:"
+    sequence = await tx.transfers.count_keys(prefix)
+    await tx.lots.take([Allocation(lot_id, remaining)])
+    await tx.transfers.post(
+        kind=TransferKind.EXPIRE,
+        member_id=member_id,
+        debit=Account.AVAILABLE,
+        credit=Account.EXPIRED,
+        amount=remaining,
+        now=now,
+        key=f"{prefix}{sequence}",
+    )
+    return True
+
+
+async def expire_inactive(uow: UnitOfWork, clock: Clock) -> int:
+    """INACTIVITY policy: all points of members with no earn or redemption for N days."""
+    async with uow.write() as tx:
+        version = await tx.programs.active()
+    window = version.program.expiry.inactivity if version else None
+    if window is None:
+        return 0
+    count = 0
+    while True:
+        cutoff = clock.now() - window
+        async with uow.write() as tx:
+            members = await tx.expiry.inactive_members(cutoff, BATCH)
+        if not members:
+            return count
+        for member_id in members:
+            async with uow.write() as tx:
+                await lock_member(tx, MemberRef(id=member_id))
+                if not await tx.expiry.is_inactive(member_id, cutoff):
+                    continue  # an earn or redemption arrived meanwhile
+                for lot_id in await tx.expiry.spendable_lot_ids(member_id):
+                    if await expire_lot(tx, lot_id, member_id, clock.now(), due_only=False):
+                        count += 1
+        if len(members) < BATCH:
+            return count
+
+
+async def warn_expiring(uow: UnitOfWork, clock: Clock) -> int:
+    """Write a pointsExpiring event `expiry_warning_days` before lots expire, once each."""
+    async with uow.write() as tx:
+        version = await tx.programs.active()
+    if version is None:
+        return 0
+    until = clock.now() + timedelta(days=version.program.expiry.warning_days)
+    warned = 0
+    while True:
+        async with uow.write() as tx:
+            due = await tx.expiry.unwarned(until, BATCH)
+        if not due:
+            return warned
+        for member_id, expires_at, _points in due:
+            async with uow.write() as tx:
+                await lock_member(tx, MemberRef(id=member_id))
+                if await tx.expiry.warn(member_id, expires_at, clock.now()):
+                    warned += 1
+        if len(due) < BATCH:
+            return warned
+
+
 async def run_sweeps(uow: UnitOfWork, clock: Clock) -> SweepReport:
     released = await release_pending(uow, clock)
-    expired = await expire_lots(uow, clock)
-    return SweepReport(released=released, expired=expired)
+    warned = await warn_expiring(uow, clock)
+    expired = await expire_lots(uow, clock) + await expire_inactive(uow, clock)
+    return SweepReport(released=released, expired=expired, warned=warned)

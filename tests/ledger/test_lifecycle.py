@@ -7,7 +7,7 @@ from typing import Any
 
 from app.domain.errors import ErrorCode
 from app.services.sweeps import expire_lots, release_pending, run_sweeps
-from tests.ledger.harness import Ledger
+from tests.ledger.harness import START, Ledger
 
 
 async def _invariants(ledger: Ledger, member: int) -> None:
@@ -266,5 +266,67 @@ async def test_confirming_an_order_releases_its_pending_points_once(db_url: str)
         assert await release_pending(ledger.uow, ledger.clock) == 0  # the sweep finds nothing
         assert (await ledger.return_("o-1", "10")).data["points"] == 10  # from available now
         await _invariants(ledger, m)
+    finally:
+        await ledger.close()
+
+
+async def test_end_of_month_policy_expires_lots_at_the_month_boundary(db_url: str) -> None:
+    ledger = await Ledger.open(db_url, expiry_policy="END_OF_MONTH", expiry_months=1)
+    try:
+        m = await ledger.enroll("monthly")  # START is 5 January: expires 1 March (UTC)
+        assert (await ledger.purchase(m, "o-1", "20")).ok
+        ledger.clock.current = START.replace(month=2, day=28, hour=23, minute=59)
+        assert (await run_sweeps(ledger.uow, ledger.clock)).expired == 0
+        ledger.clock.current = START.replace(month=3, day=1, hour=0, minute=0)
+        assert (await run_sweeps(ledger.uow, ledger.clock)).expired == 1
+        assert (await ledger.balance(m))["available"] == 0
+        await _invariants(ledger, m)
+    finally:
+        await ledger.close()
+
+
+async def test_inactivity_policy_expires_everything_after_n_quiet_days(db_url: str) -> None:
+    ledger = await Ledger.open(db_url, expiry_policy="INACTIVITY", inactivity_days=30)
+    try:
+        quiet = await ledger.enroll("quiet")
+        busy = await ledger.enroll("busy")
+        for member, order in ((quiet, "q-1"), (busy, "b-1")):
+            assert (await ledger.purchase(member, order, "20")).ok
+        ledger.clock.advance(days=20)
+        assert (await ledger.purchase(busy, "b-2", "5")).ok  # activity resets the clock
+        ledger.clock.advance(days=11)
+        report = await run_sweeps(ledger.uow, ledger.clock)
+        assert report.expired == 1
+        assert (await ledger.balance(quiet))["available"] == 0
+        assert (await ledger.balance(busy))["available"] == 25
+        assert (await run_sweeps(ledger.uow, ledger.clock)).expired == 0  # re-run: nothing
+        await _invariants(ledger, quiet)
+    finally:
+        await ledger.close()
+
+
+async def test_points_expiring_is_written_once_before_expiry(db_url: str) -> None:
+    from sqlalchemy import select
+
+    from app.ledger.tables import outbox
+
+    ledger = await Ledger.open(db_url, points_expiry_days=40, expiry_warning_days=7)
+    try:
+        m = await ledger.enroll("warned")
+        assert (await ledger.purchase(m, "o-1", "30")).ok
+        ledger.clock.advance(days=32)
+        assert (await run_sweeps(ledger.uow, ledger.clock)).warned == 0
+        ledger.clock.advance(days=1)
+        reports = await asyncio.gather(
+            run_sweeps(ledger.uow, ledger.clock), run_sweeps(ledger.uow, ledger.clock)
+        )
+        assert sorted(r.warned for r in reports) == [0, 1]
+        async with ledger.uow.read() as r:
+            events = list(
+                await r.conn.execute(
+                    select(outbox.c.payload).where(outbox.c.topic == "points.expiring")
+                )
+            )
+        assert [e.payload["points"] for e in events] == [30]
     finally:
         await ledger.close()
