@@ -13,7 +13,7 @@ from app.graphql.errors import BadInput, Forbidden
 from app.graphql.ids import from_global_id
 from app.graphql.permissions import may_read_member, needs, own_member_id, principal_of
 from app.graphql.types.activity import EntryKind
-from app.graphql.types.member import Balance
+from app.graphql.types.member import Balance, TierProgress, tier_progress_of
 from app.services.balance_stream import balance_changes
 
 
@@ -27,6 +27,11 @@ class BalanceChange:
     balance: Balance
     occurred_at: datetime
     reference: str | None
+    member_pk: strawberry.Private[int]
+
+    @strawberry.field(description="The member's tier as this change is delivered.")
+    async def tier(self, info: strawberry.Info[Context, None]) -> TierProgress | None:
+        return await tier_progress_of(info, self.member_pk)
 
 
 @strawberry.type
@@ -69,4 +74,5 @@ class Subscription:
                 balance=Balance.of(change.balance),
                 occurred_at=change.occurred_at,
                 reference=change.reference,
+                member_pk=pk,
             )

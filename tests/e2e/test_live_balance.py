@@ -161,3 +161,30 @@ async def test_partner_with_members_read_follows_any_member(live: LiveServer) ->
     assert isinstance(missing, TransportQueryError), missing
     assert missing.errors is not None
     assert missing.errors[0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+async def test_each_change_carries_the_members_tier(live: LiveServer) -> None:
+    partner = live.partner_token()
+    member = await enroll(live, partner, "tiered")
+    query = (
+        "subscription { balanceChanged(sinceVersion: 0) "
+        "{ version tier { current { key } qualifyingPoints } } }"
+    )
+    protocol = Subprotocol("graphql-transport-ws")
+    async with websockets.connect(live.ws_url, subprotocols=[protocol]) as ws:
+        token = live.member_token("tiered")
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
+        assert json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": query}}))
+        await purchase(live, partner, member["id"], "tier-1", "1000")  # gold starts at 1000
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+            if message["type"] == "next":
+                break
+        change = message["payload"]["data"]["balanceChanged"]
+        assert change == {
+            "version": 1,
+            "tier": {"current": {"key": "gold"}, "qualifyingPoints": 1000},
+        }

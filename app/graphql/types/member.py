@@ -78,6 +78,22 @@ class TierProgress:
     )
 
 
+async def tier_progress_of(
+    info: strawberry.Info[Context, None], member_id: int
+) -> TierProgress | None:
+    p = await info.context.loaders.tier.load(member_id)
+    if p is None:
+        return None
+    return TierProgress(
+        current=Tier.of(p.current),
+        next=Tier.of(p.next) if p.next else None,
+        qualifying_points=p.qualifying_points,
+        points_to_next=p.points_to_next,
+        progress=p.progress,
+        period_ends_at=p.period_ends_at,
+    )
+
+
 @strawberry.type
 class Member(Node):
     external_id: str
@@ -105,17 +121,7 @@ class Member(Node):
 
     @strawberry.field
     async def tier(self, info: strawberry.Info[Context, None]) -> TierProgress | None:
-        p = await info.context.loaders.tier.load(self.pk)
-        if p is None:
-            return None
-        return TierProgress(
-            current=Tier.of(p.current),
-            next=Tier.of(p.next) if p.next else None,
-            qualifying_points=p.qualifying_points,
-            points_to_next=p.points_to_next,
-            progress=p.progress,
-            period_ends_at=p.period_ends_at,
-        )
+        return await tier_progress_of(info, self.pk)
 
     @strawberry.field(
         description="Active rewards, each saying whether this member can redeem it now."
