@@ -162,3 +162,21 @@ async def test_return_by_line_over_the_api(api: Api) -> None:
     assert back["recordReturn"] == {"pointsReversed": 3, "shortfall": 0, "userErrors": []}
     both = await api.data(RETURN, {"key": "b", "input": {"orderId": "o-r"}})
     assert both["recordReturn"]["userErrors"] == [{"field": "amount", "code": "INVALID_INPUT"}]
+
+
+async def test_the_program_shows_its_earning_rules(api: Api) -> None:
+    await _with_rules(api)
+    rules = await api.data(
+        "{ program { rules { key effect value weekdays cap { points period } } } }"
+    )
+    assert rules["program"]["rules"] == [
+        {"key": "base", "effect": "PER_UNIT", "value": "1", "weekdays": None, "cap": None},
+        {"key": "tuesday", "effect": "MULTIPLIER", "value": "2", "weekdays": ["TUE"], "cap": None},
+        {
+            "key": "big-basket",
+            "effect": "BONUS",
+            "value": "50",
+            "weekdays": None,
+            "cap": {"points": 60, "period": "DAY"},
+        },
+    ]

@@ -8,6 +8,8 @@ from decimal import Decimal
 import strawberry
 
 from app.domain.program import Tier as TierRecord
+from app.domain.rule_definitions import WEEKDAYS
+from app.domain.rules import Rule as RuleRecord
 from app.graphql.types.activity import RuleAward
 from app.ledger.programs import ProgramVersion
 
@@ -32,6 +34,52 @@ class Tier:
 
 
 @strawberry.type
+class RuleCap:
+    points: int
+    period: str = strawberry.field(description="DAY, WEEK, MONTH or YEAR, per member.")
+
+
+@strawberry.type(description="An earning rule, as a storefront may show it.")
+class EarningRule:
+    key: str
+    name: str
+    priority: int = strawberry.field(description="Rules run in ascending priority.")
+    effect: str = strawberry.field(description="PER_UNIT, MULTIPLIER or BONUS.")
+    value: Decimal
+    channels: list[str] | None
+    skus: list[str] | None
+    categories: list[str] | None
+    tiers: list[str] | None
+    weekdays: list[str] | None
+    min_order_amount: Decimal | None
+    cap: RuleCap | None
+    stop: bool
+
+    @classmethod
+    def of(cls, r: RuleRecord) -> EarningRule:
+        c = r.conditions
+
+        def listed(values: frozenset[str] | None) -> list[str] | None:
+            return sorted(values) if values is not None else None
+
+        return cls(
+            key=r.key,
+            name=r.name,
+            priority=r.priority,
+            effect=r.effect.value,
+            value=r.value,
+            channels=listed(c.channels),
+            skus=listed(c.skus),
+            categories=listed(c.categories),
+            tiers=listed(c.tiers),
+            weekdays=[WEEKDAYS[d] for d in sorted(c.weekdays)] if c.weekdays is not None else None,
+            min_order_amount=c.min_order_amount,
+            cap=RuleCap(points=r.cap.points, period=r.cap.period.value) if r.cap else None,
+            stop=r.stop,
+        )
+
+
+@strawberry.type
 class Program:
     name: str
     version: int
@@ -40,6 +88,7 @@ class Program:
     points_expiry_days: int | None
     pending_days: int = strawberry.field(description="Days earned points stay pending (returns).")
     tiers: list[Tier]
+    rules: list[EarningRule] = strawberry.field(description="How points are earned, in order.")
     activated_at: datetime
 
     @classmethod
@@ -53,6 +102,7 @@ class Program:
             points_expiry_days=p.expiry_days,
             pending_days=p.pending_days,
             tiers=[Tier.of(t) for t in p.tiers],
+            rules=[EarningRule.of(r) for r in p.earning_rules],
             activated_at=v.activated_at,
         )
 
