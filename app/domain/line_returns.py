@@ -42,11 +42,13 @@ def plan_line_return(
     returned: tuple[ReturnLine, ...],
 ) -> LineReturnPlan:
     """Cumulative per line: floor(line points x units returned / units bought), less what
-    earlier returns of that line took; so several partial returns never take more."""
+    earlier returns of that line took; so several partial returns never take more. Points
+    earned on shipping come back with the return that completes the whole order."""
     if not returned:
         raise DomainError(ErrorCode.INVALID_INPUT, "name at least one returned line", "lines")
     updated = [dict(line) for line in lines]
     earned = line_points(explanation, len(updated))
+    was_whole = not all(_fully_returned(line) for line in updated)
     touched: set[int] = set()
     refunded = Decimal(0)
     for item in returned:
@@ -81,4 +83,19 @@ def plan_line_return(
         step = max(0, target - int(line.get("reversed", 0)))
         line["reversed"] = int(line.get("reversed", 0)) + step
         due += step
+    if was_whole and all(_fully_returned(line) for line in updated):
+        due += shipping_points(explanation)  # the whole order came back: shipping's too
     return LineReturnPlan(due=due, refunded=refunded, lines=updated)
+
+
+def _fully_returned(line: dict[str, Any]) -> bool:
+    return int(line.get("returned", 0)) >= int(line["quantity"])
+
+
+def shipping_points(explanation: list[dict[str, Any]] | None) -> int:
+    return sum(
+        int(gained)
+        for award in explanation or ()
+        for index, gained in award.get("lines", ())
+        if index == -1
+    )

@@ -135,6 +135,20 @@ def period_start(moment: datetime, period: Period, zone: ZoneInfo) -> datetime:
     return day.replace(month=1, day=1)
 
 
+def period_bounds(moment: datetime, period: Period, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The cap period holding `moment`: [start, end), in the program's time zone."""
+    start = period_start(moment, period, zone)
+    if period is Period.DAY:
+        end = start.date() + timedelta(days=1)
+    elif period is Period.WEEK:
+        end = start.date() + timedelta(days=7)
+    elif period is Period.MONTH:
+        end = (start.date().replace(day=28) + timedelta(days=4)).replace(day=1)
+    else:
+        end = start.date().replace(year=start.year + 1)
+    return start, datetime.combine(end, time(0), zone)
+
+
 def _in_window(c: Conditions, moment: datetime, zone: ZoneInfo) -> bool:
     local = moment.astimezone(zone)
     if c.weekdays is not None and local.weekday() not in c.weekdays:

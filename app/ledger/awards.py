@@ -15,15 +15,19 @@ class AwardStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    async def given_since(self, member_id: int, starts: Mapping[str, datetime]) -> dict[str, int]:
-        """Per rule key: points the rule gave the member since that rule's period start."""
+    async def given_within(
+        self, member_id: int, periods: Mapping[str, tuple[datetime, datetime]]
+    ) -> dict[str, int]:
+        """Per rule key: points the rule gave the member within that rule's cap period
+        [start, end) (a backdated purchase is capped by its own period, not by later ones)."""
         found: dict[str, int] = {}
-        for rule_key, since in starts.items():
+        for rule_key, (since, until) in periods.items():
             total = await self.conn.execute(
                 select(func.coalesce(func.sum(rule_awards.c.points), 0)).where(
                     rule_awards.c.member_id == member_id,
                     rule_awards.c.rule_key == rule_key,
                     rule_awards.c.occurred_at >= since,
+                    rule_awards.c.occurred_at < until,
                 )
             )
             found[rule_key] = int(total.scalar_one())

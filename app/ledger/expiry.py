@@ -4,30 +4,35 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import ColumnElement, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.sql.expression import Exists
 
 from app.domain.accounts import TransferKind
-from app.ledger.tables import balances, lots, outbox, transfers
+from app.ledger.tables import balances, lots, members, outbox, transfers
 
 EXPIRING_TOPIC = "points.expiring"
-ACTIVITY_KINDS = (TransferKind.EARN.value, TransferKind.HOLD.value)
+# An earn, a redemption or a staff adjustment counts as activity; so does enrolling.
+ACTIVITY_KINDS = (TransferKind.EARN.value, TransferKind.HOLD.value, TransferKind.ADJUST.value)
 
 
 class ExpiryStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
 
-    def _active_since(self, cutoff: datetime) -> Exists:
-        return exists().where(
+    def _active_since(self, cutoff: datetime) -> ColumnElement[bool]:
+        recent = exists().where(
             transfers.c.member_id == balances.c.member_id,
             transfers.c.kind.in_(ACTIVITY_KINDS),
             transfers.c.occurred_at >= cutoff,
         )
+        enrolled_recently = exists().where(
+            members.c.id == balances.c.member_id, members.c.enrolled_at >= cutoff
+        )
+        return or_(recent, enrolled_recently)
 
     async def inactive_members(self, cutoff: datetime, limit: int) -> list[int]:
-        """Members holding available points with no earn or redemption since `cutoff`."""
+        """Members holding available points with no activity (earn, redemption, adjustment,
+        enrolment) since `cutoff`."""
         rows = await self.conn.execute(
             select(balances.c.member_id)
             .where(balances.c.available > 0, ~self._active_since(cutoff))

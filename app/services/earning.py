@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.domain.program import Program, Tier
-from app.domain.rules import Explanation, Line, Purchase, evaluate, period_start
+from app.domain.rules import Explanation, Line, Purchase, evaluate, period_bounds
 from app.ledger.awards import AwardStore
 
 
@@ -25,13 +25,13 @@ async def explain(
     rules = program.earning_rules
     given: dict[str, int] = {}
     if member_id is not None:
-        starts = {
-            r.key: period_start(purchase.occurred_at, r.cap.period, zone)
+        periods = {
+            r.key: period_bounds(purchase.occurred_at, r.cap.period, zone)
             for r in rules
             if r.cap is not None
         }
-        if starts:
-            given = await awards.given_since(member_id, starts)
+        if periods:
+            given = await awards.given_within(member_id, periods)
     return evaluate(
         rules,
         purchase,

@@ -206,3 +206,34 @@ async def test_returning_lines_reverses_exactly_their_points(db_url: str) -> Non
         }
     finally:
         await ledger.close()
+
+
+async def test_a_backdated_purchase_is_capped_by_its_own_period_only(db_url: str) -> None:
+    from datetime import timedelta
+
+    from app.services import earn
+    from app.services.common import MemberRef
+
+    ledger = await Ledger.open(db_url)
+    try:
+        await apply_program(ledger.uow, ledger.clock, rules_program())
+        ledger.clock.current = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # Wednesday
+        m = await ledger.enroll("offline-pos")
+        assert (await ledger.purchase(m, "today", "100")).data["points"] == 150
+        yesterday = await earn.record_purchase(
+            ledger.uow,
+            ledger.clock,
+            principal="client:t",
+            idempotency_key="late",
+            cmd=earn.RecordPurchase(
+                MemberRef(id=m),
+                "yesterday",
+                "100",
+                "EUR",
+                "POS",
+                ledger.clock.now() - timedelta(days=1, hours=2),
+            ),
+        )
+        assert yesterday.data["points"] == 100 + 100 + 50  # Tuesday x2, its own day's cap
+    finally:
+        await ledger.close()

@@ -330,3 +330,17 @@ async def test_points_expiring_is_written_once_before_expiry(db_url: str) -> Non
         assert [e.payload["points"] for e in events] == [30]
     finally:
         await ledger.close()
+
+
+async def test_inactivity_counts_from_enrolment_and_adjustments_too(db_url: str) -> None:
+    ledger = await Ledger.open(db_url, expiry_policy="INACTIVITY", inactivity_days=30)
+    try:
+        gifted = await ledger.enroll("gifted")
+        assert (await ledger.adjust(gifted, 500)).ok  # no earn ever: still active today
+        assert (await run_sweeps(ledger.uow, ledger.clock)).expired == 0
+        ledger.clock.advance(days=31)
+        assert (await run_sweeps(ledger.uow, ledger.clock)).expired == 1
+        assert (await ledger.balance(gifted))["available"] == 0
+        await _invariants(ledger, gifted)
+    finally:
+        await ledger.close()

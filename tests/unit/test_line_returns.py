@@ -64,3 +64,10 @@ def test_line_returns_never_take_more_than_the_lines_earned(
         assert total <= cup_points + bean_points
     if all(int(line.get("returned", 0)) == int(line["quantity"]) for line in lines):
         assert total == cup_points + bean_points
+
+
+def test_shipping_points_come_back_with_the_return_that_completes_the_order() -> None:
+    first = plan_line_return(LINES, EXPLANATION, (ReturnLine("cup", 3),))
+    assert first.due == 12
+    last = plan_line_return(first.lines, EXPLANATION, (ReturnLine("beans", 1),))
+    assert last.due == 54 + 5  # the order is whole returned: shipping's 5 points too

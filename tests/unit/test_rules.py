@@ -183,3 +183,19 @@ def test_share_splits_exactly(total: int, weights: list[Decimal]) -> None:
     parts = share(total, weights)
     assert sum(parts) == total
     assert all(p >= 0 for p in parts)
+
+
+def test_cap_periods_end_where_the_next_begins() -> None:
+    from app.domain.rules import period_bounds
+
+    moment = datetime(2026, 12, 31, 22, 30, tzinfo=UTC)  # 23:30 in Paris
+    assert period_bounds(moment, Period.DAY, PARIS) == (
+        datetime(2026, 12, 31, tzinfo=PARIS),
+        datetime(2027, 1, 1, tzinfo=PARIS),
+    )
+    assert period_bounds(moment, Period.MONTH, PARIS)[1] == datetime(2027, 1, 1, tzinfo=PARIS)
+    assert period_bounds(moment, Period.YEAR, PARIS)[1] == datetime(2027, 1, 1, tzinfo=PARIS)
+    assert period_bounds(moment, Period.WEEK, PARIS) == (
+        datetime(2026, 12, 28, tzinfo=PARIS),
+        datetime(2027, 1, 4, tzinfo=PARIS),
+    )
