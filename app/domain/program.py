@@ -60,6 +60,7 @@ class Program:
     expiry_months: int | None = None
     inactivity_days: int | None = None
     expiry_warning_days: int = 30
+    custom_activities: frozenset[str] = frozenset()
     qualifying_days: int = 365
 
     @property
@@ -122,7 +123,14 @@ def parse_program(data: dict[str, Any]) -> Program:
         read.fail("program.time_zone", f"{zone!r} is not a known IANA time zone")
     tiers = _parse_tiers(read, data.get("tiers"))
     rewards = _parse_rewards(read, data.get("rewards", []), {t.key for t in tiers})
-    rules = parse_rules(read, data.get("rules"), {t.key for t in tiers})
+    custom_raw = head.get("custom_activities", [])
+    if not isinstance(custom_raw, list) or not all(
+        isinstance(c, str) and c.isupper() and c.replace("_", "").isalnum() for c in custom_raw
+    ):
+        read.fail("program.custom_activities", "a list of names such as STORE_VISIT is required")
+        custom_raw = []
+    custom = frozenset(custom_raw)
+    rules = parse_rules(read, data.get("rules"), {t.key for t in tiers}, custom)
     policy_name = head.get("expiry_policy")
     policy: ExpiryPolicy | None = None
     if policy_name is not None:
@@ -157,6 +165,7 @@ def parse_program(data: dict[str, Any]) -> Program:
         expiry_months=months,
         inactivity_days=inactivity,
         expiry_warning_days=30 if warning is None else warning,
+        custom_activities=custom,
     )
 
 
@@ -232,6 +241,8 @@ def program_to_data(program: Program) -> dict[str, Any]:
     }
     if program.expiry_days is not None:
         head["points_expiry_days"] = program.expiry_days
+    if program.custom_activities:
+        head["custom_activities"] = sorted(program.custom_activities)
     for key, value in (
         ("expiry_policy", program.expiry_policy.value if program.expiry_policy else None),
         ("expiry_months", program.expiry_months),

@@ -10,6 +10,7 @@ from app.domain.definition_reader import Reader
 from app.domain.rules import Cap, Conditions, Effect, Period, Rule
 
 CHANNELS = frozenset({"POS", "ONLINE", "APP", "OTHER"})
+ACTIVITY_KINDS = ("SIGNUP", "PROFILE_COMPLETED", "BIRTHDAY", "REVIEW", "SOCIAL_SHARE", "CUSTOM")
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
@@ -49,7 +50,9 @@ def _day(read: Reader, item: dict[str, Any], key: str, path: str) -> date | None
         return None
 
 
-def _conditions(read: Reader, raw: object, path: str, tier_keys: set[str]) -> Conditions:
+def _conditions(
+    read: Reader, raw: object, path: str, tier_keys: set[str], custom: frozenset[str]
+) -> Conditions:
     if raw is None:
         return Conditions()
     if not isinstance(raw, dict):
@@ -66,6 +69,7 @@ def _conditions(read: Reader, raw: object, path: str, tier_keys: set[str]) -> Co
         "date_from",
         "date_until",
         "tiers",
+        "activities",
     }
     for unknown in sorted(set(raw) - known):
         read.fail(f"{path}.{unknown}", "is not a rule condition")
@@ -93,7 +97,17 @@ def _conditions(read: Reader, raw: object, path: str, tier_keys: set[str]) -> Co
     date_from, date_until = _day(read, raw, "date_from", path), _day(read, raw, "date_until", path)
     if date_from and date_until and date_until < date_from:
         read.fail(f"{path}.date_until", "must not be before date_from")
+    activities = _strings(read, raw, "activities", path)
+    if activities is not None:
+        allowed = {k for k in ACTIVITY_KINDS if k != "CUSTOM"} | {f"CUSTOM:{c}" for c in custom}
+        if not activities <= allowed:
+            read.fail(
+                f"{path}.activities",
+                f"unknown activities {sorted(activities - allowed)}; "
+                "custom ones are CUSTOM:NAME with NAME in program.custom_activities",
+            )
     return Conditions(
+        activities=activities,
         channels=channels,
         skus=_strings(read, raw, "skus", path),
         categories=_strings(read, raw, "categories", path),
@@ -121,7 +135,9 @@ def _cap(read: Reader, raw: object, path: str) -> Cap | None:
     return Cap(points, Period(period))
 
 
-def parse_rules(read: Reader, raw: object, tier_keys: set[str]) -> tuple[Rule, ...]:
+def parse_rules(
+    read: Reader, raw: object, tier_keys: set[str], custom: frozenset[str] = frozenset()
+) -> tuple[Rule, ...]:
     """Rules in priority order. Two rules may not share a key or a priority: no ties."""
     if raw is None:
         return ()
@@ -147,13 +163,16 @@ def parse_rules(read: Reader, raw: object, tier_keys: set[str]) -> tuple[Rule, .
                 effect=Effect(effect),
                 value=value,
                 conditions=_conditions(
-                    read, item.get("conditions"), f"{path}.conditions", tier_keys
+                    read, item.get("conditions"), f"{path}.conditions", tier_keys, custom
                 ),
                 cap=_cap(read, item.get("cap"), f"{path}.cap"),
                 stop=bool(item.get("stop", False)),
                 include_shipping=bool(item.get("include_shipping", False)),
             )
         )
+    for index, rule in enumerate(rules):
+        if rule.conditions.activities is not None and rule.effect is not Effect.BONUS:
+            read.fail(f"rules[{index}].effect", "a rule on activities gives a BONUS")
     read.no_duplicates("rules", "rule key", [r.key for r in rules])
     read.no_duplicates("rules", "rule priority (no ties)", [r.priority for r in rules])
     return tuple(sorted(rules, key=lambda r: r.priority))
@@ -169,6 +188,7 @@ def rules_to_data(rules: tuple[Rule, ...]) -> list[dict[str, Any]]:
             ("skus", c.skus),
             ("categories", c.categories),
             ("tiers", c.tiers),
+            ("activities", c.activities),
         ):
             if value is not None:
                 conditions[key] = sorted(value)

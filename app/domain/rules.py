@@ -58,6 +58,7 @@ class Purchase:
     occurred_at: datetime
     lines: tuple[Line, ...]
     shipping: Decimal = Decimal(0)
+    activity: str | None = None  # an activity (REVIEW, CUSTOM:STORE_VISIT…), not a purchase
 
     @property
     def merchandise(self) -> Decimal:
@@ -76,6 +77,7 @@ class Conditions:
     date_from: date | None = None  # inclusive, program time zone
     date_until: date | None = None  # inclusive
     tiers: frozenset[str] | None = None
+    activities: frozenset[str] | None = None  # set: the rule earns on these activities only
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +169,10 @@ def _in_window(c: Conditions, moment: datetime, zone: ZoneInfo) -> bool:
 
 def _order_matches(rule: Rule, purchase: Purchase, tier: str, zone: ZoneInfo) -> bool:
     c = rule.conditions
+    if (c.activities is None) != (purchase.activity is None):
+        return False  # purchase rules earn on purchases, activity rules on activities
+    if c.activities is not None and purchase.activity not in c.activities:
+        return False
     if c.channels is not None and purchase.channel not in c.channels:
         return False
     if c.tiers is not None and tier not in c.tiers:

@@ -8,6 +8,7 @@ from app.graphql.mutations.activate_program import activate_program_mutation
 from app.graphql.mutations.adjust_points import adjust_points_mutation
 from app.graphql.mutations.confirm_order import confirm_order_mutation
 from app.graphql.mutations.enroll_member import enroll_member_mutation
+from app.graphql.mutations.record_activity import record_activity_mutation
 from app.graphql.mutations.record_purchase import record_purchase_mutation
 from app.graphql.mutations.record_return import record_return_mutation
 from app.graphql.mutations.redeem_reward import redeem_reward_mutation
@@ -23,6 +24,7 @@ class Mutation:
     record_purchase = record_purchase_mutation
     record_return = record_return_mutation
     confirm_order = confirm_order_mutation
+    record_activity = record_activity_mutation
     redeem_reward = redeem_reward_mutation
     cancel_redemption = cancel_redemption_mutation
     fulfill_redemption = fulfill_redemption_mutation

@@ -123,6 +123,23 @@ class OrderRow(SQLModel, table=True):
     created_at: datetime = _at()
 
 
+class ActivityRow(SQLModel, table=True):
+    """A member's recorded activity (review, birthday…), once per `dedupe_key`."""
+
+    __tablename__ = "activities"
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="members.id", index=True)
+    kind: str = Field(max_length=60)
+    reference: str | None = Field(default=None, max_length=200)
+    dedupe_key: str = Field(max_length=300, unique=True)
+    points: int = 0
+    explanation: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    occurred_at: datetime = _at()
+    created_at: datetime = _at()
+
+
 class RuleAwardRow(SQLModel, table=True):
     """What one earning rule gave one member for one order: the basis of rule caps."""
 
@@ -132,7 +149,8 @@ class RuleAwardRow(SQLModel, table=True):
     )
     id: int | None = Field(default=None, primary_key=True)
     member_id: int = Field(foreign_key="members.id")
-    order_id: int = Field(foreign_key="orders.id")
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    activity_id: int | None = Field(default=None, foreign_key="activities.id")
     rule_key: str = Field(max_length=100)
     points: int
     occurred_at: datetime = _at()
@@ -234,3 +252,4 @@ idempotency_keys = _table(IdempotencyRow)
 outbox = _table(OutboxRow)
 oauth_clients = _table(OAuthClientRow)
 rule_awards = _table(RuleAwardRow)
+activities = _table(ActivityRow)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.ledger.awards import AwardStore
+from app.ledger.awards import ActivityStore, AwardStore
 from app.ledger.database import Database
 from app.ledger.expiry import ExpiryStore
 from app.ledger.idempotency import IdempotencyStore
@@ -37,6 +37,7 @@ class WriteTx:
     idempotency: IdempotencyStore
     programs: ProgramStore
     awards: AwardStore
+    activities: ActivityStore
     expiry: ExpiryStore
     reads: ReadLedger = field(init=False)
 
@@ -56,6 +57,7 @@ class WriteTx:
             idempotency=IdempotencyStore(conn),
             programs=ProgramStore(conn),
             awards=AwardStore(conn),
+            activities=ActivityStore(conn),
             expiry=ExpiryStore(conn),
         )
 

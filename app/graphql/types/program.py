@@ -51,6 +51,9 @@ class EarningRule:
     categories: list[str] | None
     tiers: list[str] | None
     weekdays: list[str] | None
+    activities: list[str] | None = strawberry.field(
+        description="Set on activity rules: the activities they reward."
+    )
     min_order_amount: Decimal | None
     cap: RuleCap | None
     stop: bool
@@ -73,6 +76,7 @@ class EarningRule:
             categories=listed(c.categories),
             tiers=listed(c.tiers),
             weekdays=[WEEKDAYS[d] for d in sorted(c.weekdays)] if c.weekdays is not None else None,
+            activities=listed(c.activities),
             min_order_amount=c.min_order_amount,
             cap=RuleCap(points=r.cap.points, period=r.cap.period.value) if r.cap else None,
             stop=r.stop,

@@ -1,0 +1,164 @@
+"""Record an activity (sign-up, review, birthday…): it earns by the program's activity rules.
+
+Each activity counts once: SIGNUP and PROFILE_COMPLETED once per member, BIRTHDAY once per
+member per calendar year (program time zone), the others once per reference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.domain.accounts import Account, TransferKind
+from app.domain.errors import DomainError, ErrorCode
+from app.domain.rule_definitions import ACTIVITY_KINDS
+from app.domain.rules import Line, Purchase
+from app.ledger.uow import UnitOfWork, WriteTx
+from app.services.clock import Clock
+from app.services.common import MemberRef, active_program, lock_member
+from app.services.earn import CLOCK_SKEW
+from app.services.earning import explain, explanation_data, points_by_rule
+from app.services.idempotent import run_once
+from app.services.outcome import Outcome
+
+ONCE_PER_MEMBER = frozenset({"SIGNUP", "PROFILE_COMPLETED"})
+
+
+@dataclass(frozen=True, slots=True)
+class RecordActivity:
+    member: MemberRef
+    kind: str
+    occurred_at: datetime
+    name: str | None = None  # CUSTOM activities: a name from program.custom_activities
+    reference: str | None = None
+
+
+def activity_key(cmd: RecordActivity) -> str:
+    return f"CUSTOM:{cmd.name}" if cmd.kind == "CUSTOM" else cmd.kind
+
+
+def _validate(cmd: RecordActivity, now: datetime) -> None:
+    if cmd.kind not in ACTIVITY_KINDS:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"kind must be one of {list(ACTIVITY_KINDS)}", "kind"
+        )
+    if (cmd.kind == "CUSTOM") != bool(cmd.name):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "name goes with kind CUSTOM, and only with it", "name"
+        )
+    needs_reference = cmd.kind not in ONCE_PER_MEMBER | {"BIRTHDAY"}
+    if needs_reference and not (cmd.reference and cmd.reference.strip()):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, f"a {cmd.kind} activity needs a reference", "reference"
+        )
+    if cmd.reference is not None and len(cmd.reference) > 200:
+        raise DomainError(ErrorCode.INVALID_INPUT, "reference is too long", "reference")
+    if cmd.occurred_at.tzinfo is None or cmd.occurred_at > now + CLOCK_SKEW:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "occurredAt needs an offset and not be in the future",
+            "occurredAt",
+        )
+
+
+def _dedupe_key(cmd: RecordActivity, member_id: int, zone: ZoneInfo) -> str:
+    key = activity_key(cmd)
+    if cmd.kind in ONCE_PER_MEMBER:
+        return f"{key}:{member_id}"
+    if cmd.kind == "BIRTHDAY":
+        return f"{key}:{member_id}:{cmd.occurred_at.astimezone(zone).year}"
+    return f"{key}:{member_id}:{cmd.reference}"
+
+
+async def record_activity(
+    uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: RecordActivity
+) -> Outcome:
+    try:
+        _validate(cmd, clock.now())
+    except DomainError as error:
+        return Outcome.failure(error)
+
+    async def action(tx: WriteTx) -> dict[str, Any]:
+        now = clock.now()
+        member, balance = await lock_member(tx, cmd.member)
+        version = await active_program(tx)
+        program = version.program
+        if cmd.kind == "CUSTOM" and cmd.name not in program.custom_activities:
+            raise DomainError(
+                ErrorCode.INVALID_INPUT,
+                f"{cmd.name!r} is not one of this program's activities",
+                "name",
+            )
+        zone = ZoneInfo(program.time_zone)
+        activity_id = await tx.activities.create(
+            member_id=member.id,
+            kind=activity_key(cmd),
+            reference=cmd.reference,
+            dedupe_key=_dedupe_key(cmd, member.id, zone),
+            occurred_at=cmd.occurred_at,
+            now=now,
+        )
+        if activity_id is None:
+            raise DomainError(
+                ErrorCode.LIMIT_REACHED, "This activity was already recorded.", "kind"
+            )
+        since = now - timedelta(days=program.qualifying_days)
+        qualifying = (await tx.reads.qualifying_points([member.id], since))[member.id]
+        tier = program.tier_for(qualifying)
+        event = Purchase(
+            "OTHER",
+            cmd.occurred_at,
+            (Line(activity_key(cmd), 1, Decimal(0)),),
+            activity=activity_key(cmd),
+        )
+        explanation = await explain(program, event, tier, tx.awards, member.id)
+        points = explanation.total
+        await tx.awards.record(
+            member_id=member.id,
+            activity_id=activity_id,
+            awards=points_by_rule(explanation),
+            occurred_at=cmd.occurred_at,
+        )
+        await tx.activities.set_earned(activity_id, points, explanation_data(explanation))
+        if points > 0:
+            posted = await tx.transfers.post(
+                kind=TransferKind.EARN,
+                member_id=member.id,
+                debit=Account.ISSUED,
+                credit=Account.AVAILABLE,
+                amount=points,
+                now=now,
+                occurred_at=cmd.occurred_at,
+                reference=f"activity:{activity_key(cmd)}",
+                program_version=version.version,
+                earned=points,
+            )
+            await tx.lots.add(
+                member_id=member.id,
+                transfer_id=posted.transfer_id,
+                points=points,
+                state="AVAILABLE",
+                expires_at=program.lot_expires_at(cmd.occurred_at),
+                now=now,
+            )
+            balance = posted.balance
+        return {"memberId": member.id, "points": points, "balance": balance.as_data()}
+
+    return await run_once(
+        uow,
+        clock,
+        principal=principal,
+        key=idempotency_key,
+        operation="recordActivity",
+        request={
+            **cmd.member.as_request(),
+            "kind": cmd.kind,
+            "name": cmd.name,
+            "reference": cmd.reference,
+            "occurredAt": cmd.occurred_at.isoformat(),
+        },
+        action=action,
+    )

@@ -1,0 +1,37 @@
+"""recordActivity over the API: earns by activity rules, once, with points:write."""
+
+from __future__ import annotations
+
+from app.services.program import apply_program
+from tests.api.client import Api
+from tests.ledger.test_activities import activity_program
+
+ACTIVITY = """
+mutation($key: String!, $input: RecordActivityInput!) {
+  recordActivity(idempotencyKey: $key, input: $input) {
+    pointsEarned balance { available } userErrors { field code } } }"""
+
+
+async def test_record_activity(api: Api) -> None:
+    services = api.runtime.services
+    await apply_program(services.uow, services.clock, activity_program())
+    await api.data(
+        'mutation { enrollMember(idempotencyKey: "e", input: {externalId: "a"}) '
+        "{ userErrors { code } } }"
+    )
+    review = {
+        "externalId": "a",
+        "kind": "REVIEW",
+        "reference": "rv-9",
+        "occurredAt": "2026-01-02T10:00:00Z",
+    }
+    first = (await api.data(ACTIVITY, {"key": "k1", "input": review}))["recordActivity"]
+    assert first == {"pointsEarned": 20, "balance": {"available": 20}, "userErrors": []}
+    again = (await api.data(ACTIVITY, {"key": "k2", "input": review}))["recordActivity"]
+    assert again["userErrors"] == [{"field": "kind", "code": "LIMIT_REACHED"}]
+    refused = await api.gql(
+        ACTIVITY, {"key": "k3", "input": review}, token=api.token(scopes={"members:read"})
+    )
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    rules = await api.data("{ program { rules { key activities } } }")
+    assert {"key": "welcome", "activities": ["SIGNUP"]} in rules["program"]["rules"]
