@@ -18,7 +18,7 @@ from app.domain.rule_definitions import ACTIVITY_KINDS
 from app.domain.rules import Line, Purchase
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
-from app.services.common import MemberRef, active_program, lock_member
+from app.services.common import MemberRef, active_program, credit_lot, lock_member
 from app.services.earn import CLOCK_SKEW
 from app.services.earning import explain, explanation_data, points_by_rule
 from app.services.idempotent import run_once
@@ -124,25 +124,18 @@ async def record_activity(
         )
         await tx.activities.set_earned(activity_id, points, explanation_data(explanation))
         if points > 0:
-            posted = await tx.transfers.post(
+            posted = await credit_lot(
+                tx,
                 kind=TransferKind.EARN,
                 member_id=member.id,
                 debit=Account.ISSUED,
-                credit=Account.AVAILABLE,
-                amount=points,
+                points=points,
                 now=now,
                 occurred_at=cmd.occurred_at,
+                expires_at=program.lot_expires_at(cmd.occurred_at),
                 reference=f"activity:{activity_key(cmd)}",
                 program_version=version.version,
                 earned=points,
-            )
-            await tx.lots.add(
-                member_id=member.id,
-                transfer_id=posted.transfer_id,
-                points=points,
-                state="AVAILABLE",
-                expires_at=program.lot_expires_at(cmd.occurred_at),
-                now=now,
             )
             balance = posted.balance
         return {"memberId": member.id, "points": points, "balance": balance.as_data()}

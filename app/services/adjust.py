@@ -10,7 +10,7 @@ from app.domain.errors import DomainError, ErrorCode
 from app.domain.lots import allocate
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
-from app.services.common import MemberRef, active_program, lock_member
+from app.services.common import MemberRef, active_program, credit_lot, lock_member
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
 
@@ -48,24 +48,18 @@ async def adjust_points(
         member, balance = await lock_member(tx, cmd.member)
         version = await active_program(tx)
         if cmd.points > 0:
-            posted = await tx.transfers.post(
+            posted = await credit_lot(
+                tx,
                 kind=TransferKind.ADJUST,
                 member_id=member.id,
                 debit=Account.ADJUSTED,
-                credit=Account.AVAILABLE,
-                amount=cmd.points,
+                points=cmd.points,
                 now=now,
+                occurred_at=now,
+                expires_at=version.program.lot_expires_at(now),
                 reason=cmd.reason,
                 reference=principal,
                 program_version=version.version,
-            )
-            await tx.lots.add(
-                member_id=member.id,
-                transfer_id=posted.transfer_id,
-                points=cmd.points,
-                state="AVAILABLE",
-                expires_at=version.program.lot_expires_at(now),
-                now=now,
             )
         else:
             taken = -cmd.points

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.records import Balance, Member
 from app.ledger.programs import ProgramVersion
+from app.ledger.transfers import Posted
 from app.ledger.uow import WriteTx
 
 
@@ -54,3 +56,49 @@ async def tier_rank(tx: WriteTx, version: ProgramVersion, member_id: int, now: d
 
 def balance_data(balance: Balance) -> dict[str, int]:
     return balance.as_data()
+
+
+async def credit_lot(
+    tx: WriteTx,
+    *,
+    kind: TransferKind,
+    member_id: int,
+    debit: Account,
+    points: int,
+    now: datetime,
+    occurred_at: datetime,
+    expires_at: datetime | None,
+    pending_until: datetime | None = None,
+    order_id: int | None = None,
+    reference: str | None = None,
+    reason: str | None = None,
+    program_version: int | None = None,
+    earned: int = 0,
+) -> Posted:
+    """Credit a member with new points and the lot that carries their expiry: an earn
+    (pending while `pending_until` is set), an activity or a positive adjustment."""
+    posted = await tx.transfers.post(
+        kind=kind,
+        member_id=member_id,
+        debit=debit,
+        credit=Account.PENDING if pending_until else Account.AVAILABLE,
+        amount=points,
+        now=now,
+        occurred_at=occurred_at,
+        order_id=order_id,
+        reference=reference,
+        reason=reason,
+        program_version=program_version,
+        earned=earned,
+    )
+    await tx.lots.add(
+        member_id=member_id,
+        transfer_id=posted.transfer_id,
+        order_id=order_id,
+        points=points,
+        state="PENDING" if pending_until else "AVAILABLE",
+        release_at=pending_until,
+        expires_at=expires_at,
+        now=now,
+    )
+    return posted

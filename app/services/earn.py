@@ -15,7 +15,7 @@ from app.domain.rule_definitions import CHANNELS
 from app.domain.rules import Purchase
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
-from app.services.common import MemberRef, active_program, lock_member
+from app.services.common import MemberRef, active_program, credit_lot, lock_member
 from app.services.earning import explain, explanation_data, points_by_rule, single_line
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
@@ -106,28 +106,20 @@ async def record_purchase(
         )
         if points > 0:
             await tx.orders.set_earned(order_id, points, explanation_data(explanation))
-            posted = await tx.transfers.post(
+            posted = await credit_lot(
+                tx,
                 kind=TransferKind.EARN,
                 member_id=member.id,
                 debit=Account.ISSUED,
-                credit=Account.PENDING if pending else Account.AVAILABLE,
-                amount=points,
+                points=points,
                 now=now,
                 occurred_at=cmd.occurred_at,
+                expires_at=program.lot_expires_at(cmd.occurred_at),
+                pending_until=program.release_at(cmd.occurred_at) if pending else None,
                 order_id=order_id,
                 reference=cmd.order_id,
                 program_version=version.version,
                 earned=points,
-            )
-            await tx.lots.add(
-                member_id=member.id,
-                transfer_id=posted.transfer_id,
-                order_id=order_id,
-                points=points,
-                state="PENDING" if pending else "AVAILABLE",
-                release_at=program.release_at(cmd.occurred_at),
-                expires_at=program.lot_expires_at(cmd.occurred_at),
-                now=now,
             )
             balance = posted.balance
         return {
