@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from app.domain.definition_reader import Reader
 from app.domain.errors import ProgramInvalid
 from app.domain.expiry import Expiry, ExpiryPolicy
+from app.domain.referrals import ReferralTerms, parse_referral, referral_to_data
 from app.domain.rule_definitions import parse_rules, rules_to_data
 from app.domain.rules import Effect, Rule
 
@@ -61,6 +62,7 @@ class Program:
     inactivity_days: int | None = None
     expiry_warning_days: int = 30
     custom_activities: frozenset[str] = frozenset()
+    referral: ReferralTerms | None = None
     qualifying_days: int = 365
 
     @property
@@ -149,6 +151,7 @@ def parse_program(data: dict[str, Any]) -> Program:
     }
     if policy in needs and needs[policy][1] is None:
         read.fail(f"program.{needs[policy][0]}", f"is required by expiry_policy {policy}")
+    referral = parse_referral(read, data.get("referral"))
     if read.problems:
         raise ProgramInvalid(read.problems)
     return Program(
@@ -166,6 +169,7 @@ def parse_program(data: dict[str, Any]) -> Program:
         inactivity_days=inactivity,
         expiry_warning_days=30 if warning is None else warning,
         custom_activities=custom,
+        referral=referral,
     )
 
 
@@ -287,4 +291,6 @@ def program_to_data(program: Program) -> dict[str, Any]:
     data: dict[str, Any] = {"program": head, "tiers": tiers, "rewards": rewards}
     if program.rules:
         data["rules"] = rules_to_data(program.rules)
+    if program.referral is not None:
+        data["referral"] = referral_to_data(program.referral)
     return data

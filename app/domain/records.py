@@ -17,6 +17,8 @@ class Member:
     enrolled_at: datetime
     email: str | None = None
     display_name: str | None = None
+    referral_code: str | None = None
+    referred_by: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

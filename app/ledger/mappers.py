@@ -14,6 +14,8 @@ def member(row: Any) -> Member:
         enrolled_at=row.enrolled_at,
         email=row.email,
         display_name=row.display_name,
+        referral_code=row.referral_code,
+        referred_by=row.referred_by,
     )
 
 

@@ -21,7 +21,14 @@ class MemberStore:
         self.lock_rows = lock_rows
 
     async def create(
-        self, *, external_id: str, now: datetime, email: str | None, display_name: str | None
+        self,
+        *,
+        external_id: str,
+        now: datetime,
+        email: str | None,
+        display_name: str | None,
+        referral_code: str | None = None,
+        referred_by: int | None = None,
     ) -> Member:
         member_id = (
             await self.conn.execute(
@@ -30,13 +37,21 @@ class MemberStore:
                     external_id=external_id,
                     email=email,
                     display_name=display_name,
+                    referral_code=referral_code,
+                    referred_by=referred_by,
                     enrolled_at=now,
                 )
                 .returning(members.c.id)
             )
         ).scalar_one()
         await self.conn.execute(insert(balances).values(member_id=member_id, updated_at=now))
-        return Member(member_id, external_id, now, email, display_name)
+        return Member(member_id, external_id, now, email, display_name, referral_code, referred_by)
+
+    async def by_referral_code(self, code: str) -> Member | None:
+        row = (
+            await self.conn.execute(select(members).where(members.c.referral_code == code))
+        ).one_or_none()
+        return None if row is None else mappers.member(row)
 
     async def by_external_id(self, external_id: str) -> Member | None:
         row = (

@@ -34,6 +34,8 @@ class MemberRow(SQLModel, table=True):
     external_id: str = Field(max_length=200, unique=True)
     email: str | None = Field(default=None, max_length=320)
     display_name: str | None = Field(default=None, max_length=200)
+    referral_code: str | None = Field(default=None, max_length=40, unique=True)
+    referred_by: int | None = Field(default=None, foreign_key="members.id")
     enrolled_at: datetime = _at()
 
 
@@ -138,6 +140,20 @@ class ActivityRow(SQLModel, table=True):
     )
     occurred_at: datetime = _at()
     created_at: datetime = _at()
+
+
+class ReferralRow(SQLModel, table=True):
+    """A referee's first qualifying purchase rewarded both members; reversed if returned."""
+
+    __tablename__ = "referrals"
+    id: int | None = Field(default=None, primary_key=True)
+    referrer_id: int = Field(foreign_key="members.id", index=True)
+    referee_id: int = Field(foreign_key="members.id", unique=True)
+    order_id: int = Field(foreign_key="orders.id", unique=True)
+    referrer_points: int
+    referee_points: int
+    status: str = Field(max_length=20)  # AWARDED | REVERSED
+    awarded_at: datetime = _at()
 
 
 class RuleAwardRow(SQLModel, table=True):
@@ -253,3 +269,4 @@ outbox = _table(OutboxRow)
 oauth_clients = _table(OAuthClientRow)
 rule_awards = _table(RuleAwardRow)
 activities = _table(ActivityRow)
+referrals = _table(ReferralRow)

@@ -15,6 +15,7 @@ from app.ledger.expiry import ExpiryStore
 from app.ledger.idempotency import IdempotencyStore
 from app.ledger.programs import ProgramStore
 from app.ledger.queries import ReadLedger
+from app.ledger.referrals import ReferralStore
 from app.ledger.stores import MemberStore, OrderStore, RedemptionStore, RewardStore
 from app.ledger.transfers import LotStore, TransferStore
 
@@ -38,6 +39,7 @@ class WriteTx:
     programs: ProgramStore
     awards: AwardStore
     activities: ActivityStore
+    referrals: ReferralStore
     expiry: ExpiryStore
     reads: ReadLedger = field(init=False)
 
@@ -58,6 +60,7 @@ class WriteTx:
             programs=ProgramStore(conn),
             awards=AwardStore(conn),
             activities=ActivityStore(conn),
+            referrals=ReferralStore(conn),
             expiry=ExpiryStore(conn),
         )
 

@@ -19,6 +19,7 @@ from app.services.common import MemberRef, active_program, credit_lot, lock_memb
 from app.services.earning import explain, explanation_data, points_by_rule, single_line
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
+from app.services.referrals import award_referral
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -122,7 +123,20 @@ async def record_purchase(
                 earned=points,
             )
             balance = posted.balance
+        welcome = await award_referral(
+            tx,
+            program,
+            version.version,
+            member,
+            order_id=order_id,
+            amount=amount,
+            occurred_at=cmd.occurred_at,
+            now=now,
+        )
+        if welcome:
+            balance = (await tx.members.lock(member.id)) or balance
         return {
+            **({"referralPoints": welcome} if welcome else {}),
             "memberId": member.id,
             "orderId": cmd.order_id,
             "points": points,

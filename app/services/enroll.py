@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from app.domain.codes import new_discount_code
 from app.domain.errors import DomainError, ErrorCode
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
@@ -17,6 +18,7 @@ class EnrollMember:
     external_id: str
     email: str | None = None
     display_name: str | None = None
+    referral_code: str | None = None  # the code of the member who referred this one
 
 
 def _validate(cmd: EnrollMember) -> None:
@@ -43,11 +45,18 @@ async def enroll_member(
             raise DomainError(
                 ErrorCode.MEMBER_EXISTS, "A member with this externalId is enrolled.", "externalId"
             )
+        referrer = None
+        if cmd.referral_code is not None:
+            referrer = await tx.members.by_referral_code(cmd.referral_code)
+            if referrer is None:
+                raise DomainError(ErrorCode.INVALID_INPUT, "Unknown referral code.", "referralCode")
         member = await tx.members.create(
             external_id=cmd.external_id,
             now=clock.now(),
             email=cmd.email,
             display_name=cmd.display_name,
+            referral_code=new_discount_code("REF"),
+            referred_by=referrer.id if referrer else None,
         )
         return {"memberId": member.id}
 

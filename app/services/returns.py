@@ -16,6 +16,7 @@ from app.services.clock import Clock
 from app.services.common import MemberRef, lock_member
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
+from app.services.referrals import claw_back_referral
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +128,19 @@ async def record_return(
             shortfall=left,
             lines=plan.lines if plan else None,
         )
+        whole = (
+            all(int(line.get("returned", 0)) >= int(line["quantity"]) for line in plan.lines)
+            if plan
+            else returned_total >= order.amount
+        )
+        clawed = await claw_back_referral(tx, order.id, now) if whole else 0
+        if clawed:
+            balance = (await tx.members.lock(order.member_id)) or balance
         return {
             "memberId": order.member_id,
             "orderId": order.order_ref,
             "points": reversed_points,
+            **({"referralPointsReversed": clawed} if clawed else {}),
             "shortfall": left,
             "balance": balance.as_data(),
         }

@@ -20,6 +20,9 @@ class EnrollMemberInput:
     external_id: str = strawberry.field(description="Your id for this customer; unique.")
     email: str | None = None
     display_name: str | None = None
+    referral_code: str | None = strawberry.field(
+        default=None, description="The referring member's code, if they were referred."
+    )
 
 
 @strawberry.type
@@ -41,7 +44,10 @@ async def enroll_member_mutation(
         principal=writer_key(info),
         idempotency_key=idempotency_key,
         cmd=EnrollMember(
-            external_id=input.external_id, email=input.email, display_name=input.display_name
+            external_id=input.external_id,
+            email=input.email,
+            display_name=input.display_name,
+            referral_code=input.referral_code,
         ),
     )
     return EnrollMemberPayload(

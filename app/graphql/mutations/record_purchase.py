@@ -52,6 +52,9 @@ class RecordPurchasePayload:
         description="True when the points wait out the return window."
     )
     balance: Balance | None
+    referral_points: int | None = strawberry.field(
+        default=None, description="Welcome points when this purchase completed a referral."
+    )
     user_errors: list[UserError]
 
 
@@ -96,5 +99,6 @@ async def record_purchase_mutation(
         points_earned=outcome.data.get("points"),
         pending=outcome.data.get("pending"),
         balance=balance_of(outcome),
+        referral_points=outcome.data.get("referralPoints"),
         user_errors=errors_of(outcome),
     )

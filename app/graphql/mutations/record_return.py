@@ -50,6 +50,9 @@ class RecordReturnPayload:
         description="Points due back that the member had already spent."
     )
     balance: Balance | None
+    referral_points_reversed: int | None = strawberry.field(
+        default=None, description="Referral points taken back: the referral's purchase came back."
+    )
     user_errors: list[UserError]
 
 
@@ -78,5 +81,6 @@ async def record_return_mutation(
         points_reversed=outcome.data.get("points"),
         shortfall=outcome.data.get("shortfall"),
         balance=balance_of(outcome),
+        referral_points_reversed=outcome.data.get("referralPointsReversed"),
         user_errors=errors_of(outcome),
     )

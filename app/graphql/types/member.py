@@ -100,6 +100,9 @@ class Member(Node):
     email: str | None
     display_name: str | None
     enrolled_at: datetime
+    referral_code: str | None = strawberry.field(
+        description="The code this member shares; a newcomer enrolled with it is linked."
+    )
     pk: strawberry.Private[int]
 
     @classmethod
@@ -110,6 +113,7 @@ class Member(Node):
             email=m.email,
             display_name=m.display_name,
             enrolled_at=m.enrolled_at,
+            referral_code=m.referral_code,
             pk=m.id,
         )
 

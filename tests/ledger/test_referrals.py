@@ -1,0 +1,97 @@
+"""Referrals: earned on the newcomer's first qualifying purchase, capped per referrer,
+taken back when that purchase is fully returned."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.domain.errors import ErrorCode
+from app.services import enroll
+from app.services.program import apply_program
+from tests.ledger.harness import Ledger, program_data
+
+
+def referral_program(**terms: Any) -> dict[str, Any]:
+    data = program_data()
+    data["referral"] = {
+        "referrer_points": 500,
+        "referee_points": 200,
+        "min_order_amount": "20",
+        **terms,
+    }
+    return data
+
+
+async def _enroll(ledger: Ledger, external_id: str, code: str | None) -> Any:
+    return await enroll.enroll_member(
+        ledger.uow,
+        ledger.clock,
+        principal="client:t",
+        idempotency_key=f"e-{external_id}",
+        cmd=enroll.EnrollMember(external_id=external_id, referral_code=code),
+    )
+
+
+async def _code(ledger: Ledger, member_id: int) -> str:
+    member = (await ledger.queries.members([member_id]))[member_id]
+    assert member.referral_code is not None
+    return member.referral_code
+
+
+async def test_both_earn_on_the_first_qualifying_purchase_only(db_url: str) -> None:
+    ledger = await Ledger.open(db_url)
+    try:
+        await apply_program(ledger.uow, ledger.clock, referral_program())
+        ann = await ledger.enroll("ann")
+        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).data["memberId"]
+        small = await ledger.purchase(bob, "o-small", "10")  # under the minimum
+        assert "referralPoints" not in small.data
+        first = await ledger.purchase(bob, "o-first", "30")
+        assert first.data["referralPoints"] == 200
+        assert first.data["balance"]["available"] == 10 + 30 + 200
+        assert "referralPoints" not in (await ledger.purchase(bob, "o-next", "50")).data
+        assert (await ledger.balance(ann))["available"] == 500
+        unknown = await _enroll(ledger, "eve", "REF-NOPE")
+        assert unknown.errors[0].code == ErrorCode.INVALID_INPUT
+        assert unknown.errors[0].field == "referralCode"
+    finally:
+        await ledger.close()
+
+
+async def test_a_referrer_earns_up_to_the_cap_per_period(db_url: str) -> None:
+    ledger = await Ledger.open(db_url)
+    try:
+        await apply_program(ledger.uow, ledger.clock, referral_program(max_per_referrer=2))
+        ann = await ledger.enroll("ann")
+        code = await _code(ledger, ann)
+        for n in range(3):
+            friend = (await _enroll(ledger, f"friend-{n}", code)).data["memberId"]
+            out = await ledger.purchase(friend, f"o-{n}", "25")
+            assert out.data["referralPoints"] == 200  # the newcomer always earns
+        assert (await ledger.balance(ann))["available"] == 2 * 500
+        ledger.clock.advance(days=366)  # a new year: room again
+        late = (await _enroll(ledger, "friend-late", code)).data["memberId"]
+        assert (await ledger.purchase(late, "o-late", "25")).ok
+        assert (await ledger.balance(ann))["available"] == 3 * 500
+    finally:
+        await ledger.close()
+
+
+async def test_a_full_return_of_the_first_purchase_takes_both_awards_back(db_url: str) -> None:
+    ledger = await Ledger.open(db_url)
+    try:
+        await apply_program(ledger.uow, ledger.clock, referral_program())
+        ann = await ledger.enroll("ann")
+        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).data["memberId"]
+        assert (await ledger.purchase(bob, "o-1", "40")).data["referralPoints"] == 200
+        partial = await ledger.return_("o-1", "10")
+        assert "referralPointsReversed" not in partial.data
+        full = await ledger.return_("o-1", "30")
+        assert full.data["referralPointsReversed"] == 700
+        assert (await ledger.balance(ann))["available"] == 0
+        assert (await ledger.balance(bob))["available"] == 0
+        async with ledger.uow.read() as r:
+            assert sum((await r.account_totals()).values()) == 0
+            assert await r.transfer_imbalances() == 0
+    finally:
+        await ledger.close()
