@@ -18,6 +18,7 @@ from app.domain.expiry import Expiry, ExpiryPolicy
 from app.domain.referrals import ReferralTerms, parse_referral, referral_to_data
 from app.domain.rule_definitions import parse_rules, rules_to_data
 from app.domain.rules import Effect, Rule
+from app.domain.tier_policy import TierMeasure, TierWindow
 
 REWARD_KINDS = frozenset({"DISCOUNT_CODE"})
 
@@ -63,6 +64,8 @@ class Program:
     expiry_warning_days: int = 30
     custom_activities: frozenset[str] = frozenset()
     referral: ReferralTerms | None = None
+    tier_measure: TierMeasure = TierMeasure.POINTS
+    tier_window: TierWindow = TierWindow.ROLLING_12_MONTHS
     qualifying_days: int = 365
 
     @property
@@ -152,6 +155,14 @@ def parse_program(data: dict[str, Any]) -> Program:
     if policy in needs and needs[policy][1] is None:
         read.fail(f"program.{needs[policy][0]}", f"is required by expiry_policy {policy}")
     referral = parse_referral(read, data.get("referral"))
+    measure = str(head.get("tier_measure", "POINTS")).upper()
+    if measure not in TierMeasure.__members__:
+        read.fail("program.tier_measure", f"one of {list(TierMeasure.__members__)}")
+        measure = "POINTS"
+    window = str(head.get("tier_window", "ROLLING_12_MONTHS")).upper()
+    if window not in TierWindow.__members__:
+        read.fail("program.tier_window", f"one of {list(TierWindow.__members__)}")
+        window = "ROLLING_12_MONTHS"
     if read.problems:
         raise ProgramInvalid(read.problems)
     return Program(
@@ -170,6 +181,8 @@ def parse_program(data: dict[str, Any]) -> Program:
         expiry_warning_days=30 if warning is None else warning,
         custom_activities=custom,
         referral=referral,
+        tier_measure=TierMeasure(measure),
+        tier_window=TierWindow(window),
     )
 
 
@@ -245,6 +258,10 @@ def program_to_data(program: Program) -> dict[str, Any]:
     }
     if program.expiry_days is not None:
         head["points_expiry_days"] = program.expiry_days
+    if program.tier_measure is not TierMeasure.POINTS:
+        head["tier_measure"] = program.tier_measure.value
+    if program.tier_window is not TierWindow.ROLLING_12_MONTHS:
+        head["tier_window"] = program.tier_window.value
     if program.custom_activities:
         head["custom_activities"] = sorted(program.custom_activities)
     for key, value in (

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from app.domain.program import Program, Tier
+from app.domain.tier_policy import TierMeasure, TierWindow
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +39,16 @@ def tier_progress(
         progress=min(1.0, max(0.0, ratio)),
         period_ends_at=period_ends_at,
     )
+
+
+def measurement_window(program: Program, now: datetime) -> tuple[datetime, datetime | None]:
+    """Where the tier measure starts, and when a calendar-year period ends (None: rolling)."""
+    if program.tier_window is TierWindow.CALENDAR_YEAR:
+        zone = ZoneInfo(program.time_zone)
+        local = now.astimezone(zone)
+        start = datetime(local.year, 1, 1, tzinfo=zone)
+        return start, datetime(local.year + 1, 1, 1, tzinfo=zone)
+    return now - timedelta(days=program.qualifying_days), None
+
+
+__all__ = ["TierMeasure", "TierProgress", "measurement_window", "tier_progress"]

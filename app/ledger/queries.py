@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Dialect, Select, and_, func, select
@@ -98,6 +99,24 @@ class ReadLedger:
         """Member-side entries only: program-side entries are no member's activity."""
         query = _entry_query().where(entries.c.id.in_(list(ids)), entries.c.member_id.is_not(None))
         return {r.id: _entry(r) for r in await self.conn.execute(query)}
+
+    async def spend(
+        self, ids: Sequence[int], since: datetime
+    ) -> dict[int, tuple[int, datetime | None]]:
+        """Per member: whole currency units spent since `since` (less returns), and the
+        oldest such order. Amounts are exact decimals, so they are added up here."""
+        rows = await self.conn.execute(
+            select(
+                orders.c.member_id, orders.c.amount, orders.c.returned_amount, orders.c.occurred_at
+            ).where(orders.c.member_id.in_(list(ids)), orders.c.occurred_at >= since)
+        )
+        totals: dict[int, Decimal] = {i: Decimal(0) for i in ids}
+        oldest: dict[int, datetime | None] = dict.fromkeys(ids)
+        for member_id, amount, returned, at in rows:
+            totals[member_id] += amount - returned
+            first = oldest[member_id]
+            oldest[member_id] = at if first is None or at < first else first
+        return {i: (max(0, int(totals[i])), oldest[i]) for i in ids}
 
     async def qualifying_points(self, ids: Sequence[int], since: datetime) -> dict[int, int]:
         """Points earned since `since`, less reversals of them, per member."""

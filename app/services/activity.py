@@ -7,7 +7,7 @@ member per calendar year (program time zone), the others once per reference.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,7 +18,13 @@ from app.domain.rule_definitions import ACTIVITY_KINDS
 from app.domain.rules import Line, Purchase
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
-from app.services.common import MemberRef, active_program, credit_lot, lock_member
+from app.services.common import (
+    MemberRef,
+    active_program,
+    credit_lot,
+    current_tier,
+    lock_member,
+)
 from app.services.earn import CLOCK_SKEW
 from app.services.earning import explain, explanation_data, points_by_rule
 from app.services.idempotent import run_once
@@ -105,9 +111,7 @@ async def record_activity(
             raise DomainError(
                 ErrorCode.LIMIT_REACHED, "This activity was already recorded.", "kind"
             )
-        since = now - timedelta(days=program.qualifying_days)
-        qualifying = (await tx.reads.qualifying_points([member.id], since))[member.id]
-        tier = program.tier_for(qualifying)
+        tier = await current_tier(tx, program, member.id, now)
         event = Purchase(
             "OTHER",
             cmd.occurred_at,

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
+from app.domain.program import Program, Tier
 from app.domain.records import Balance, Member
+from app.domain.tier_policy import TierMeasure
+from app.domain.tiers import measurement_window
 from app.ledger.programs import ProgramVersion
+from app.ledger.queries import ReadLedger
 from app.ledger.transfers import Posted
 from app.ledger.uow import WriteTx
 
@@ -48,10 +53,31 @@ async def active_program(tx: WriteTx) -> ProgramVersion:
     return version
 
 
+async def measure_tiers(
+    reads: ReadLedger, program: Program, ids: Sequence[int], now: datetime
+) -> dict[int, tuple[int, datetime | None]]:
+    """Per member: the tier measure (points or spend, over the program's window) and when
+    the period ends (a calendar year's end, or when the oldest counted item leaves)."""
+    since, period_end = measurement_window(program, now)
+    if program.tier_measure is TierMeasure.SPEND:
+        measured = await reads.spend(ids, since)
+    else:
+        measured = await reads.qualifying(ids, since)
+    window = timedelta(days=program.qualifying_days)
+    return {
+        member_id: (value, period_end or (oldest + window if oldest else None))
+        for member_id, (value, oldest) in measured.items()
+    }
+
+
+async def current_tier(tx: WriteTx, program: Program, member_id: int, now: datetime) -> Tier:
+    measured = await measure_tiers(tx.reads, program, [member_id], now)
+    return program.tier_for(measured[member_id][0])
+
+
 async def tier_rank(tx: WriteTx, version: ProgramVersion, member_id: int, now: datetime) -> int:
-    since = now - timedelta(days=version.program.qualifying_days)
-    points = (await tx.reads.qualifying_points([member_id], since))[member_id]
-    return version.program.tier_rank(version.program.tier_for(points).key)
+    tier = await current_tier(tx, version.program, member_id, now)
+    return version.program.tier_rank(tier.key)
 
 
 def balance_data(balance: Balance) -> dict[str, int]:

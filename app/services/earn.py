@@ -15,7 +15,13 @@ from app.domain.rule_definitions import CHANNELS
 from app.domain.rules import Purchase
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
-from app.services.common import MemberRef, active_program, credit_lot, lock_member
+from app.services.common import (
+    MemberRef,
+    active_program,
+    credit_lot,
+    current_tier,
+    lock_member,
+)
 from app.services.earning import explain, explanation_data, points_by_rule, single_line
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
@@ -82,9 +88,7 @@ async def record_purchase(
             )
         if await tx.orders.by_ref(cmd.order_id) is not None:
             raise DomainError(ErrorCode.ORDER_EXISTS, "This order is already recorded.", "orderId")
-        since = now - timedelta(days=program.qualifying_days)
-        qualifying = (await tx.reads.qualifying_points([member.id], since))[member.id]
-        tier = program.tier_for(qualifying)
+        tier = await current_tier(tx, program, member.id, now)
         explanation = await explain(program, purchase, tier, tx.awards, member.id)
         points = explanation.total
         order_id = await tx.orders.create(

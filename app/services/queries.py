@@ -29,6 +29,7 @@ from app.ledger.awards import AwardStore
 from app.ledger.programs import ProgramStore, ProgramVersion, activations
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock
+from app.services.common import measure_tiers
 from app.services.earning import explain, explanation_data, single_line
 from app.services.redeem import reward_state
 
@@ -94,13 +95,11 @@ class Queries:
         if version is None:
             return {}
         program = version.program
-        since = self.clock.now() - timedelta(days=program.qualifying_days)
         async with self.uow.read() as r:
-            measured = await r.qualifying(ids, since)
-        window = timedelta(days=program.qualifying_days)
+            measured = await measure_tiers(r, program, ids, self.clock.now())
         return {
-            member_id: tier_progress(program, points, oldest + window if oldest else None)
-            for member_id, (points, oldest) in measured.items()
+            member_id: tier_progress(program, value, period_end)
+            for member_id, (value, period_end) in measured.items()
         }
 
     async def rewards(self, ids: Sequence[int]) -> dict[int, Reward]:
@@ -130,9 +129,9 @@ class Queries:
             if version is None:
                 rank = -1
             else:
-                since = now - timedelta(days=version.program.qualifying_days)
-                points = (await r.qualifying_points([member_id], since))[member_id]
-                rank = version.program.tier_rank(version.program.tier_for(points).key)
+                measured = await measure_tiers(r, version.program, [member_id], now)
+                tier = version.program.tier_for(measured[member_id][0])
+                rank = version.program.tier_rank(tier.key)
         items = []
         for reward in page.items:
             reason = (

@@ -70,11 +70,15 @@ class Balance:
 class TierProgress:
     current: Tier
     next: Tier | None
-    qualifying_points: int = strawberry.field(description="Points earned in the last 12 months.")
+    qualifying_points: int = strawberry.field(
+        description="The tier measure so far: points earned, or whole currency units spent "
+        "(program.tierMeasure), over the program's window (program.tierWindow)."
+    )
     points_to_next: int
     progress: float = strawberry.field(description="0 to 1, from the current tier to the next.")
     period_ends_at: datetime | None = strawberry.field(
-        description="When the oldest qualifying earn leaves the 12-month window."
+        description="When the period ends: the calendar year's end, or when the oldest "
+        "counted earn or order leaves the rolling 12 months."
     )
 
 

@@ -92,6 +92,8 @@ class Program:
     points_expiry_days: int | None
     pending_days: int = strawberry.field(description="Days earned points stay pending (returns).")
     tiers: list[Tier]
+    tier_measure: str = strawberry.field(description="POINTS earned or SPEND, for tiers.")
+    tier_window: str = strawberry.field(description="ROLLING_12_MONTHS or CALENDAR_YEAR.")
     rules: list[EarningRule] = strawberry.field(description="How points are earned, in order.")
     activated_at: datetime
 
@@ -106,6 +108,8 @@ class Program:
             points_expiry_days=p.expiry_days,
             pending_days=p.pending_days,
             tiers=[Tier.of(t) for t in p.tiers],
+            tier_measure=p.tier_measure.value,
+            tier_window=p.tier_window.value,
             rules=[EarningRule.of(r) for r in p.earning_rules],
             activated_at=v.activated_at,
         )
