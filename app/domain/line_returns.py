@@ -48,7 +48,7 @@ def plan_line_return(
         raise DomainError(ErrorCode.INVALID_INPUT, "name at least one returned line", "lines")
     updated = [dict(line) for line in lines]
     earned = line_points(explanation, len(updated))
-    was_whole = not all(_fully_returned(line) for line in updated)
+    was_whole = not all_returned(updated)
     touched: set[int] = set()
     refunded = Decimal(0)
     for item in returned:
@@ -83,13 +83,17 @@ def plan_line_return(
         step = max(0, target - int(line.get("reversed", 0)))
         line["reversed"] = int(line.get("reversed", 0)) + step
         due += step
-    if was_whole and all(_fully_returned(line) for line in updated):
+    if was_whole and all_returned(updated):
         due += shipping_points(explanation)  # the whole order came back: shipping's too
     return LineReturnPlan(due=due, refunded=refunded, lines=updated)
 
 
-def _fully_returned(line: dict[str, Any]) -> bool:
+def fully_returned(line: dict[str, Any]) -> bool:
     return int(line.get("returned", 0)) >= int(line["quantity"])
+
+
+def all_returned(lines: list[dict[str, Any]]) -> bool:
+    return all(fully_returned(line) for line in lines)
 
 
 def shipping_points(explanation: list[dict[str, Any]] | None) -> int:

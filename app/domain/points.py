@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
 from app.domain.errors import DomainError, ErrorCode
@@ -25,12 +25,6 @@ def parse_amount(raw: str | Decimal, *, field: str = "amount") -> Decimal:
     if isinstance(exponent, int) and exponent < -4:
         raise DomainError(ErrorCode.INVALID_INPUT, "at most 4 decimal places", field)
     return amount
-
-
-def earn_points(amount: Decimal, points_per_unit: Decimal, multiplier: Decimal) -> int:
-    """Points for an amount: floor(amount x rate x multiplier); a fraction is never given."""
-    value = (amount * points_per_unit * multiplier).to_integral_value(rounding=ROUND_FLOOR)
-    return int(value)
 
 
 def reversal_due(

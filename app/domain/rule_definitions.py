@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from app.domain.definition_reader import Reader
 from app.domain.rules import Cap, Conditions, Effect, Period, Rule
@@ -24,29 +24,20 @@ def _strings(read: Reader, item: dict[str, Any], key: str, path: str) -> frozens
     return frozenset(raw)
 
 
-def _clock(read: Reader, item: dict[str, Any], key: str, path: str) -> time | None:
-    raw = item.get(key)
-    if raw is None:
-        return None
-    if isinstance(raw, time):
-        return raw
-    try:
-        return time.fromisoformat(str(raw))
-    except ValueError:
-        read.fail(f"{path}.{key}", f"{raw!r} is not a time such as 07:30")
-        return None
+T = TypeVar("T", time, date)
 
 
-def _day(read: Reader, item: dict[str, Any], key: str, path: str) -> date | None:
+def _iso(
+    read: Reader, item: dict[str, Any], key: str, path: str, kind: type[T], example: str
+) -> T | None:
+    """A TOML time or date (or its ISO text); a clear problem when it is neither."""
     raw = item.get(key)
-    if raw is None:
-        return None
-    if isinstance(raw, date):
+    if raw is None or isinstance(raw, kind):
         return raw
     try:
-        return date.fromisoformat(str(raw))
+        return kind.fromisoformat(str(raw))
     except ValueError:
-        read.fail(f"{path}.{key}", f"{raw!r} is not a date such as 2026-12-24")
+        read.fail(f"{path}.{key}", f"{raw!r} is not a {kind.__name__} such as {example}")
         return None
 
 
@@ -89,12 +80,15 @@ def _conditions(
     if "min_order_amount" in raw:
         minimum = read.decimal(raw, "min_order_amount", path, "1")
     time_from, time_until = (
-        _clock(read, raw, "time_from", path),
-        _clock(read, raw, "time_until", path),
+        _iso(read, raw, "time_from", path, time, "07:30"),
+        _iso(read, raw, "time_until", path, time, "07:30"),
     )
     if (time_from is None) != (time_until is None):
         read.fail(path, "time_from and time_until go together")
-    date_from, date_until = _day(read, raw, "date_from", path), _day(read, raw, "date_until", path)
+    date_from, date_until = (
+        _iso(read, raw, "date_from", path, date, "2026-12-24"),
+        _iso(read, raw, "date_until", path, date, "2026-12-24"),
+    )
     if date_from and date_until and date_until < date_from:
         read.fail(f"{path}.date_until", "must not be before date_from")
     activities = _strings(read, raw, "activities", path)

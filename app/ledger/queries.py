@@ -118,10 +118,6 @@ class ReadLedger:
             oldest[member_id] = at if first is None or at < first else first
         return {i: (max(0, int(totals[i])), oldest[i]) for i in ids}
 
-    async def qualifying_points(self, ids: Sequence[int], since: datetime) -> dict[int, int]:
-        """Points earned since `since`, less reversals of them, per member."""
-        return {k: v[0] for k, v in (await self.qualifying(ids, since)).items()}
-
     async def qualifying(
         self, ids: Sequence[int], since: datetime
     ) -> dict[int, tuple[int, datetime | None]]:

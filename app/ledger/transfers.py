@@ -150,10 +150,6 @@ class TransferStore:
         self.touched_members.add(member_id)
         return Posted(transfer_id, balance, change)
 
-    async def key_exists(self, key: str) -> bool:
-        found = await self.conn.execute(select(transfers.c.id).where(transfers.c.key == key))
-        return found.first() is not None
-
     async def count_keys(self, prefix: str) -> int:
         count = await self.conn.execute(
             select(func.count()).select_from(transfers).where(transfers.c.key.like(prefix + "%"))

@@ -198,14 +198,12 @@ class Queries:
             purchase = replace(purchase, lines=parsed)
         async with self.uow.read() as r:
             awards = AwardStore(r.conn)
-            explained = await explain(program, purchase, tier or base_tier, awards, member_id)
-            base = await explain(
-                program,
-                purchase,
-                replace(tier or base_tier, multiplier=Decimal(1)),
-                awards,
-                member_id,
-            )
+            applied = tier or base_tier
+            explained = await explain(program, purchase, applied, awards, member_id)
+            base = explained
+            if applied.multiplier != 1:
+                plain = replace(applied, multiplier=Decimal(1))
+                base = await explain(program, purchase, plain, awards, member_id)
         return Estimate(
             awards=tuple(RuleAward.from_data(a) for a in explanation_data(explained)),
             points=explained.total,

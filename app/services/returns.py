@@ -8,7 +8,7 @@ from typing import Any
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
-from app.domain.line_returns import LineReturnPlan, ReturnLine, plan_line_return
+from app.domain.line_returns import LineReturnPlan, ReturnLine, all_returned, plan_line_return
 from app.domain.lots import Allocation, allocate
 from app.domain.points import parse_amount, reversal_due
 from app.ledger.uow import UnitOfWork, WriteTx
@@ -128,11 +128,7 @@ async def record_return(
             shortfall=left,
             lines=plan.lines if plan else None,
         )
-        whole = (
-            all(int(line.get("returned", 0)) >= int(line["quantity"]) for line in plan.lines)
-            if plan
-            else returned_total >= order.amount
-        )
+        whole = all_returned(plan.lines) if plan else returned_total >= order.amount
         clawed = await claw_back_referral(tx, order.id, now) if whole else 0
         if clawed:
             balance = (await tx.members.lock(order.member_id)) or balance

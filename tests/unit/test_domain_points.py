@@ -11,17 +11,12 @@ from hypothesis import strategies as st
 
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.lots import Allocation, Lot, allocate
-from app.domain.points import earn_points, parse_amount, reversal_due
+from app.domain.points import parse_amount, reversal_due
 from app.domain.rewards import RewardState, redeem_blocker
 from app.domain.tiers import tier_progress
 from tests.ledger.harness import program_data
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-def test_earn_points_floors_never_rounding_up() -> None:
-    assert earn_points(Decimal("42.99"), Decimal(1), Decimal(1)) == 42
-    assert earn_points(Decimal("10.05"), Decimal(10), Decimal("1.5")) == 150
 
 
 @pytest.mark.parametrize("raw", ["-1", "abc", "NaN", "1.00001", "1e12", "Infinity"])

@@ -117,3 +117,22 @@ def test_diff_names_changed_rules() -> None:
     old = program_to_data(parse_program(program_data()))
     new = program_to_data(parse_program(rules_program()))
     assert "+ rules.tuesday" in diff_programs(old, new)
+
+
+def test_rule_times_and_dates_must_be_iso() -> None:
+    data = program_data()
+    data["rules"] = [
+        {
+            "key": "r",
+            "name": "R",
+            "priority": 1,
+            "effect": "BONUS",
+            "value": "5",
+            "conditions": {"time_from": "7h", "time_until": "11:00", "date_from": "tomorrow"},
+        }
+    ]
+    with pytest.raises(ProgramInvalid) as caught:
+        parse_program(data)
+    problems = "\n".join(caught.value.problems)
+    assert "rules[0].conditions.time_from: '7h' is not a time such as 07:30" in problems
+    assert "rules[0].conditions.date_from: 'tomorrow' is not a date such as 2026-12-24" in problems
