@@ -79,7 +79,7 @@ def _token(runtime: Runtime, member: str | None, client: str | None, scopes: str
 
 async def _sweep(runtime: Runtime) -> int:
     report = await run_sweeps(runtime.services.uow, runtime.services.clock)
-    print(f"released {report.released} pending lots, expired {report.expired} lots")
+    print(report.summary)
     return 0
 
 
@@ -90,10 +90,7 @@ async def _worker(runtime: Runtime, interval: float, max_runs: int | None) -> in
         if runs:
             await asyncio.sleep(interval)
         report = await run_sweeps(runtime.services.uow, runtime.services.clock)
-        print(
-            f"sweep: released {report.released} pending lots, expired {report.expired} lots",
-            flush=True,
-        )
+        print(f"sweep: {report.summary}", flush=True)
         runs += 1
     return 0
 

@@ -74,8 +74,8 @@ async def _sweep_forever(runtime: Runtime, interval: float) -> None:
         await asyncio.sleep(interval)
         try:
             report = await run_sweeps(runtime.services.uow, runtime.services.clock)
-            if report.released or report.expired:
-                log.info("sweep: released %d lots, expired %d", report.released, report.expired)
+            if report.did_anything:
+                log.info("sweep: %s", report.summary)
         except Exception:
             log.exception("sweep failed; will retry")
 

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from fractions import Fraction
 
 from app.domain.errors import DomainError, ErrorCode
 
 MAX_AMOUNT = Decimal("1000000000")
+
+
+class ReturnPolicy(StrEnum):
+    """What a return does when the member already spent the points it takes back."""
+
+    RECORD_SHORTFALL = "RECORD_SHORTFALL"  # take what is there, record the rest as shortfall
+    NEGATIVE_BALANCE = "NEGATIVE_BALANCE"  # available goes below zero; later credits repay it
 
 
 def parse_amount(raw: str | Decimal, *, field: str = "amount") -> Decimal:

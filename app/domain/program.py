@@ -15,21 +15,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from app.domain.definition_reader import Reader
 from app.domain.errors import ProgramInvalid
 from app.domain.expiry import Expiry, ExpiryPolicy
+from app.domain.points import ReturnPolicy
 from app.domain.referrals import ReferralTerms, parse_referral, referral_to_data
 from app.domain.rule_definitions import parse_rules, rules_to_data
 from app.domain.rules import Effect, Rule
-from app.domain.tier_policy import TierMeasure, TierWindow
+from app.domain.tier_definitions import (
+    parse_tier_settings,
+    parse_tiers,
+    tier_settings_to_data,
+    tiers_to_data,
+)
+from app.domain.tier_policy import DowngradePolicy, Tier, TierMeasure, TierSettings, TierWindow
 
 REWARD_KINDS = frozenset({"DISCOUNT_CODE"})
-
-
-@dataclass(frozen=True, slots=True)
-class Tier:
-    key: str
-    name: str
-    threshold: int
-    multiplier: Decimal
-    benefits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +64,16 @@ class Program:
     referral: ReferralTerms | None = None
     tier_measure: TierMeasure = TierMeasure.POINTS
     tier_window: TierWindow = TierWindow.ROLLING_12_MONTHS
-    qualifying_days: int = 365
+    qualifying_days: int = 365  # the rolling window, and the length of a rolling tier period
+    tier_downgrade: DowngradePolicy = DowngradePolicy.SUPPORTED
+    tier_grace_days: int = 0
+    return_policy: ReturnPolicy = ReturnPolicy.RECORD_SHORTFALL
+
+    @property
+    def tier_settings(self) -> TierSettings:
+        return TierSettings(
+            self.tier_measure, self.tier_window, self.tier_downgrade, self.tier_grace_days
+        )
 
     @property
     def expiry(self) -> Expiry:
@@ -97,6 +104,10 @@ class Program:
                 current = tier
         return current
 
+    def tier_by_key(self, key: str | None) -> Tier | None:
+        rank = self.tier_rank(key)
+        return self.tiers[rank] if rank >= 0 else None
+
     def next_tier(self, tier: Tier) -> Tier | None:
         rank = self.tier_rank(tier.key)
         return self.tiers[rank + 1] if rank + 1 < len(self.tiers) else None
@@ -126,7 +137,7 @@ def parse_program(data: dict[str, Any]) -> Program:
         ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
         read.fail("program.time_zone", f"{zone!r} is not a known IANA time zone")
-    tiers = _parse_tiers(read, data.get("tiers"))
+    tiers = parse_tiers(read, data.get("tiers"))
     rewards = _parse_rewards(read, data.get("rewards", []), {t.key for t in tiers})
     custom_raw = head.get("custom_activities", [])
     if not isinstance(custom_raw, list) or not all(
@@ -155,14 +166,11 @@ def parse_program(data: dict[str, Any]) -> Program:
     if policy in needs and needs[policy][1] is None:
         read.fail(f"program.{needs[policy][0]}", f"is required by expiry_policy {policy}")
     referral = parse_referral(read, data.get("referral"))
-    measure = str(head.get("tier_measure", "POINTS")).upper()
-    if measure not in TierMeasure.__members__:
-        read.fail("program.tier_measure", f"one of {list(TierMeasure.__members__)}")
-        measure = "POINTS"
-    window = str(head.get("tier_window", "ROLLING_12_MONTHS")).upper()
-    if window not in TierWindow.__members__:
-        read.fail("program.tier_window", f"one of {list(TierWindow.__members__)}")
-        window = "ROLLING_12_MONTHS"
+    tier_settings = parse_tier_settings(read, head)
+    return_policy = str(head.get("return_policy", ReturnPolicy.RECORD_SHORTFALL.value)).upper()
+    if return_policy not in ReturnPolicy.__members__:
+        read.fail("program.return_policy", f"one of {list(ReturnPolicy.__members__)}")
+        return_policy = ReturnPolicy.RECORD_SHORTFALL.value
     if read.problems:
         raise ProgramInvalid(read.problems)
     return Program(
@@ -181,41 +189,12 @@ def parse_program(data: dict[str, Any]) -> Program:
         expiry_warning_days=30 if warning is None else warning,
         custom_activities=custom,
         referral=referral,
-        tier_measure=TierMeasure(measure),
-        tier_window=TierWindow(window),
+        tier_measure=tier_settings.measure,
+        tier_window=tier_settings.window,
+        tier_downgrade=tier_settings.downgrade,
+        tier_grace_days=tier_settings.grace_days,
+        return_policy=ReturnPolicy(return_policy),
     )
-
-
-def _parse_tiers(read: Reader, raw: object) -> tuple[Tier, ...]:
-    if not isinstance(raw, list) or not raw:
-        read.fail("tiers", "at least one [[tiers]] entry is required")
-        return (Tier("member", "Member", 0, Decimal(1)),)
-    tiers: list[Tier] = []
-    for index, item in enumerate(raw):
-        path = f"tiers[{index}]"
-        if not isinstance(item, dict):
-            read.fail(path, "a table is required")
-            continue
-        benefits = item.get("benefits", [])
-        if not isinstance(benefits, list) or not all(isinstance(b, str) for b in benefits):
-            read.fail(f"{path}.benefits", "a list of strings is required")
-            benefits = []
-        tiers.append(
-            Tier(
-                key=read.text(item, "key", path),
-                name=read.text(item, "name", path),
-                threshold=read.integer(item, "threshold", path) or 0,
-                multiplier=read.decimal(item, "multiplier", path, "1"),
-                benefits=tuple(benefits),
-            )
-        )
-    if tiers and tiers[0].threshold != 0:
-        read.fail("tiers[0].threshold", "the first tier must start at 0")
-    for index in range(1, len(tiers)):
-        if tiers[index].threshold <= tiers[index - 1].threshold:
-            read.fail(f"tiers[{index}].threshold", "thresholds must strictly increase")
-    read.no_duplicates("tiers", "tier key", [t.key for t in tiers])
-    return tuple(tiers)
 
 
 def _parse_rewards(read: Reader, raw: object, tier_keys: set[str]) -> tuple[RewardDefinition, ...]:
@@ -258,10 +237,9 @@ def program_to_data(program: Program) -> dict[str, Any]:
     }
     if program.expiry_days is not None:
         head["points_expiry_days"] = program.expiry_days
-    if program.tier_measure is not TierMeasure.POINTS:
-        head["tier_measure"] = program.tier_measure.value
-    if program.tier_window is not TierWindow.ROLLING_12_MONTHS:
-        head["tier_window"] = program.tier_window.value
+    head.update(tier_settings_to_data(program.tier_settings))
+    if program.return_policy is not ReturnPolicy.RECORD_SHORTFALL:
+        head["return_policy"] = program.return_policy.value
     if program.custom_activities:
         head["custom_activities"] = sorted(program.custom_activities)
     for key, value in (
@@ -275,16 +253,7 @@ def program_to_data(program: Program) -> dict[str, Any]:
     ):
         if value is not None:
             head[key] = value
-    tiers = [
-        {
-            "key": t.key,
-            "name": t.name,
-            "threshold": t.threshold,
-            "multiplier": str(t.multiplier),
-            "benefits": list(t.benefits),
-        }
-        for t in program.tiers
-    ]
+    tiers = tiers_to_data(program.tiers)
     rewards = []
     for r in program.rewards:
         item: dict[str, Any] = {

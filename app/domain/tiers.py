@@ -1,4 +1,4 @@
-"""Tier progress: where a member stands and what the next tier needs."""
+"""Tier progress: where a member stands and what the next tier (or keeping this one) needs."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from app.domain.program import Program, Tier
-from app.domain.tier_policy import TierMeasure, TierWindow
+from app.domain.program import Program
+from app.domain.tier_lifecycle import Standing, held, points_to_keep
+from app.domain.tier_policy import Tier, TierMeasure, TierWindow
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,26 +19,46 @@ class TierProgress:
     qualifying_points: int
     points_to_next: int
     progress: float  # 0.0 to 1.0 of the way from current to next; 1.0 at the top tier
+    period_ends_at: datetime | None  # when the measure next drops or resets
+    since: datetime | None = None
+    review_at: datetime | None = None
+    grace_ends_at: datetime | None = None
+    points_to_keep: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class MeasuredTier:
+    """A member's tier measure now, when it next drops, and over the review window so far."""
+
+    value: int
     period_ends_at: datetime | None
+    for_review: int | None = None  # None: the same as `value`
 
 
 def tier_progress(
-    program: Program, qualifying_points: int, period_ends_at: datetime | None
+    program: Program, standing: Standing | None, measured: MeasuredTier
 ) -> TierProgress:
-    current = program.tier_for(qualifying_points)
+    """Progress from the stored standing; a standing not evaluated yet shows the tier the
+    measure supports, with no period of its own."""
+    current = held(program, standing) if standing is not None else None
+    known = standing if current is not None else None
+    current = current or program.tier_for(measured.value)
+    kept = measured.value if measured.for_review is None else measured.for_review
     upcoming = program.next_tier(current)
-    if upcoming is None:
-        return TierProgress(current, None, qualifying_points, 0, 1.0, period_ends_at)
-    span = upcoming.threshold - current.threshold
-    done = qualifying_points - current.threshold
-    ratio = float(Decimal(done) / Decimal(span)) if span > 0 else 1.0
+    value = measured.value
+    span = upcoming.threshold - current.threshold if upcoming else 0
+    ratio = float(Decimal(value - current.threshold) / Decimal(span)) if span > 0 else 1.0
     return TierProgress(
         current=current,
         next=upcoming,
-        qualifying_points=qualifying_points,
-        points_to_next=max(0, upcoming.threshold - qualifying_points),
-        progress=min(1.0, max(0.0, ratio)),
-        period_ends_at=period_ends_at,
+        qualifying_points=value,
+        points_to_next=max(0, upcoming.threshold - value) if upcoming else 0,
+        progress=min(1.0, max(0.0, ratio)) if upcoming else 1.0,
+        period_ends_at=measured.period_ends_at,
+        since=known.since if known else None,
+        review_at=known.period_ends_at if known else None,
+        grace_ends_at=known.grace_until if known else None,
+        points_to_keep=points_to_keep(program, known, current, kept) if known else 0,
     )
 
 
@@ -51,4 +72,4 @@ def measurement_window(program: Program, now: datetime) -> tuple[datetime, datet
     return now - timedelta(days=program.qualifying_days), None
 
 
-__all__ = ["TierMeasure", "TierProgress", "measurement_window", "tier_progress"]
+__all__ = ["MeasuredTier", "TierMeasure", "TierProgress", "measurement_window", "tier_progress"]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Dialect, Select, and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import Account, TransferKind
@@ -36,7 +35,6 @@ from app.ledger.tables import (
     transfers,
 )
 from app.ledger.transfers import BALANCE_TOPIC
-from app.ledger.types import UTCDateTime
 
 
 class ReadLedger:
@@ -99,53 +97,6 @@ class ReadLedger:
         """Member-side entries only: program-side entries are no member's activity."""
         query = _entry_query().where(entries.c.id.in_(list(ids)), entries.c.member_id.is_not(None))
         return {r.id: _entry(r) for r in await self.conn.execute(query)}
-
-    async def spend(
-        self, ids: Sequence[int], since: datetime
-    ) -> dict[int, tuple[int, datetime | None]]:
-        """Per member: whole currency units spent since `since` (less returns), and the
-        oldest such order. Amounts are exact decimals, so they are added up here."""
-        rows = await self.conn.execute(
-            select(
-                orders.c.member_id, orders.c.amount, orders.c.returned_amount, orders.c.occurred_at
-            ).where(orders.c.member_id.in_(list(ids)), orders.c.occurred_at >= since)
-        )
-        totals: dict[int, Decimal] = {i: Decimal(0) for i in ids}
-        oldest: dict[int, datetime | None] = dict.fromkeys(ids)
-        for member_id, amount, returned, at in rows:
-            totals[member_id] += amount - returned
-            first = oldest[member_id]
-            oldest[member_id] = at if first is None or at < first else first
-        return {i: (max(0, int(totals[i])), oldest[i]) for i in ids}
-
-    async def qualifying(
-        self, ids: Sequence[int], since: datetime
-    ) -> dict[int, tuple[int, datetime | None]]:
-        """Per member: points earned since `since` less their reversals, and the oldest
-        qualifying earn (when the measure next drops), in one query."""
-        query = (
-            select(
-                transfers.c.member_id,
-                transfers.c.kind,
-                func.sum(transfers.c.amount),
-                func.min(transfers.c.occurred_at),
-            )
-            .where(
-                transfers.c.member_id.in_(list(ids)),
-                transfers.c.kind.in_([TransferKind.EARN.value, TransferKind.RETURN.value]),
-                transfers.c.occurred_at >= since,
-            )
-            .group_by(transfers.c.member_id, transfers.c.kind)
-        )
-        points: dict[int, int] = dict.fromkeys(ids, 0)
-        oldest: dict[int, datetime | None] = dict.fromkeys(ids)
-        for member_id, kind, amount, first_at in await self.conn.execute(query):
-            if kind == TransferKind.EARN.value:
-                points[member_id] += int(amount)
-                oldest[member_id] = _utc(first_at, self.conn.dialect)
-            else:
-                points[member_id] -= int(amount)
-        return {k: (max(0, points[k]), oldest[k]) for k in points}
 
     async def expiring(
         self, ids: Sequence[int], until: datetime
@@ -265,11 +216,6 @@ class ReadLedger:
             )
         )
         return int(rows.scalar_one())
-
-
-def _utc(value: object, dialect: Dialect) -> datetime | None:
-    """An aggregate (MIN) of a UTC column comes back raw on SQLite: make it aware UTC."""
-    return UTCDateTime().process_result_value(value, dialect)
 
 
 def _entry_query() -> Select[Any]:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.domain.program import RewardDefinition
 from app.domain.records import Balance, Member, Order, Redemption, Reward
 from app.ledger import mappers
-from app.ledger.tables import balances, members, orders, redemptions, rewards
+from app.ledger.tables import balances, member_tiers, members, orders, redemptions, rewards
 
 
 class MemberStore:
@@ -45,6 +45,10 @@ class MemberStore:
             )
         ).scalar_one()
         await self.conn.execute(insert(balances).values(member_id=member_id, updated_at=now))
+        # No tier yet: a newcomer holds the first tier until an earn stores one.
+        await self.conn.execute(
+            insert(member_tiers).values(member_id=member_id, since=now, updated_at=now)
+        )
         return Member(member_id, external_id, now, email, display_name, referral_code, referred_by)
 
     async def by_referral_code(self, code: str) -> Member | None:

@@ -52,6 +52,21 @@ class BalanceRow(SQLModel, table=True):
     updated_at: datetime = _at()
 
 
+class MemberTierRow(SQLModel, table=True):
+    """A member's tier standing: the tier held, since when, and when it is next reviewed.
+    `tier_key` NULL: not evaluated yet. `review_at` is when the sweep next looks."""
+
+    __tablename__ = "member_tiers"
+    member_id: int = Field(primary_key=True, foreign_key="members.id")
+    tier_key: str | None = Field(default=None, max_length=100)
+    floor_key: str | None = Field(default=None, max_length=100)
+    since: datetime = _at()
+    period_ends_at: datetime | None = _at(default=None, nullable=True)
+    grace_until: datetime | None = _at(default=None, nullable=True)
+    review_at: datetime | None = _at(default=None, nullable=True, index=True)
+    updated_at: datetime = _at()
+
+
 class TransferRow(SQLModel, table=True):
     """An immutable move of `amount` points from `debit_account` to `credit_account`."""
 
@@ -257,6 +272,7 @@ def _table(model: type[SQLModel]) -> Table:
 program_versions = _table(ProgramVersionRow)
 members = _table(MemberRow)
 balances = _table(BalanceRow)
+member_tiers = _table(MemberTierRow)
 transfers = _table(TransferRow)
 entries = _table(EntryRow)
 lots = _table(LotRow)

@@ -52,7 +52,10 @@ class TransferStore:
         reason: str | None = None,
         program_version: int | None = None,
         earned: int = 0,
+        allow_negative: bool = False,
     ) -> Posted:
+        """Post one transfer. `allow_negative` lets `available` go below zero: only a
+        return under the program's NEGATIVE_BALANCE policy asks for it."""
         if amount <= 0:
             raise ValueError("a transfer moves a positive number of points")
         delta = {Account.AVAILABLE: 0, Account.PENDING: 0, Account.HELD: 0}
@@ -61,17 +64,18 @@ class TransferStore:
         if credit.is_member_account:
             delta[credit] += amount
         c = balances.c
-        # The WHERE makes the update conditional: no account may go below zero. The row
+        # The WHERE makes the update conditional: no debited account may go below zero
+        # (a credit may leave `available` below zero: it repays part of a debt). The row
         # lock it takes serialises every change of this member (PostgreSQL).
+        columns = {Account.AVAILABLE: c.available, Account.PENDING: c.pending, Account.HELD: c.held}
+        conditions = [c.member_id == member_id]
+        for account, change in delta.items():
+            if change < 0 and not (allow_negative and account is Account.AVAILABLE):
+                conditions.append(columns[account] + change >= 0)
         row = (
             await self.conn.execute(
                 update(balances)
-                .where(
-                    c.member_id == member_id,
-                    c.available + delta[Account.AVAILABLE] >= 0,
-                    c.pending + delta[Account.PENDING] >= 0,
-                    c.held + delta[Account.HELD] >= 0,
-                )
+                .where(*conditions)
                 .values(
                     available=c.available + delta[Account.AVAILABLE],
                     pending=c.pending + delta[Account.PENDING],

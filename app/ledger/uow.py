@@ -17,6 +17,7 @@ from app.ledger.programs import ProgramStore
 from app.ledger.queries import ReadLedger
 from app.ledger.referrals import ReferralStore
 from app.ledger.stores import MemberStore, OrderStore, RedemptionStore, RewardStore
+from app.ledger.tiers import TierStore
 from app.ledger.transfers import LotStore, TransferStore
 
 NOTIFY_CHANNEL = "tally_balance"
@@ -41,6 +42,7 @@ class WriteTx:
     activities: ActivityStore
     referrals: ReferralStore
     expiry: ExpiryStore
+    tiers: TierStore
     reads: ReadLedger = field(init=False)
 
     def __post_init__(self) -> None:
@@ -62,6 +64,7 @@ class WriteTx:
             activities=ActivityStore(conn),
             referrals=ReferralStore(conn),
             expiry=ExpiryStore(conn),
+            tiers=TierStore(conn),
         )
 
     @contextlib.asynccontextmanager

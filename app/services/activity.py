@@ -18,17 +18,12 @@ from app.domain.rule_definitions import ACTIVITY_KINDS
 from app.domain.rules import Line, Purchase
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
-from app.services.common import (
-    MemberRef,
-    active_program,
-    credit_lot,
-    current_tier,
-    lock_member,
-)
+from app.services.common import MemberRef, active_program, credit_lot, lock_member
 from app.services.earn import CLOCK_SKEW
 from app.services.earning import explain, explanation_data, points_by_rule
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
+from app.services.tiers import current_tier, follow_earn
 
 ONCE_PER_MEMBER = frozenset({"SIGNUP", "PROFILE_COMPLETED"})
 
@@ -142,6 +137,14 @@ async def record_activity(
                 earned=points,
             )
             balance = posted.balance
+            upgraded = await follow_earn(tx, program, member.id, now)
+            if upgraded is not None:
+                return {
+                    "memberId": member.id,
+                    "points": points,
+                    "upgradedTo": upgraded.key,
+                    "balance": balance.as_data(),
+                }
         return {"memberId": member.id, "points": points, "balance": balance.as_data()}
 
     return await run_once(

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
-from app.domain.program import Program, Tier
+from app.domain.lots import allocate
 from app.domain.records import Balance, Member
-from app.domain.tier_policy import TierMeasure
-from app.domain.tiers import measurement_window
 from app.ledger.programs import ProgramVersion
-from app.ledger.queries import ReadLedger
 from app.ledger.transfers import Posted
 from app.ledger.uow import WriteTx
 
@@ -53,33 +49,6 @@ async def active_program(tx: WriteTx) -> ProgramVersion:
     return version
 
 
-async def measure_tiers(
-    reads: ReadLedger, program: Program, ids: Sequence[int], now: datetime
-) -> dict[int, tuple[int, datetime | None]]:
-    """Per member: the tier measure (points or spend, over the program's window) and when
-    the period ends (a calendar year's end, or when the oldest counted item leaves)."""
-    since, period_end = measurement_window(program, now)
-    if program.tier_measure is TierMeasure.SPEND:
-        measured = await reads.spend(ids, since)
-    else:
-        measured = await reads.qualifying(ids, since)
-    window = timedelta(days=program.qualifying_days)
-    return {
-        member_id: (value, period_end or (oldest + window if oldest else None))
-        for member_id, (value, oldest) in measured.items()
-    }
-
-
-async def current_tier(tx: WriteTx, program: Program, member_id: int, now: datetime) -> Tier:
-    measured = await measure_tiers(tx.reads, program, [member_id], now)
-    return program.tier_for(measured[member_id][0])
-
-
-async def tier_rank(tx: WriteTx, version: ProgramVersion, member_id: int, now: datetime) -> int:
-    tier = await current_tier(tx, version.program, member_id, now)
-    return version.program.tier_rank(tier.key)
-
-
 def balance_data(balance: Balance) -> dict[str, int]:
     return balance.as_data()
 
@@ -117,7 +86,7 @@ async def credit_lot(
         program_version=program_version,
         earned=earned,
     )
-    await tx.lots.add(
+    lot_id = await tx.lots.add(
         member_id=member_id,
         transfer_id=posted.transfer_id,
         order_id=order_id,
@@ -127,4 +96,21 @@ async def credit_lot(
         expires_at=expires_at,
         now=now,
     )
+    if not pending_until:
+        await repay_debt(tx, posted, prefer=lot_id)
     return posted
+
+
+async def repay_debt(tx: WriteTx, posted: Posted, *, prefer: int | None = None) -> int:
+    """Points credited to a member whose available balance was below zero (a return under
+    NEGATIVE_BALANCE took back points already spent) repay that debt first: the lots they
+    came in give up as much, so available lots still sum to what can be spent. Returns
+    the points repaid."""
+    change = posted.change
+    before = posted.balance.available - change.delta
+    repaid = min(-before, change.delta)
+    if before >= 0 or repaid <= 0:
+        return 0
+    spendable = await tx.lots.spendable(posted.balance.member_id)
+    await tx.lots.take(allocate(spendable, repaid, prefer=prefer))
+    return repaid

@@ -15,17 +15,12 @@ from app.domain.rule_definitions import CHANNELS
 from app.domain.rules import Purchase
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
-from app.services.common import (
-    MemberRef,
-    active_program,
-    credit_lot,
-    current_tier,
-    lock_member,
-)
+from app.services.common import MemberRef, active_program, credit_lot, lock_member
 from app.services.earning import explain, explanation_data, points_by_rule, single_line
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
 from app.services.referrals import award_referral
+from app.services.tiers import current_tier, follow_earn
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -139,7 +134,9 @@ async def record_purchase(
         )
         if welcome:
             balance = (await tx.members.lock(member.id)) or balance
+        upgraded = await follow_earn(tx, program, member.id, now)
         return {
+            **({"upgradedTo": upgraded.key} if upgraded else {}),
             **({"referralPoints": welcome} if welcome else {}),
             "memberId": member.id,
             "orderId": cmd.order_id,

@@ -7,8 +7,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.domain.program import Program, Tier
+from app.domain.program import Program
 from app.domain.rules import Explanation, Line, Purchase, evaluate, period_bounds
+from app.domain.tier_policy import Tier
 from app.ledger.awards import AwardStore
 
 

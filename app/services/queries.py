@@ -11,7 +11,6 @@ from decimal import Decimal
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.order_lines import LineInput, parse_lines
 from app.domain.points import parse_amount
-from app.domain.program import Tier
 from app.domain.records import (
     Balance,
     BalanceChange,
@@ -24,14 +23,15 @@ from app.domain.records import (
     RuleAward,
 )
 from app.domain.rewards import redeem_blocker
-from app.domain.tiers import TierProgress, tier_progress
+from app.domain.tier_policy import Tier
+from app.domain.tiers import TierProgress
 from app.ledger.awards import AwardStore
 from app.ledger.programs import ProgramStore, ProgramVersion, activations
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock
-from app.services.common import measure_tiers
 from app.services.earning import explain, explanation_data, single_line
 from app.services.redeem import reward_state
+from app.services.tiers import held_tiers, progress
 
 EXPIRING_HORIZON = timedelta(days=30)
 PROGRAM_TTL = 2.0
@@ -94,13 +94,8 @@ class Queries:
         version = await self.program()
         if version is None:
             return {}
-        program = version.program
         async with self.uow.read() as r:
-            measured = await measure_tiers(r, program, ids, self.clock.now())
-        return {
-            member_id: tier_progress(program, value, period_end)
-            for member_id, (value, period_end) in measured.items()
-        }
+            return await progress(r.conn, version.program, ids, self.clock.now())
 
     async def rewards(self, ids: Sequence[int]) -> dict[int, Reward]:
         async with self.uow.read() as r:
@@ -129,8 +124,7 @@ class Queries:
             if version is None:
                 rank = -1
             else:
-                measured = await measure_tiers(r, version.program, [member_id], now)
-                tier = version.program.tier_for(measured[member_id][0])
+                tier = (await held_tiers(r.conn, version.program, [member_id], now))[member_id]
                 rank = version.program.tier_rank(tier.key)
         items = []
         for reward in page.items:
@@ -189,14 +183,15 @@ class Queries:
             raise DomainError(
                 ErrorCode.INVALID_INPUT, f"this program earns in {program.currency}", "currency"
             )
-        tier: Tier | None = None
-        if member_id is not None:
-            tier = (await self.tiers([member_id]))[member_id].current
         base_tier = program.tiers[0]
-        purchase = single_line(value, channel, self.clock.now())
+        now = self.clock.now()
+        purchase = single_line(value, channel, now)
         if parsed:
             purchase = replace(purchase, lines=parsed)
         async with self.uow.read() as r:
+            tier: Tier | None = None
+            if member_id is not None:
+                tier = (await held_tiers(r.conn, program, [member_id], now))[member_id]
             awards = AwardStore(r.conn)
             applied = tier or base_tier
             explained = await explain(program, purchase, applied, awards, member_id)

@@ -14,9 +14,10 @@ from app.domain.rewards import BLOCKER_MESSAGES, RewardState, redeem_blocker
 from app.ledger.programs import ProgramVersion
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
-from app.services.common import MemberRef, active_program, lock_member, tier_rank
+from app.services.common import MemberRef, active_program, lock_member
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
+from app.services.tiers import current_tier
 
 MAX_QUANTITY = 20
 
@@ -62,7 +63,9 @@ async def redeem_reward(
             reward_state(reward, version),
             now=now,
             quantity=cmd.quantity,
-            tier_rank=await tier_rank(tx, version, member.id, now),
+            tier_rank=version.program.tier_rank(
+                (await current_tier(tx, version.program, member.id, now)).key
+            ),
             already_redeemed=await tx.redemptions.quantity_redeemed(member.id, reward.id),
             available=balance.available,
         )

@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.lots import allocate
+from app.domain.points import ReturnPolicy
 from app.domain.program import Program
 from app.domain.records import Member
 from app.domain.rules import period_bounds
 from app.ledger.uow import WriteTx
 from app.services.common import MemberRef, credit_lot, lock_member
+from app.services.tiers import follow_earn, follow_return
 
 
 async def award_referral(
@@ -70,12 +72,15 @@ async def award_referral(
                 program_version=program_version,
                 earned=points,
             )
+    if referrer_points > 0:  # the referrer's tier follows the award (the referee's, the sale)
+        await follow_earn(tx, program, referrer.id, now)
     return terms.referee_points
 
 
-async def claw_back_referral(tx: WriteTx, order_id: int, now: datetime) -> int:
-    """The referral's qualifying purchase came back in full: take both awards back, as far
-    as the members still hold them. Returns the points taken."""
+async def claw_back_referral(tx: WriteTx, program: Program, order_id: int, now: datetime) -> int:
+    """The referral's qualifying purchase came back in full: take both awards back. Points
+    already spent follow the program's return policy: not taken (RECORD_SHORTFALL) or owed
+    (NEGATIVE_BALANCE). Returns the points taken."""
     referral = await tx.referrals.for_order(order_id)
     if referral is None or not await tx.referrals.reverse(referral.id):
         return 0
@@ -85,10 +90,11 @@ async def claw_back_referral(tx: WriteTx, order_id: int, now: datetime) -> int:
         (referral.referrer_id, referral.referrer_points),
     ):
         _, balance = await lock_member(tx, MemberRef(id=member_id))
-        take = min(points, balance.available)
+        covered = min(points, max(0, balance.available))
+        take = points if program.return_policy is ReturnPolicy.NEGATIVE_BALANCE else covered
         if take <= 0:
             continue
-        await tx.lots.take(allocate(await tx.lots.spendable(member_id), take))
+        await tx.lots.take(allocate(await tx.lots.spendable(member_id), covered))
         await tx.transfers.post(
             kind=TransferKind.RETURN,
             member_id=member_id,
@@ -98,6 +104,9 @@ async def claw_back_referral(tx: WriteTx, order_id: int, now: datetime) -> int:
             now=now,
             reference="referral:reversed",
             earned=-take,
+            allow_negative=take > covered,
         )
+        if member_id == referral.referrer_id:
+            await follow_return(tx, program, member_id, now)
         taken += take
     return taken

@@ -9,7 +9,7 @@ from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
-from app.services.common import MemberRef, lock_member
+from app.services.common import MemberRef, lock_member, repay_debt
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
 
@@ -65,6 +65,8 @@ async def _resolve(
             now=now,
             redemption_id=found.id,
         )
+        if cancel:
+            await repay_debt(tx, posted)
         return {
             "memberId": found.member_id,
             "redemptionId": found.id,

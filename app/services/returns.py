@@ -10,13 +10,14 @@ from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.line_returns import LineReturnPlan, ReturnLine, all_returned, plan_line_return
 from app.domain.lots import Allocation, allocate
-from app.domain.points import parse_amount, reversal_due
+from app.domain.points import ReturnPolicy, parse_amount, reversal_due
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
-from app.services.common import MemberRef, lock_member
+from app.services.common import MemberRef, active_program, lock_member
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
 from app.services.referrals import claw_back_referral
+from app.services.tiers import follow_return
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,8 @@ async def record_return(
         _member, balance = await lock_member(tx, MemberRef(id=found.member_id))
         order = await tx.orders.by_ref(cmd.order_id)  # again, under the member's lock
         assert order is not None
+        program = (await active_program(tx)).program
+        negative = program.return_policy is ReturnPolicy.NEGATIVE_BALANCE
         plan: LineReturnPlan | None = None
         if cmd.lines:
             if not order.lines:
@@ -91,9 +94,11 @@ async def record_return(
         left = due
         reversed_points = 0
 
-        async def reverse(allocations: list[Allocation], debit: Account) -> None:
+        async def reverse(allocations: list[Allocation], debit: Account, owed: int = 0) -> None:
+            """Reverse what the lots give, plus `owed` points the member no longer has
+            (NEGATIVE_BALANCE: available goes below zero by that much)."""
             nonlocal balance, left, reversed_points
-            take = sum(a.points for a in allocations)
+            take = sum(a.points for a in allocations) + owed
             await tx.lots.take(allocations)
             posted = await tx.transfers.post(
                 kind=TransferKind.RETURN,
@@ -105,6 +110,7 @@ async def record_return(
                 order_id=order.id,
                 reference=order.order_ref,
                 earned=-take,
+                allow_negative=owed > 0,
             )
             balance = posted.balance
             left -= take
@@ -115,12 +121,14 @@ async def record_return(
         for lot_id, remaining, state in own_lots:
             if state == "PENDING" and left > 0 and remaining > 0:
                 await reverse([Allocation(lot_id, min(remaining, left))], Account.PENDING)
-        # Then available points, the order's own lot first; what is spent is the shortfall.
-        take = min(left, balance.available)
-        if take > 0:
+        # Then available points, the order's own lot first. What was spent is recorded as
+        # the shortfall, or (NEGATIVE_BALANCE) owed: available goes below zero.
+        take = min(left, max(0, balance.available))
+        owed = left - take if negative else 0
+        if take > 0 or owed > 0:
             prefer = next((lot_id for lot_id, _, state in own_lots if state == "AVAILABLE"), None)
             spendable = await tx.lots.spendable(order.member_id)
-            await reverse(allocate(spendable, take, prefer=prefer), Account.AVAILABLE)
+            await reverse(allocate(spendable, take, prefer=prefer), Account.AVAILABLE, owed)
         await tx.orders.record_return(
             order.id,
             returned_amount=returned_total,
@@ -129,9 +137,10 @@ async def record_return(
             lines=plan.lines if plan else None,
         )
         whole = all_returned(plan.lines) if plan else returned_total >= order.amount
-        clawed = await claw_back_referral(tx, order.id, now) if whole else 0
+        clawed = await claw_back_referral(tx, program, order.id, now) if whole else 0
         if clawed:
             balance = (await tx.members.lock(order.member_id)) or balance
+        await follow_return(tx, program, order.member_id, now)
         return {
             "memberId": order.member_id,
             "orderId": order.order_ref,

@@ -14,7 +14,8 @@ from app.domain.accounts import Account, TransferKind
 from app.domain.lots import Allocation
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
-from app.services.common import MemberRef, lock_member
+from app.services.common import MemberRef, lock_member, repay_debt
+from app.services.tiers import review_tiers
 
 BATCH = 200
 
@@ -24,6 +25,18 @@ class SweepReport:
     released: int = 0
     expired: int = 0
     warned: int = 0
+    tiers_changed: int = 0
+
+    @property
+    def summary(self) -> str:
+        return (
+            f"released {self.released} pending lots, expired {self.expired} lots, "
+            f"warned of {self.warned} expiries, changed {self.tiers_changed} tiers"
+        )
+
+    @property
+    def did_anything(self) -> bool:
+        return bool(self.released or self.expired or self.warned or self.tiers_changed)
 
 
 async def release_lot(tx: WriteTx, lot_id: int, member_id: int, now: datetime) -> int | None:
@@ -33,7 +46,7 @@ async def release_lot(tx: WriteTx, lot_id: int, member_id: int, now: datetime) -
     if remaining is None:
         return None
     if remaining > 0:
-        await tx.transfers.post(
+        posted = await tx.transfers.post(
             kind=TransferKind.RELEASE,
             member_id=member_id,
             debit=Account.PENDING,
@@ -42,6 +55,7 @@ async def release_lot(tx: WriteTx, lot_id: int, member_id: int, now: datetime) -
             now=now,
             key=f"release:lot:{lot_id}",
         )
+        await repay_debt(tx, posted, prefer=lot_id)
     return remaining
 
 
@@ -154,4 +168,7 @@ async def run_sweeps(uow: UnitOfWork, clock: Clock) -> SweepReport:
     released = await release_pending(uow, clock)
     warned = await warn_expiring(uow, clock)
     expired = await expire_lots(uow, clock) + await expire_inactive(uow, clock)
-    return SweepReport(released=released, expired=expired, warned=warned)
+    tiers_changed = await review_tiers(uow, clock)
+    return SweepReport(
+        released=released, expired=expired, warned=warned, tiers_changed=tiers_changed
+    )

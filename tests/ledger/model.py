@@ -91,6 +91,9 @@ class Member:
     version: int = 0
     qualifying: list[tuple[datetime, int]] = field(default_factory=list)  # EARN +, RETURN -
     redeemed: dict[str, int] = field(default_factory=dict)  # not cancelled, per reward
+    tier: str | None = None  # the stored tier; None: the first, never evaluated
+    floor: str | None = None  # the tier held when the tier period began
+    period_ends_at: datetime | None = None  # when the tier is reviewed; None: never
 
     def balance(self) -> dict[str, int]:
         return {
@@ -170,8 +173,13 @@ def reversal_due(earned: int, order: Decimal, returned_total: Decimal, so_far: i
 
 
 class LedgerModel:
+    """Tiers: upgrade at once after an earn (a 12-month period starts), a return undoes an
+    upgrade of this period down to the period's starting tier, and a sweep reviews each
+    period's end (policy SUPPORTED, no grace). Returns follow `return_policy`."""
+
     def __init__(self, program: dict[str, Any], stock: dict[str, int | None]) -> None:
         head = program["program"]
+        self.negative = head.get("return_policy") == "NEGATIVE_BALANCE"
         self.rate = Fraction(Decimal(str(head["points_per_unit"])))
         self.pending_days = int(head.get("pending_days", 0))
         expiry = head.get("points_expiry_days")
@@ -259,7 +267,7 @@ class LedgerModel:
         member = self._member(call.member_id)
         if call.order_ref in self.orders:
             raise Refused("ORDER_EXISTS")
-        tier, multiplier = self._tier(member, now)
+        tier, multiplier = self._held(member)
         amount = Decimal(call.amount)
         points = math.floor(Fraction(amount) * self.rate * multiplier)
         pending = self.pending_days > 0
@@ -278,9 +286,13 @@ class LedgerModel:
                 None if self.expiry is None else call.occurred_at + self.expiry,
             )
             self.lots.append(lot)
+            if not pending:
+                self._repay(member, points, prefer=lot)
         self.orders[call.order_ref] = Order(call.order_ref, member, amount, points, lot)
+        upgraded = self._follow_earn(member, now)
         return Expected(
             data={
+                **({"upgradedTo": upgraded} if upgraded else {}),
                 "memberId": member.id,
                 "orderId": call.order_ref,
                 "points": points,
@@ -307,18 +319,20 @@ class LedgerModel:
             lot.remaining -= take
             self._post(member, pending=-take)
             reversed_points, left = reversed_points + take, left - take
-        take = min(left, member.available)
-        if take > 0:
+        take = min(left, max(0, member.available))
+        owed = left - take if self.negative else 0
+        if take > 0 or owed > 0:
             prefer = lot if lot is not None and lot.state == "AVAILABLE" else None
             self._take_lots(member, take, prefer=prefer)
-            self._post(member, available=-take)
-            reversed_points, left = reversed_points + take, left - take
+            self._post(member, available=-(take + owed))
+            reversed_points, left = reversed_points + take + owed, left - take - owed
         if reversed_points:
             member.lifetime_earned -= reversed_points
             member.qualifying.append((now, -reversed_points))
         order.returned = returned_total
         order.reversed += reversed_points
         order.shortfall += left
+        self._follow_return(member, now)
         return Expected(
             data={
                 "memberId": member.id,
@@ -332,7 +346,7 @@ class LedgerModel:
     def _redeem(self, call: Redeem, now: datetime) -> Expected:
         member = self._member(call.member_id)
         reward = self.rewards[call.reward]
-        if reward.min_tier is not None and self._rank(self._tier(member, now)[0]) < self._rank(
+        if reward.min_tier is not None and self._rank(self._held(member)[0]) < self._rank(
             reward.min_tier
         ):
             raise Refused("TIER_REQUIRED")
@@ -384,6 +398,8 @@ class LedgerModel:
         self._post(
             member, held=-redemption.points, available=redemption.points if call.cancel else 0
         )
+        if call.cancel:
+            self._repay(member, redemption.points)
         return Expected(
             data={
                 "memberId": member.id,
@@ -397,14 +413,15 @@ class LedgerModel:
         member = self._member(call.member_id)
         if call.points > 0:
             expires = None if self.expiry is None else now + self.expiry
-            self.lots.append(
-                Lot(len(self.lots), member, call.points, call.points, "AVAILABLE", None, expires)
-            )
+            lot = Lot(len(self.lots), member, call.points, call.points, "AVAILABLE", None, expires)
+            self.lots.append(lot)
+            self._post(member, available=call.points)
+            self._repay(member, call.points, prefer=lot)
         elif member.available < -call.points:
             raise Refused("INSUFFICIENT_POINTS")
         else:
             self._take_lots(member, -call.points)
-        self._post(member, available=call.points)
+            self._post(member, available=call.points)
         return Expected(
             data={"memberId": member.id, "points": call.points, "balance": member.balance()}
         )
@@ -418,22 +435,82 @@ class LedgerModel:
                 lot.state = "AVAILABLE"
                 if lot.remaining > 0:
                     self._post(lot.member, pending=-lot.remaining, available=lot.remaining)
+                    self._repay(lot.member, lot.remaining, prefer=lot)
         for lot in self.lots:
             if lot.state == "AVAILABLE" and lot.remaining > 0 and lot.expires_at is not None:
                 if lot.expires_at <= now:
                     self._post(lot.member, available=-lot.remaining)
                     lot.remaining = 0
+        for member in self.members.values():
+            while member.period_ends_at is not None and member.period_ends_at <= now:
+                self._review(member, now)
 
     # --- rules ---
 
-    def _tier(self, member: Member, now: datetime) -> tuple[str, Fraction]:
+    def _rank_for(self, points: int) -> int:
+        return max(i for i, t in enumerate(self.tiers) if max(0, points) >= t[1])
+
+    def _supported_now(self, member: Member, now: datetime) -> int:
+        """The rank the points earned in the last 12 months, to now, support."""
         since = now - timedelta(days=QUALIFYING_DAYS)
-        points = max(0, sum(p for at, p in member.qualifying if at >= since))
-        current = self.tiers[0]
-        for tier in self.tiers:
-            if points >= tier[1]:
-                current = tier
-        return current[0], current[2]
+        return self._rank_for(sum(p for at, p in member.qualifying if at >= since))
+
+    def _supported_in_period(self, member: Member, ends: datetime) -> int:
+        """The rank the points earned in the period support: after it began, to its end."""
+        since = ends - timedelta(days=QUALIFYING_DAYS)
+        return self._rank_for(sum(p for at, p in member.qualifying if since < at <= ends))
+
+    def held_tier(self, member: Member) -> str:
+        return self._held(member)[0]
+
+    def _held(self, member: Member) -> tuple[str, Fraction]:
+        tier = self.tiers[self._rank(member.tier or self.tiers[0][0])]
+        return tier[0], tier[2]
+
+    def _period_end(self, rank: int, start: datetime) -> datetime | None:
+        return start + timedelta(days=QUALIFYING_DAYS) if rank > 0 else None
+
+    def _follow_earn(self, member: Member, now: datetime) -> str | None:
+        rank, best = self._rank(self._held(member)[0]), self._supported_now(member, now)
+        if member.tier is None:
+            member.tier = member.floor = self.tiers[0][0]
+        if best <= rank:
+            return None
+        member.tier = self.tiers[best][0]
+        member.period_ends_at = self._period_end(best, now)
+        return member.tier
+
+    def _follow_return(self, member: Member, now: datetime) -> None:
+        if member.tier is None:
+            return
+        rank, floor = self._rank(member.tier), self._rank(member.floor or self.tiers[0][0])
+        target = max(self._supported_now(member, now), floor)
+        if rank > floor and target < rank:
+            member.tier = self.tiers[target][0]
+            if target == 0:
+                member.period_ends_at = None
+
+    def _review(self, member: Member, now: datetime) -> None:
+        ends = member.period_ends_at
+        assert ends is not None
+        assert member.tier is not None
+        rank = self._rank(member.tier)
+        best = max(self._supported_in_period(member, ends), self._supported_now(member, now))
+        if best > rank:  # not reached with two tiers: gold is the top
+            raise AssertionError("model: an upgrade at review")
+        if best == rank:
+            member.floor = member.tier
+            member.period_ends_at = ends + timedelta(days=QUALIFYING_DAYS)
+        else:
+            member.tier = member.floor = self.tiers[best][0]
+            member.period_ends_at = self._period_end(best, ends)
+
+    def _repay(self, member: Member, credited: int, prefer: Lot | None = None) -> None:
+        """A credit to a member below zero repays the debt first, from the credited lots."""
+        before = member.available - credited
+        repaid = min(-before, credited)
+        if before < 0 and repaid > 0:
+            self._take_lots(member, repaid, prefer=prefer)
 
     def _rank(self, tier: str) -> int:
         return [t[0] for t in self.tiers].index(tier)
@@ -459,7 +536,8 @@ class LedgerModel:
         member.pending += pending
         member.held += held
         member.version += 1
-        assert min(member.available, member.pending, member.held) >= 0, "model went negative"
+        assert min(member.pending, member.held) >= 0, "model went negative"
+        assert self.negative or member.available >= 0, "model went negative"
 
 
 def _spend_order(lot: Lot) -> tuple[int, float, int]:

@@ -267,6 +267,10 @@ class Run:
         assert {i: b.as_data() for i, b in real.items()} == {
             i: mb.balance() for i, mb in known.items()
         }
+        tiers = await self.ledger.queries.tiers(list(known))
+        assert {i: (t.current.key, t.review_at) for i, t in tiers.items()} == {
+            i: (self.model.held_tier(mb), mb.period_ends_at) for i, mb in known.items()
+        }
 
     async def check_invariants(self) -> None:
         async with self.ledger.uow.read() as r:
@@ -274,14 +278,17 @@ class Run:
             assert sum((await r.account_totals()).values()) == 0
             for member_id, member in self.member_ids().items():
                 row = member.balance()
-                assert min(row["available"], row["pending"], row["held"]) >= 0
+                assert min(row["pending"], row["held"]) >= 0
+                assert row["available"] >= 0 or self.model.negative
                 assert await r.member_account_sums(member_id) == {
                     "available": row["available"],
                     "pending": row["pending"],
                     "held": row["held"],
                 }
                 lots = await r.lot_remainders(member_id)
-                assert (lots["AVAILABLE"], lots["PENDING"]) == (row["available"], row["pending"])
+                # Below zero (a debt), no lot holds anything: lots sum to what can be spent.
+                spendable = max(0, row["available"])
+                assert (lots["AVAILABLE"], lots["PENDING"]) == (spendable, row["pending"])
                 assert await r.versions(member_id) == list(range(1, row["version"] + 1))
                 assert await r.held_by_redemptions(member_id) == row["held"]
                 found = await r.conn.execute(
@@ -303,14 +310,18 @@ class Run:
         } == self.model.stock
 
 
-async def run_example(url: str, pending_days: int, steps: list[Command]) -> None:
+async def run_example(
+    url: str, pending_days: int, steps: list[Command], return_policy: str = "RECORD_SHORTFALL"
+) -> None:
     prefix = f"x{next(_examples)}"
     ledger = await Ledger.open(url, pending_days=pending_days, points_expiry_days=EXPIRY_DAYS)
     try:
         rewards = {key: await ledger.reward_id(key) for key in ("coffee", "tote", "lounge")}
         # Examples share the database: give the tote the same stock left in each.
         tote = (await ledger.queries.rewards([rewards["tote"]]))[rewards["tote"]]
-        data = program_data(pending_days=pending_days, points_expiry_days=EXPIRY_DAYS)
+        data = program_data(
+            pending_days=pending_days, points_expiry_days=EXPIRY_DAYS, return_policy=return_policy
+        )
         for reward in data["rewards"]:
             if "stock" in reward:
                 reward["stock"] = tote.redeemed + STOCK
@@ -331,13 +342,18 @@ async def run_example(url: str, pending_days: int, steps: list[Command]) -> None
 
 @given(
     pending_days=st.sampled_from([0, 7]),
+    return_policy=st.sampled_from(["RECORD_SHORTFALL", "NEGATIVE_BALANCE"]),
     opening=st.lists(opening_purchases, min_size=1, max_size=3),
     steps=st.lists(commands, min_size=MIN_STEPS, max_size=MAX_STEPS),
 )
 def test_ledger_agrees_with_the_model(
-    db_url: str, pending_days: int, opening: list[Command], steps: list[Command]
+    db_url: str,
+    pending_days: int,
+    return_policy: str,
+    opening: list[Command],
+    steps: list[Command],
 ) -> None:
-    asyncio.run(run_example(db_url, pending_days, opening + steps))
+    asyncio.run(run_example(db_url, pending_days, opening + steps, return_policy))
 
 
 async def test_returning_a_third_of_an_order_reverses_a_third_of_its_points(db_url: str) -> None:

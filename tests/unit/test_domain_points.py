@@ -13,7 +13,7 @@ from app.domain.errors import DomainError, ErrorCode
 from app.domain.lots import Allocation, Lot, allocate
 from app.domain.points import parse_amount, reversal_due
 from app.domain.rewards import RewardState, redeem_blocker
-from app.domain.tiers import tier_progress
+from app.domain.tiers import MeasuredTier, tier_progress
 from tests.ledger.harness import program_data
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -124,11 +124,11 @@ def test_tier_progress_between_tiers_and_at_the_top() -> None:
     from app.domain.program import parse_program
 
     program = parse_program(program_data())
-    halfway = tier_progress(program, 500, None)
+    halfway = tier_progress(program, None, MeasuredTier(500, None))
     assert (halfway.current.key, halfway.next and halfway.next.key) == ("member", "gold")
     assert halfway.points_to_next == 500
     assert halfway.progress == 0.5
-    top = tier_progress(program, 5000, None)
+    top = tier_progress(program, None, MeasuredTier(5000, None))
     assert (top.current.key, top.next, top.progress, top.points_to_next) == ("gold", None, 1.0, 0)
 
 

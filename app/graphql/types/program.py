@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import strawberry
 
-from app.domain.program import Tier as TierRecord
 from app.domain.rule_definitions import WEEKDAYS
 from app.domain.rules import Rule as RuleRecord
+from app.domain.tier_policy import Tier as TierRecord
 from app.graphql.types.activity import RuleAward
 from app.ledger.programs import ProgramVersion
 

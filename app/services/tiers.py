@@ -1,0 +1,198 @@
+"""Tiers in use: the tier a member holds, the upgrade in the earn's own transaction, the
+undoing of a returned upgrade, and the review sweep at the end of each tier period."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from app.domain.program import Program
+from app.domain.tier_lifecycle import (
+    Settled,
+    Standing,
+    after_earn,
+    after_return,
+    held,
+    review,
+    review_window,
+)
+from app.domain.tier_policy import Tier, TierMeasure
+from app.domain.tiers import MeasuredTier, TierProgress, measurement_window, tier_progress
+from app.ledger.tier_measures import Measured, TierMeasures, Window
+from app.ledger.tiers import TierStore
+from app.ledger.uow import UnitOfWork, WriteTx
+from app.services.clock import Clock
+from app.services.common import MemberRef, lock_member
+
+BATCH = 200
+
+
+async def measure(
+    conn: AsyncConnection, program: Program, windows: dict[int, Window]
+) -> dict[int, Measured]:
+    """The program's tier measure (points or spend) over each member's window."""
+    measures = TierMeasures(conn)
+    if program.tier_measure is TierMeasure.SPEND:
+        return await measures.spend(windows)
+    return await measures.points(windows)
+
+
+async def measure_tiers(
+    conn: AsyncConnection, program: Program, ids: Sequence[int], now: datetime
+) -> dict[int, tuple[int, datetime | None]]:
+    """Per member: the tier measure over the program's window now, and when that measure
+    next drops or resets (a calendar year's end, or when the oldest counted item leaves)."""
+    since, period_end = measurement_window(program, now)
+    measured = await measure(conn, program, dict.fromkeys(ids, (since, None)))
+    window = timedelta(days=program.qualifying_days)
+    return {
+        member_id: (value, period_end or (oldest + window if oldest else None))
+        for member_id, (value, oldest) in measured.items()
+    }
+
+
+async def held_tiers(
+    conn: AsyncConnection, program: Program, ids: Sequence[int], now: datetime
+) -> dict[int, Tier]:
+    """The tier each member holds: the stored one; for a member not evaluated yet, the
+    one the measure supports."""
+    standings = await TierStore(conn).many(ids)
+    found: dict[int, Tier] = {}
+    for member_id, standing in standings.items():
+        tier = held(program, standing)
+        if tier is not None:
+            found[member_id] = tier
+    missing = [i for i in ids if i not in found]
+    if missing:
+        measured = await measure_tiers(conn, program, missing, now)
+        found.update({i: program.tier_for(measured[i][0]) for i in missing})
+    return found
+
+
+async def progress(
+    conn: AsyncConnection, program: Program, ids: Sequence[int], now: datetime
+) -> dict[int, TierProgress]:
+    """Tier progress per member: the stored standing, the measure now, and (to say what
+    keeping the tier needs) the measure over the review window so far."""
+    standings = await TierStore(conn).many(ids)
+    current = await measure_tiers(conn, program, ids, now)
+    since_now = measurement_window(program, now)[0]
+    review_since: dict[int, Window] = {}
+    for member_id, standing in standings.items():
+        window = review_window(program, standing) if held(program, standing) else None
+        if window is not None and window[0] != since_now:
+            review_since[member_id] = (window[0], None)
+    kept = await measure(conn, program, review_since)
+    return {
+        member_id: tier_progress(
+            program,
+            standings.get(member_id),
+            MeasuredTier(value, ends, kept[member_id][0] if member_id in kept else None),
+        )
+        for member_id, (value, ends) in current.items()
+    }
+
+
+async def current_tier(tx: WriteTx, program: Program, member_id: int, now: datetime) -> Tier:
+    return (await held_tiers(tx.conn, program, [member_id], now))[member_id]
+
+
+async def _standing(tx: WriteTx, member_id: int, now: datetime) -> Standing:
+    return await tx.tiers.get(member_id) or Standing(None, None, now)
+
+
+async def _store(
+    tx: WriteTx, program: Program, member_id: int, settled: Settled | None, now: datetime
+) -> Tier | None:
+    """Save a settled standing; on a change of tier, write a tierChanged event. Returns
+    the new tier when the member moved up."""
+    if settled is None:
+        return None
+    standing = settled.standing
+    await tx.tiers.save(member_id, standing, now)
+    if settled.moved_from is None or settled.reason is None:
+        return None
+    up = program.tier_rank(standing.tier) > program.tier_rank(settled.moved_from)
+    await tx.tiers.record_change(
+        member_id,
+        before=settled.moved_from,
+        standing=standing,
+        reason=settled.reason,
+        upgrade=up,
+        now=now,
+    )
+    return program.tier_by_key(standing.tier) if up else None
+
+
+async def follow_earn(tx: WriteTx, program: Program, member_id: int, now: datetime) -> Tier | None:
+    """After points (or spend) were added, in the same transaction: upgrade when the
+    measure reaches a higher tier; in grace, keep the tier when the threshold is reached.
+    Returns the tier the member moved up to, if any. The caller holds the member's lock."""
+    standing = await _standing(tx, member_id, now)
+    current = held(program, standing)
+    if current is not None and program.next_tier(current) is None and not standing.grace_until:
+        return None  # at the top, not in grace: nothing to reach
+    value = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
+    keeps = False
+    window = review_window(program, standing)
+    if standing.grace_until is not None and current is not None and window is not None:
+        so_far = await measure(tx.conn, program, {member_id: (window[0], None)})
+        keeps = so_far[member_id][0] >= current.threshold
+    settled = after_earn(program, standing, program.tier_for(value), now, keeps=keeps)
+    return await _store(tx, program, member_id, settled, now)
+
+
+async def follow_return(tx: WriteTx, program: Program, member_id: int, now: datetime) -> None:
+    """After a return, in the same transaction: an upgrade of this period that the measure
+    no longer supports is undone (down to the tier held when the period began)."""
+    standing = await tx.tiers.get(member_id)
+    if standing is None:
+        return
+    current = held(program, standing)
+    if current is None or program.tier_rank(current.key) <= program.tier_rank(standing.floor):
+        return  # nothing was reached this period
+    value = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
+    await _store(
+        tx, program, member_id, after_return(program, standing, program.tier_for(value), now), now
+    )
+
+
+async def review_member(tx: WriteTx, program: Program, member_id: int, now: datetime) -> bool:
+    """The end of a tier period (or grace), or a look after the tiers changed. The member
+    keeps the best tier the measure supports over the review window or over the current
+    window. Returns whether the tier changed. The caller holds the member's lock."""
+    standing = await _standing(tx, member_id, now)
+    value = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
+    supported = program.tier_for(value)
+    window = review_window(program, standing)
+    if window is not None and held(program, standing) is not None:
+        in_window = (await measure(tx.conn, program, {member_id: window}))[member_id][0]
+        reviewed = program.tier_for(in_window)
+        if program.tier_rank(reviewed.key) > program.tier_rank(supported.key):
+            supported = reviewed
+    settled = review(program, standing, supported, now)
+    await _store(tx, program, member_id, settled, now)
+    return settled.moved_from is not None
+
+
+async def review_tiers(uow: UnitOfWork, clock: Clock) -> int:
+    """The sweep: review every member whose tier period (or grace) has ended. Each member
+    in their own transaction, under their lock, re-checked there: safe to run twice."""
+    changed = 0
+    while True:
+        async with uow.write() as tx:
+            due = await tx.tiers.due(clock.now(), BATCH)
+        if not due:
+            return changed
+        for member_id in due:
+            async with uow.write() as tx:
+                await lock_member(tx, MemberRef(id=member_id))
+                version = await tx.programs.active()
+                if version is None or not await tx.tiers.is_due(member_id, clock.now()):
+                    continue
+                if await review_member(tx, version.program, member_id, clock.now()):
+                    changed += 1
+        if len(due) < BATCH:
+            return changed
