@@ -15,6 +15,7 @@ from app.services.enroll import EnrollMember, enroll_member
 from app.services.program import DEMO_PROGRAM, apply_program, load_program_file
 from app.services.redeem import RedeemReward, redeem_reward
 from app.services.returns import RecordReturn, record_return
+from app.services.sweeps import run_sweeps
 from app.settings import Settings
 
 SEED = "system:seed"
@@ -65,6 +66,7 @@ async def seed(runtime: Runtime) -> None:
                 idempotency_key=f"return:{order_id}",
                 cmd=RecordReturn(order_id, amount),
             )
+        await run_sweeps(uow, clock)  # older purchases are past the return window by now
         if reward is not None:
             page = await runtime.services.queries.reward_page(after=0, limit=100)
             found = next((r for r in page.items if r.key == reward), None)

@@ -69,9 +69,9 @@ class TransferStore:
         # lock it takes serialises every change of this member (PostgreSQL).
         columns = {Account.AVAILABLE: c.available, Account.PENDING: c.pending, Account.HELD: c.held}
         conditions = [c.member_id == member_id]
-        for account, change in delta.items():
-            if change < 0 and not (allow_negative and account is Account.AVAILABLE):
-                conditions.append(columns[account] + change >= 0)
+        for account, moved in delta.items():
+            if moved < 0 and not (allow_negative and account is Account.AVAILABLE):
+                conditions.append(columns[account] + moved >= 0)
         row = (
             await self.conn.execute(
                 update(balances)

@@ -1,8 +1,9 @@
-"""Sweeps: release pending points and expire lots. Safe to re-run and to run twice at once.
+"""Sweeps: release pending points, warn of and expire lots, review tiers. Safe to re-run
+and to run twice at once.
 
-Each lot is handled in its own transaction under its member's lock and re-checked there,
-so a second sweeper finds nothing left to do; an expiry's transfer key is derived from
-the lot, so the same expiry can never be posted twice.
+Each item is handled in its own transaction under its member's lock and re-checked there
+(`batches.each_due`), so a second sweeper finds nothing left to do; an expiry's transfer
+key is derived from the lot, so the same expiry can never be posted twice.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from datetime import datetime, timedelta
 from app.domain.accounts import Account, TransferKind
 from app.domain.lots import Allocation
 from app.ledger.uow import UnitOfWork, WriteTx
+from app.services.batches import BATCH, each_due
 from app.services.clock import Clock
-from app.services.common import MemberRef, lock_member, repay_debt
+from app.services.common import repay_debt
 from app.services.tiers import review_tiers
-
-BATCH = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,36 +59,26 @@ async def release_lot(tx: WriteTx, lot_id: int, member_id: int, now: datetime) -
     return remaining
 
 
+def _lot_member(item: tuple[int, int]) -> int:
+    return item[1]
+
+
 async def release_pending(uow: UnitOfWork, clock: Clock) -> int:
-    count = 0
-    while True:
-        async with uow.write() as tx:
-            due = await tx.lots.due_for_release(clock.now(), BATCH)
-        if not due:
-            return count
-        for lot_id, member_id in due:
-            async with uow.write() as tx:
-                await lock_member(tx, MemberRef(id=member_id))
-                if await release_lot(tx, lot_id, member_id, clock.now()) is not None:
-                    count += 1
-        if len(due) < BATCH:
-            return count
+    async def release(tx: WriteTx, item: tuple[int, int]) -> int:
+        return int(await release_lot(tx, item[0], item[1], clock.now()) is not None)
+
+    return await each_due(
+        uow, lambda tx: tx.lots.due_for_release(clock.now(), BATCH), _lot_member, release
+    )
 
 
 async def expire_lots(uow: UnitOfWork, clock: Clock) -> int:
-    count = 0
-    while True:
-        async with uow.write() as tx:
-            due = await tx.lots.due_for_expiry(clock.now(), BATCH)
-        if not due:
-            return count
-        for lot_id, member_id in due:
-            async with uow.write() as tx:
-                await lock_member(tx, MemberRef(id=member_id))
-                if await expire_lot(tx, lot_id, member_id, clock.now()):
-                    count += 1
-        if len(due) < BATCH:
-            return count
+    async def expire(tx: WriteTx, item: tuple[int, int]) -> int:
+        return int(await expire_lot(tx, item[0], item[1], clock.now()))
+
+    return await each_due(
+        uow, lambda tx: tx.lots.due_for_expiry(clock.now(), BATCH), _lot_member, expire
+    )
 
 
 async def expire_lot(
@@ -123,23 +113,19 @@ async def expire_inactive(uow: UnitOfWork, clock: Clock) -> int:
     window = version.program.expiry.inactivity if version else None
     if window is None:
         return 0
-    count = 0
-    while True:
-        cutoff = clock.now() - window
-        async with uow.write() as tx:
-            members = await tx.expiry.inactive_members(cutoff, BATCH)
-        if not members:
-            return count
-        for member_id in members:
-            async with uow.write() as tx:
-                await lock_member(tx, MemberRef(id=member_id))
-                if not await tx.expiry.is_inactive(member_id, cutoff):
-                    continue  # an earn or redemption arrived meanwhile
-                for lot_id in await tx.expiry.spendable_lot_ids(member_id):
-                    if await expire_lot(tx, lot_id, member_id, clock.now(), due_only=False):
-                        count += 1
-        if len(members) < BATCH:
-            return count
+    cutoff = clock.now() - window
+
+    async def expire_all(tx: WriteTx, member_id: int) -> int:
+        if not await tx.expiry.is_inactive(member_id, cutoff):
+            return 0  # an earn or redemption arrived meanwhile
+        expired = 0
+        for lot_id in await tx.expiry.spendable_lot_ids(member_id):
+            expired += await expire_lot(tx, lot_id, member_id, clock.now(), due_only=False)
+        return expired
+
+    return await each_due(
+        uow, lambda tx: tx.expiry.inactive_members(cutoff, BATCH), int, expire_all
+    )
 
 
 async def warn_expiring(uow: UnitOfWork, clock: Clock) -> int:
@@ -149,19 +135,13 @@ async def warn_expiring(uow: UnitOfWork, clock: Clock) -> int:
     if version is None:
         return 0
     until = clock.now() + timedelta(days=version.program.expiry.warning_days)
-    warned = 0
-    while True:
-        async with uow.write() as tx:
-            due = await tx.expiry.unwarned(until, BATCH)
-        if not due:
-            return warned
-        for member_id, expires_at, _points in due:
-            async with uow.write() as tx:
-                await lock_member(tx, MemberRef(id=member_id))
-                if await tx.expiry.warn(member_id, expires_at, clock.now()):
-                    warned += 1
-        if len(due) < BATCH:
-            return warned
+
+    async def warn(tx: WriteTx, item: tuple[int, datetime, int]) -> int:
+        return int(await tx.expiry.warn(item[0], item[1], clock.now()) > 0)
+
+    return await each_due(
+        uow, lambda tx: tx.expiry.unwarned(until, BATCH), lambda item: item[0], warn
+    )
 
 
 async def run_sweeps(uow: UnitOfWork, clock: Clock) -> SweepReport:

@@ -23,10 +23,8 @@ from app.domain.tiers import MeasuredTier, TierProgress, measurement_window, tie
 from app.ledger.tier_measures import Measured, TierMeasures, Window
 from app.ledger.tiers import TierStore
 from app.ledger.uow import UnitOfWork, WriteTx
+from app.services.batches import BATCH, each_due
 from app.services.clock import Clock
-from app.services.common import MemberRef, lock_member
-
-BATCH = 200
 
 
 async def measure(
@@ -178,21 +176,13 @@ async def review_member(tx: WriteTx, program: Program, member_id: int, now: date
 
 
 async def review_tiers(uow: UnitOfWork, clock: Clock) -> int:
-    """The sweep: review every member whose tier period (or grace) has ended. Each member
-    in their own transaction, under their lock, re-checked there: safe to run twice."""
-    changed = 0
-    while True:
-        async with uow.write() as tx:
-            due = await tx.tiers.due(clock.now(), BATCH)
-        if not due:
-            return changed
-        for member_id in due:
-            async with uow.write() as tx:
-                await lock_member(tx, MemberRef(id=member_id))
-                version = await tx.programs.active()
-                if version is None or not await tx.tiers.is_due(member_id, clock.now()):
-                    continue
-                if await review_member(tx, version.program, member_id, clock.now()):
-                    changed += 1
-        if len(due) < BATCH:
-            return changed
+    """The sweep: review every member whose tier period (or grace) has ended, or whom a
+    change of the program's tiers flagged. Safe to run twice at once."""
+
+    async def review_one(tx: WriteTx, member_id: int) -> int:
+        version = await tx.programs.active()
+        if version is None or not await tx.tiers.is_due(member_id, clock.now()):
+            return 0
+        return int(await review_member(tx, version.program, member_id, clock.now()))
+
+    return await each_due(uow, lambda tx: tx.tiers.due(clock.now(), BATCH), int, review_one)

@@ -12,6 +12,7 @@ from app.graphql.ids import from_global_id
 from app.graphql.permissions import may_read_member, own_member_id, principal_of
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance, Member
+from app.graphql.types.program import Tier
 from app.graphql.types.redemption import Redemption
 from app.services.common import MemberRef
 from app.services.outcome import Outcome
@@ -78,6 +79,14 @@ async def member_of(
         return None
     found = await info.context.loaders.member.load(member_id)
     return Member.of(found) if found else None
+
+
+async def upgrade_of(info: strawberry.Info[Context, None], outcome: Outcome) -> Tier | None:
+    """The tier this write lifted the member to, when it did."""
+    key = outcome.data.get("upgradedTo") if outcome.ok else None
+    version = await info.context.services.queries.program() if key else None
+    tier = version.program.tier_by_key(key) if version else None
+    return Tier.of(tier) if tier else None
 
 
 def balance_of(outcome: Outcome) -> Balance | None:

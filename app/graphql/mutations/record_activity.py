@@ -17,11 +17,13 @@ from app.graphql.mutations.base import (
     member_not_found,
     member_of,
     target_member,
+    upgrade_of,
     writer_key,
 )
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance, Member
+from app.graphql.types.program import Tier
 from app.services.activity import RecordActivity, record_activity
 
 
@@ -53,6 +55,9 @@ class RecordActivityInput:
 class RecordActivityPayload:
     member: Member | None
     points_earned: int | None
+    upgraded_to: Tier | None = strawberry.field(
+        default=None, description="The tier this lifted the member to, when it did."
+    )
     balance: Balance | None
     user_errors: list[UserError]
 
@@ -93,5 +98,6 @@ async def record_activity_mutation(
         member=await member_of(info, outcome),
         points_earned=outcome.data.get("points"),
         balance=balance_of(outcome),
+        upgraded_to=await upgrade_of(info, outcome),
         user_errors=errors_of(outcome),
     )

@@ -17,12 +17,14 @@ from app.graphql.mutations.base import (
     member_not_found,
     member_of,
     target_member,
+    upgrade_of,
     writer_key,
 )
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance, Member
 from app.graphql.types.order import Channel, OrderLineInput
+from app.graphql.types.program import Tier
 from app.services.earn import RecordPurchase, record_purchase
 
 
@@ -48,6 +50,9 @@ class RecordPurchaseInput:
 class RecordPurchasePayload:
     member: Member | None
     points_earned: int | None
+    upgraded_to: Tier | None = strawberry.field(
+        default=None, description="The tier this lifted the member to, when it did."
+    )
     pending: bool | None = strawberry.field(
         description="True when the points wait out the return window."
     )
@@ -99,6 +104,7 @@ async def record_purchase_mutation(
         points_earned=outcome.data.get("points"),
         pending=outcome.data.get("pending"),
         balance=balance_of(outcome),
+        upgraded_to=await upgrade_of(info, outcome),
         referral_points=outcome.data.get("referralPoints"),
         user_errors=errors_of(outcome),
     )

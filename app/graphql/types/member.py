@@ -29,7 +29,10 @@ class ExpiringPoints:
 
 @strawberry.type(description="A member's points. Only `available` can be spent.")
 class Balance:
-    available: int
+    available: int = strawberry.field(
+        description="Points that can be spent. Below zero when a return took back points "
+        "already spent (program.returnPolicy NEGATIVE_BALANCE); later credits repay it first."
+    )
     pending: int = strawberry.field(description="Earned, inside the return window.")
     held: int = strawberry.field(description="Reserved for redemptions not yet fulfilled.")
     lifetime_earned: int
@@ -77,8 +80,24 @@ class TierProgress:
     points_to_next: int
     progress: float = strawberry.field(description="0 to 1, from the current tier to the next.")
     period_ends_at: datetime | None = strawberry.field(
-        description="When the period ends: the calendar year's end, or when the oldest "
-        "counted earn or order leaves the rolling 12 months."
+        description="When the measure next resets or drops: the calendar year's end, or "
+        "when the oldest counted earn or order leaves the rolling 12 months."
+    )
+    since: datetime | None = strawberry.field(
+        description="When the member reached (or moved to) the current tier."
+    )
+    review_at: datetime | None = strawberry.field(
+        description="When the current tier period ends and the tier is reviewed against the "
+        "measure over the period; null for a tier that is never reviewed (the first tier, "
+        "or one marked neverDowngrade)."
+    )
+    grace_ends_at: datetime | None = strawberry.field(
+        description="Set when a review fell short: the member keeps the tier until then, and "
+        "for a new period if the measure reaches the threshold by then."
+    )
+    points_to_keep: int = strawberry.field(
+        description="What the measure over the tier period still needs by reviewAt (or "
+        "graceEndsAt) to keep the current tier; 0 when it is safe or never reviewed."
     )
 
 
@@ -95,6 +114,10 @@ async def tier_progress_of(
         points_to_next=p.points_to_next,
         progress=p.progress,
         period_ends_at=p.period_ends_at,
+        since=p.since,
+        review_at=p.review_at,
+        grace_ends_at=p.grace_ends_at,
+        points_to_keep=p.points_to_keep,
     )
 
 

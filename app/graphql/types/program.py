@@ -18,9 +18,14 @@ from app.ledger.programs import ProgramVersion
 class Tier:
     key: str
     name: str
-    threshold: int = strawberry.field(description="Qualifying points needed (last 12 months).")
+    threshold: int = strawberry.field(
+        description="The tier measure needed (program.tierMeasure over program.tierWindow)."
+    )
     multiplier: Decimal = strawberry.field(description="Earn multiplier for members in this tier.")
     benefits: list[str]
+    never_downgrade: bool = strawberry.field(
+        description="Once held (or passed), a member never drops below this tier at a review."
+    )
 
     @classmethod
     def of(cls, t: TierRecord) -> Tier:
@@ -30,6 +35,7 @@ class Tier:
             threshold=t.threshold,
             multiplier=t.multiplier,
             benefits=list(t.benefits),
+            never_downgrade=t.never_downgrade,
         )
 
 
@@ -94,6 +100,18 @@ class Program:
     tiers: list[Tier]
     tier_measure: str = strawberry.field(description="POINTS earned or SPEND, for tiers.")
     tier_window: str = strawberry.field(description="ROLLING_12_MONTHS or CALENDAR_YEAR.")
+    tier_downgrade: str = strawberry.field(
+        description="At the end of a tier period that the measure does not support: SUPPORTED "
+        "(down to the tier it supports) or ONE_LEVEL (one tier at most)."
+    )
+    tier_grace_days: int = strawberry.field(
+        description="Days a member keeps a tier after a review fell short; reaching the "
+        "threshold within them keeps it for a new period."
+    )
+    return_policy: str = strawberry.field(
+        description="When a return takes back points already spent: RECORD_SHORTFALL (take "
+        "what is there) or NEGATIVE_BALANCE (available goes below zero; later credits repay)."
+    )
     rules: list[EarningRule] = strawberry.field(description="How points are earned, in order.")
     activated_at: datetime
 
@@ -110,6 +128,9 @@ class Program:
             tiers=[Tier.of(t) for t in p.tiers],
             tier_measure=p.tier_measure.value,
             tier_window=p.tier_window.value,
+            tier_downgrade=p.tier_downgrade.value,
+            tier_grace_days=p.tier_grace_days,
+            return_policy=p.return_policy.value,
             rules=[EarningRule.of(r) for r in p.earning_rules],
             activated_at=v.activated_at,
         )
