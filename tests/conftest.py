@@ -61,3 +61,11 @@ def db_url(
     server: PostgresServer = request.getfixturevalue("_postgres")
     asyncio.run(server.reset())
     return server.url
+
+
+@pytest.fixture
+def postgres_url(request: pytest.FixtureRequest) -> str:
+    """PostgreSQL only: for races that SQLite's single writer rules out."""
+    server: PostgresServer = request.getfixturevalue("_postgres")
+    asyncio.run(server.reset())
+    return server.url

@@ -1,12 +1,15 @@
 """The tier lifecycle: upgrades at once, reviews at the end of each tier period.
 
-A member's standing is the tier they hold, since when, and when it is next reviewed.
+A member's standing is the tier they hold, since when, when it is next reviewed, and the
+tiers they passed through since their standing was last settled (by a review, or by
+their first evaluation).
 
 - An earn that lifts the measure to a higher tier upgrades at once, and a new tier period
   starts (12 months on a rolling window; to the end of the calendar year otherwise).
-- A return that takes the measure back below a tier reached during this period undoes
-  that upgrade, as far as the measure falls, never below the tier held when the period
-  began: buying a tier and returning the goods does not keep it.
+- A return takes back the tiers the returned earn helped reach (those reached at or after
+  it, since the last settlement), as far as the measure falls: buying a tier and
+  returning the goods does not keep it, and the member is back where they were, review
+  date included. A return of anything else moves no one.
 - At the end of the period the measure decides: it keeps the tier for another period,
   or (after an optional grace, during which reaching the threshold keeps it) the member
   moves down, to the tier the measure supports or one level at most, never below a
@@ -29,20 +32,30 @@ TICK = timedelta(microseconds=1)  # the resolution of stored times
 
 class TierChangeReason(StrEnum):
     EARN = "EARN"  # an earn lifted the measure past a threshold
-    RETURN = "RETURN"  # a return took back the purchase that reached the tier
-    REVIEW = "REVIEW"  # the end of a tier period (or of its grace)
+    RETURN = "RETURN"  # a return took back the earn that reached the tier
+    REVIEW = "REVIEW"  # the end of a tier period (or of its grace), or a program change
+
+
+@dataclass(frozen=True, slots=True)
+class Reached:
+    """A tier held earlier since the last settlement, as it stood then."""
+
+    tier: str
+    since: datetime
+    period_ends_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
 class Standing:
-    """Where a member stands. `tier` None: not evaluated yet (the effective tier is the one
-    the measure supports); `floor` is the tier held when the current period began."""
+    """Where a member stands. `tier` None: never evaluated (a newcomer holds the first
+    tier; a member from before tiers were stored, the tier their measure supports)."""
 
     tier: str | None
-    floor: str | None
     since: datetime
+    settled_at: datetime  # returns of earns counted before this move no one
     period_ends_at: datetime | None = None  # None: never reviewed
     grace_until: datetime | None = None
+    earlier: tuple[Reached, ...] = ()  # passed through since settled_at, oldest first
 
     @property
     def review_at(self) -> datetime | None:
@@ -91,15 +104,16 @@ def review_window(program: Program, standing: Standing) -> tuple[datetime, datet
 
 
 def held(program: Program, standing: Standing) -> Tier | None:
-    """The tier the standing holds, or None when it needs evaluating (not evaluated yet,
-    or its tier is not in this program)."""
+    """The tier the standing holds; None when it needs evaluating (never evaluated, or
+    its tier is not in this program)."""
     return program.tier_by_key(standing.tier)
 
 
-def evaluate(program: Program, supported: Tier, now: datetime) -> Settled:
-    """A first standing for a member whose tier was never stored (or is no longer in the
-    program): the tier the measure supports, which is what the member was shown."""
-    return Settled(Standing(supported.key, supported.key, now, period_end(program, supported, now)))
+def evaluate(program: Program, standing: Standing, shown: Tier, now: datetime) -> Standing:
+    """A first stored standing: the tier the member was shown (the first tier for a
+    newcomer, what the measure supports for a member from before stored tiers), settled
+    as of their old standing."""
+    return Standing(shown.key, standing.since, standing.settled_at, period_end(program, shown, now))
 
 
 def after_earn(
@@ -107,45 +121,61 @@ def after_earn(
 ) -> Settled | None:
     """After an earn: upgrade when the measure supports a higher tier; in grace, `keeps`
     (the review window so far reaches the threshold) renews the tier for a new period."""
-    # A member never evaluated starts at the first tier; a tier the program dropped is
-    # re-evaluated.
-    current = held(program, standing) if standing.tier is not None else program.tiers[0]
+    current = held(program, standing)
     if current is None:
-        return evaluate(program, supported, now)
+        return None  # evaluate first
     if program.tier_rank(supported.key) > program.tier_rank(current.key):
+        passed = Reached(current.key, standing.since, standing.period_ends_at)
         upgraded = replace(
             standing,
             tier=supported.key,
             since=now,
             period_ends_at=period_end(program, supported, now),
             grace_until=None,
+            earlier=(*standing.earlier, passed),
         )
         return Settled(upgraded, current.key, TierChangeReason.EARN)
     if standing.grace_until is not None and keeps:
         return Settled(_renewed(program, standing, current))
-    if standing.tier is None:  # evaluated now: the first tier, stored
-        return Settled(Standing(current.key, current.key, standing.since))
     return None
 
 
 def after_return(
-    program: Program, standing: Standing, supported: Tier, now: datetime
+    program: Program, standing: Standing, supported: Tier, counted_at: datetime, now: datetime
 ) -> Settled | None:
-    """After a return: undo upgrades of this period the measure no longer supports."""
+    """After a return of an earn counted at `counted_at`: take back the tiers it helped
+    reach, as far as the measure (now without it) falls."""
     current = held(program, standing)
-    if current is None:
-        return None  # the sweep evaluates it
-    rank = program.tier_rank(current.key)
-    floor = max(0, program.tier_rank(standing.floor))
+    if current is None or counted_at < standing.settled_at or standing.since < counted_at:
+        return None  # settled before the earn, or the tier was reached before it
+    # Held at the earn's moment (at the same instant counts: the upgrade it caused comes
+    # after it), so reached without it.
+    before = [r for r in standing.earlier if r.since <= counted_at]
+    kept = before[-1] if before else None
+    floor = program.tier_rank(kept.tier) if kept else 0
     target = max(program.tier_rank(supported.key), floor)
-    if target >= rank:
+    if target >= program.tier_rank(current.key):
         return None
     tier = program.tiers[target]
-    ends = standing.period_ends_at if reviewed(program, tier) else None
-    if reviewed(program, tier) and ends is None:
-        ends = period_end(program, tier, now)
-    moved = replace(standing, tier=tier.key, since=now, period_ends_at=ends, grace_until=None)
-    return Settled(moved, current.key, TierChangeReason.RETURN)
+    if kept is not None and kept.tier == tier.key:  # back where the member was
+        back = replace(
+            standing,
+            tier=kept.tier,
+            since=kept.since,
+            period_ends_at=kept.period_ends_at,
+            grace_until=None,
+            earlier=tuple(before[:-1]),
+        )
+    else:  # a tier between: the measure still reaches it
+        back = replace(
+            standing,
+            tier=tier.key,
+            since=now,
+            period_ends_at=period_end(program, tier, now),
+            grace_until=None,
+            earlier=tuple(before),
+        )
+    return Settled(back, current.key, TierChangeReason.RETURN)
 
 
 def downgrade_target(program: Program, current: Tier, supported: Tier) -> Tier:
@@ -165,10 +195,11 @@ def review(program: Program, standing: Standing, supported: Tier, now: datetime)
     measure supports over the review window or over the current window."""
     current = held(program, standing)
     if current is None:
-        return evaluate(program, supported, now)
+        evaluated = evaluate(program, standing, supported, now)
+        return Settled(replace(evaluated, settled_at=now))
     rank, best = program.tier_rank(current.key), program.tier_rank(supported.key)
     if best > rank:
-        upgraded = Standing(supported.key, current.key, now, period_end(program, supported, now))
+        upgraded = Standing(supported.key, now, now, period_end(program, supported, now))
         return Settled(upgraded, current.key, TierChangeReason.REVIEW)
     ends = standing.period_ends_at
     if not reviewed(program, current):
@@ -181,12 +212,12 @@ def review(program: Program, standing: Standing, supported: Tier, now: datetime)
         return Settled(_renewed(program, standing, current))
     if standing.grace_until is None and program.tier_grace_days > 0:
         grace = ends + timedelta(days=program.tier_grace_days)
-        return Settled(replace(standing, grace_until=grace))
+        return Settled(replace(standing, grace_until=grace, settled_at=ends, earlier=()))
     target = downgrade_target(program, current, supported)
     if target.key == current.key:
         return Settled(_renewed(program, standing, current))
     moved_at = standing.grace_until or ends
-    moved = Standing(target.key, target.key, moved_at, period_end(program, target, ends))
+    moved = Standing(target.key, moved_at, moved_at, period_end(program, target, ends))
     return Settled(moved, current.key, TierChangeReason.REVIEW)
 
 
@@ -203,7 +234,8 @@ def _renewed(program: Program, standing: Standing, current: Tier) -> Standing:
     assert ends is not None
     return replace(
         standing,
-        floor=current.key,
+        settled_at=ends,
         period_ends_at=period_end(program, current, ends),
         grace_until=None,
+        earlier=(),
     )

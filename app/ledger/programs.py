@@ -65,6 +65,13 @@ class ProgramStore:
             return None
         return _parsed(row.version, row.checksum, row.activated_at, row.definition)
 
+    async def history(self) -> list[ProgramVersion]:
+        """Every version, newest first (each parsed once per process)."""
+        rows = await self.conn.execute(
+            select(program_versions).order_by(program_versions.c.version.desc())
+        )
+        return [_parsed(r.version, r.checksum, r.activated_at, r.definition) for r in rows]
+
     async def activate(self, data: dict[str, Any], now: datetime) -> int:
         """Store `data` as the next version; returns its number."""
         global _activations

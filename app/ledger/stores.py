@@ -47,7 +47,9 @@ class MemberStore:
         await self.conn.execute(insert(balances).values(member_id=member_id, updated_at=now))
         # No tier yet: a newcomer holds the first tier until an earn stores one.
         await self.conn.execute(
-            insert(member_tiers).values(member_id=member_id, since=now, updated_at=now)
+            insert(member_tiers).values(
+                member_id=member_id, since=now, settled_at=now, updated_at=now
+            )
         )
         return Member(member_id, external_id, now, email, display_name, referral_code, referred_by)
 

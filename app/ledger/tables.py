@@ -53,17 +53,22 @@ class BalanceRow(SQLModel, table=True):
 
 
 class MemberTierRow(SQLModel, table=True):
-    """A member's tier standing: the tier held, since when, and when it is next reviewed.
-    `tier_key` NULL: not evaluated yet. `review_at` is when the sweep next looks."""
+    """A member's tier standing: the tier held, since when, when it is next reviewed, the
+    tiers passed since it was settled (`earlier`, JSON) and the program version it was
+    computed under. `tier_key` NULL: not evaluated yet. `review_at`: when the sweep looks."""
 
     __tablename__ = "member_tiers"
     member_id: int = Field(primary_key=True, foreign_key="members.id")
     tier_key: str | None = Field(default=None, max_length=100)
-    floor_key: str | None = Field(default=None, max_length=100)
     since: datetime = _at()
+    settled_at: datetime = _at()
     period_ends_at: datetime | None = _at(default=None, nullable=True)
     grace_until: datetime | None = _at(default=None, nullable=True)
     review_at: datetime | None = _at(default=None, nullable=True, index=True)
+    earlier: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
+    program_version: int | None = Field(default=None, index=True)
     updated_at: datetime = _at()
 
 

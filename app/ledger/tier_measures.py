@@ -1,5 +1,8 @@
 """Tier measures over per-member windows: points earned (less reversals) or amount spent
-(less returns), and the oldest counted item (when a rolling measure next drops)."""
+(less returns), and the oldest counted item (when a rolling measure next drops).
+
+A reversal counts when the earn it reverses was made (its order's time), not when the
+return came: returning an old order never lowers this year's measure."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Dialect, and_, func, or_, select
+from sqlalchemy import ColumnElement, Dialect, FromClause, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import TransferKind
@@ -18,6 +21,13 @@ from app.ledger.types import UTCDateTime
 
 Window = tuple[datetime, datetime | None]  # [since, until); until None: open-ended
 Measured = tuple[int, datetime | None]  # the measure, and the oldest item counted
+
+
+def counted_at() -> tuple[ColumnElement[datetime], FromClause]:
+    """When a points transfer counts for tiers (its order's time, else its own), and the
+    transfers joined to their orders that this needs."""
+    joined = transfers.outerjoin(orders, orders.c.id == transfers.c.order_id)
+    return func.coalesce(orders.c.occurred_at, transfers.c.occurred_at), joined
 
 
 def _within(column: Any, member_column: Any, windows: Mapping[int, Window]) -> ColumnElement[bool]:
@@ -44,11 +54,13 @@ class TierMeasures:
         if not windows:
             return {}
         t = transfers.c
+        at, joined = counted_at()
         query = (
-            select(t.member_id, t.kind, func.sum(t.amount), func.min(t.occurred_at))
+            select(t.member_id, t.kind, func.sum(t.amount), func.min(at))
+            .select_from(joined)
             .where(
                 t.kind.in_([TransferKind.EARN.value, TransferKind.RETURN.value]),
-                _within(t.occurred_at, t.member_id, windows),
+                _within(at, t.member_id, windows),
             )
             .group_by(t.member_id, t.kind)
         )
@@ -57,7 +69,7 @@ class TierMeasures:
         for member_id, kind, amount, first_at in await self.conn.execute(query):
             if kind == TransferKind.EARN.value:
                 points[member_id] += int(amount)
-                oldest[member_id] = _utc(first_at, self.conn.dialect)
+                oldest[member_id] = utc(first_at, self.conn.dialect)
             else:
                 points[member_id] -= int(amount)
         return {k: (max(0, points[k]), oldest[k]) for k in points}
@@ -82,6 +94,6 @@ class TierMeasures:
         return {i: (max(0, int(totals[i])), oldest[i]) for i in windows}
 
 
-def _utc(value: object, dialect: Dialect) -> datetime | None:
+def utc(value: object, dialect: Dialect) -> datetime | None:
     """An aggregate (MIN) of a UTC column comes back raw on SQLite: make it aware UTC."""
     return UTCDateTime().process_result_value(value, dialect)

@@ -6,23 +6,47 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ColumnElement, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.domain.tier_lifecycle import Standing, TierChangeReason
-from app.ledger.tables import member_tiers, outbox
+from app.domain.accounts import TransferKind
+from app.domain.tier_lifecycle import Reached, Standing, TierChangeReason
+from app.ledger.tables import member_tiers, outbox, transfers
+from app.ledger.tier_measures import Measured, counted_at, utc
 
 TIER_TOPIC = "tier.changed"
 
 
+def _at(raw: str | None) -> datetime | None:
+    return datetime.fromisoformat(raw) if raw else None
+
+
 def _standing(row: Any) -> Standing:
+    earlier = tuple(
+        Reached(r["tier"], datetime.fromisoformat(r["since"]), _at(r.get("periodEndsAt")))
+        for r in row.earlier or ()
+    )
     return Standing(
         tier=row.tier_key,
-        floor=row.floor_key,
         since=row.since,
+        settled_at=row.settled_at,
         period_ends_at=row.period_ends_at,
         grace_until=row.grace_until,
+        earlier=earlier,
     )
+
+
+def _earlier_data(standing: Standing) -> list[dict[str, Any]] | None:
+    if not standing.earlier:
+        return None
+    return [
+        {
+            "tier": r.tier,
+            "since": r.since.isoformat(),
+            "periodEndsAt": r.period_ends_at.isoformat() if r.period_ends_at else None,
+        }
+        for r in standing.earlier
+    ]
 
 
 class TierStore:
@@ -43,16 +67,56 @@ class TierStore:
         )
         return {r.member_id: _standing(r) for r in rows}
 
-    async def save(self, member_id: int, standing: Standing, now: datetime) -> None:
-        """Store the standing (the caller holds the member's lock, so update-or-insert
-        cannot race)."""
+    async def with_points(
+        self, ids: Sequence[int], since: datetime
+    ) -> dict[int, tuple[Standing, Measured]]:
+        """Standings and the POINTS measure since `since` in one statement (what a
+        member's tier progress needs, in one round trip)."""
+        t = transfers.c
+        earn = t.kind == TransferKind.EARN.value
+        at, joined = counted_at()
+        measured = (
+            select(
+                t.member_id,
+                func.sum(case((earn, t.amount), else_=-t.amount)).label("points"),
+                func.min(case((earn, at))).label("oldest"),
+            )
+            .select_from(joined)
+            .where(
+                t.member_id.in_(list(ids)),
+                t.kind.in_([TransferKind.EARN.value, TransferKind.RETURN.value]),
+                at >= since,
+            )
+            .group_by(t.member_id)
+            .subquery()
+        )
+        rows = await self.conn.execute(
+            select(member_tiers, measured.c.points, measured.c.oldest)
+            .select_from(
+                member_tiers.outerjoin(measured, measured.c.member_id == member_tiers.c.member_id)
+            )
+            .where(member_tiers.c.member_id.in_(list(ids)))
+        )
+        dialect = self.conn.dialect
+        return {
+            r.member_id: (_standing(r), (max(0, int(r.points or 0)), utc(r.oldest, dialect)))
+            for r in rows
+        }
+
+    async def save(
+        self, member_id: int, standing: Standing, now: datetime, *, program_version: int
+    ) -> None:
+        """Store the standing, computed under `program_version` (the caller holds the
+        member's lock, so update-or-insert cannot race)."""
         values = {
             "tier_key": standing.tier,
-            "floor_key": standing.floor,
             "since": standing.since,
+            "settled_at": standing.settled_at,
             "period_ends_at": standing.period_ends_at,
             "grace_until": standing.grace_until,
             "review_at": standing.review_at,
+            "earlier": _earlier_data(standing),
+            "program_version": program_version,
             "updated_at": now,
         }
         result = await self.conn.execute(
@@ -92,28 +156,29 @@ class TierStore:
             )
         )
 
-    async def due(self, now: datetime, limit: int) -> list[int]:
+    @staticmethod
+    def _due(now: datetime, tiers_since: int) -> ColumnElement[bool]:
+        """A period (or grace) ended, or the standing predates the program version from
+        which the tiers stand as they do now (a change of tiers: everyone is looked at)."""
+        c = member_tiers.c
+        return or_(c.review_at <= now, c.program_version < tiers_since)
+
+    async def due(self, now: datetime, tiers_since: int, limit: int) -> list[int]:
         rows = await self.conn.execute(
             select(member_tiers.c.member_id)
-            .where(member_tiers.c.review_at <= now)
-            .order_by(member_tiers.c.review_at, member_tiers.c.member_id)
+            .where(self._due(now, tiers_since))
+            .order_by(member_tiers.c.member_id)
             .limit(limit)
         )
         return [int(m) for (m,) in rows]
 
-    async def is_due(self, member_id: int, now: datetime) -> bool:
+    async def is_due(self, member_id: int, now: datetime, tiers_since: int) -> bool:
         row = await self.conn.execute(
             select(member_tiers.c.member_id).where(
-                member_tiers.c.member_id == member_id, member_tiers.c.review_at <= now
+                member_tiers.c.member_id == member_id, self._due(now, tiers_since)
             )
         )
         return row.first() is not None
-
-    async def flag_all(self, now: datetime) -> int:
-        """After the tiers changed: every member is looked at by the next sweep (to upgrade
-        those a lowered threshold now supports, or re-evaluate a dropped tier)."""
-        result = await self.conn.execute(update(member_tiers).values(review_at=now))
-        return int(result.rowcount)
 
     async def changes(self, member_id: int) -> list[dict[str, Any]]:
         """The member's tier.changed events, oldest first."""

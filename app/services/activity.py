@@ -23,7 +23,7 @@ from app.services.earn import CLOCK_SKEW
 from app.services.earning import explain, explanation_data, points_by_rule
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
-from app.services.tiers import current_tier, follow_earn
+from app.services.tiers import current_standing, follow_earn
 
 ONCE_PER_MEMBER = frozenset({"SIGNUP", "PROFILE_COMPLETED"})
 
@@ -106,7 +106,8 @@ async def record_activity(
             raise DomainError(
                 ErrorCode.LIMIT_REACHED, "This activity was already recorded.", "kind"
             )
-        tier = await current_tier(tx, program, member.id, now)
+        before = await current_standing(tx, program, member.id, now)
+        tier = before[1]
         event = Purchase(
             "OTHER",
             cmd.occurred_at,
@@ -137,7 +138,7 @@ async def record_activity(
                 earned=points,
             )
             balance = posted.balance
-            upgraded = await follow_earn(tx, program, member.id, now)
+            upgraded = await follow_earn(tx, version, member.id, now, before=before)
             if upgraded is not None:
                 return {
                     "memberId": member.id,

@@ -20,7 +20,7 @@ from app.services.earning import explain, explanation_data, points_by_rule, sing
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
 from app.services.referrals import award_referral
-from app.services.tiers import current_tier, follow_earn
+from app.services.tiers import current_standing, follow_earn
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -83,7 +83,8 @@ async def record_purchase(
             )
         if await tx.orders.by_ref(cmd.order_id) is not None:
             raise DomainError(ErrorCode.ORDER_EXISTS, "This order is already recorded.", "orderId")
-        tier = await current_tier(tx, program, member.id, now)
+        before = await current_standing(tx, program, member.id, now)
+        tier = before[1]
         explanation = await explain(program, purchase, tier, tx.awards, member.id)
         points = explanation.total
         order_id = await tx.orders.create(
@@ -124,8 +125,7 @@ async def record_purchase(
             balance = posted.balance
         welcome = await award_referral(
             tx,
-            program,
-            version.version,
+            version,
             member,
             order_id=order_id,
             amount=amount,
@@ -134,7 +134,7 @@ async def record_purchase(
         )
         if welcome:
             balance = (await tx.members.lock(member.id)) or balance
-        upgraded = await follow_earn(tx, program, member.id, now)
+        upgraded = await follow_earn(tx, version, member.id, now, before=before)
         return {
             **({"upgradedTo": upgraded.key} if upgraded else {}),
             **({"referralPoints": welcome} if welcome else {}),

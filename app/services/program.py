@@ -73,17 +73,7 @@ async def activate(tx: WriteTx, data: dict[str, Any], now: datetime) -> Applied:
     diff = diff_programs(current.data if current else None, data)
     version = await tx.programs.activate(data, now)
     await tx.rewards.sync(program.rewards)
-    if current is not None and _tiers_changed(current.program, program):
-        await tx.tiers.flag_all(now)  # the next sweep looks at every member's tier
     return Applied(version, True, program, diff)
-
-
-def _tiers_changed(old: Program, new: Program) -> bool:
-    return (old.tiers, old.tier_settings, old.time_zone) != (
-        new.tiers,
-        new.tier_settings,
-        new.time_zone,
-    )
 
 
 async def apply_program(uow: UnitOfWork, clock: Clock, data: dict[str, Any]) -> Applied:

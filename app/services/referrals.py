@@ -10,18 +10,17 @@ from zoneinfo import ZoneInfo
 from app.domain.accounts import Account, TransferKind
 from app.domain.lots import allocate
 from app.domain.points import ReturnPolicy
-from app.domain.program import Program
 from app.domain.records import Member
 from app.domain.rules import period_bounds
+from app.ledger.programs import ProgramVersion
 from app.ledger.uow import WriteTx
 from app.services.common import MemberRef, credit_lot, lock_member
-from app.services.tiers import follow_earn, follow_return
+from app.services.tiers import current_standing, follow_earn, follow_return
 
 
 async def award_referral(
     tx: WriteTx,
-    program: Program,
-    program_version: int,
+    version: ProgramVersion,
     referee: Member,
     *,
     order_id: int,
@@ -32,12 +31,14 @@ async def award_referral(
     """After a purchase: award the referral if this is the referee's first qualifying one.
     The referee's lock is held; the referrer (enrolled earlier, lower id) is locked next,
     so locks are always taken newer member first and cannot deadlock."""
+    program = version.program
     terms = program.referral
     if terms is None or referee.referred_by is None or amount < terms.min_order_amount:
         return 0
     if await tx.referrals.for_referee(referee.id) is not None:
         return 0
     referrer, _ = await lock_member(tx, MemberRef(id=referee.referred_by))
+    referrer_before = await current_standing(tx, program, referrer.id, now)
     referrer_points = terms.referrer_points
     if terms.max_per_referrer is not None:
         since, until = period_bounds(occurred_at, terms.period, ZoneInfo(program.time_zone))
@@ -69,18 +70,21 @@ async def award_referral(
                 occurred_at=occurred_at,
                 expires_at=program.lot_expires_at(occurred_at),
                 reference=note,
-                program_version=program_version,
+                program_version=version.version,
                 earned=points,
             )
     if referrer_points > 0:  # the referrer's tier follows the award (the referee's, the sale)
-        await follow_earn(tx, program, referrer.id, now)
+        await follow_earn(tx, version, referrer.id, now, before=referrer_before)
     return terms.referee_points
 
 
-async def claw_back_referral(tx: WriteTx, program: Program, order_id: int, now: datetime) -> int:
+async def claw_back_referral(
+    tx: WriteTx, version: ProgramVersion, order_id: int, counted_at: datetime, now: datetime
+) -> int:
     """The referral's qualifying purchase came back in full: take both awards back. Points
     already spent follow the program's return policy: not taken (RECORD_SHORTFALL) or owed
     (NEGATIVE_BALANCE). Returns the points taken."""
+    program = version.program
     referral = await tx.referrals.for_order(order_id)
     if referral is None or not await tx.referrals.reverse(referral.id):
         return 0
@@ -102,11 +106,12 @@ async def claw_back_referral(tx: WriteTx, program: Program, order_id: int, now: 
             credit=Account.ISSUED,
             amount=take,
             now=now,
+            order_id=order_id,  # counted for tiers when the order was, like the award
             reference="referral:reversed",
             earned=-take,
             allow_negative=take > covered,
         )
         if member_id == referral.referrer_id:
-            await follow_return(tx, program, member_id, now)
+            await follow_return(tx, version, member_id, counted_at, now)
         taken += take
     return taken

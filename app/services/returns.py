@@ -61,7 +61,8 @@ async def record_return(
         _member, balance = await lock_member(tx, MemberRef(id=found.member_id))
         order = await tx.orders.by_ref(cmd.order_id)  # again, under the member's lock
         assert order is not None
-        program = (await active_program(tx)).program
+        version = await active_program(tx)
+        program = version.program
         negative = program.return_policy is ReturnPolicy.NEGATIVE_BALANCE
         plan: LineReturnPlan | None = None
         if cmd.lines:
@@ -137,10 +138,12 @@ async def record_return(
             lines=plan.lines if plan else None,
         )
         whole = all_returned(plan.lines) if plan else returned_total >= order.amount
-        clawed = await claw_back_referral(tx, program, order.id, now) if whole else 0
+        clawed = 0
+        if whole:
+            clawed = await claw_back_referral(tx, version, order.id, order.occurred_at, now)
         if clawed:
             balance = (await tx.members.lock(order.member_id)) or balance
-        await follow_return(tx, program, order.member_id, now)
+        await follow_return(tx, version, order.member_id, order.occurred_at, now)
         return {
             "memberId": order.member_id,
             "orderId": order.order_ref,

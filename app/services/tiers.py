@@ -14,12 +14,14 @@ from app.domain.tier_lifecycle import (
     Standing,
     after_earn,
     after_return,
+    evaluate,
     held,
     review,
     review_window,
 )
 from app.domain.tier_policy import Tier, TierMeasure
 from app.domain.tiers import MeasuredTier, TierProgress, measurement_window, tier_progress
+from app.ledger.programs import ProgramVersion
 from app.ledger.tier_measures import Measured, TierMeasures, Window
 from app.ledger.tiers import TierStore
 from app.ledger.uow import UnitOfWork, WriteTx
@@ -74,9 +76,21 @@ async def progress(
 ) -> dict[int, TierProgress]:
     """Tier progress per member: the stored standing, the measure now, and (to say what
     keeping the tier needs) the measure over the review window so far."""
-    standings = await TierStore(conn).many(ids)
-    current = await measure_tiers(conn, program, ids, now)
-    since_now = measurement_window(program, now)[0]
+    since_now, period_end = measurement_window(program, now)
+    current: dict[int, tuple[int, datetime | None]] = {}
+    standings: dict[int, Standing] = {}
+    if program.tier_measure is TierMeasure.POINTS:  # standings and measure in one query
+        span = timedelta(days=program.qualifying_days)
+        for member_id, (standing, (value, oldest)) in (
+            await TierStore(conn).with_points(ids, since_now)
+        ).items():
+            standings[member_id] = standing
+            current[member_id] = (value, period_end or (oldest + span if oldest else None))
+    else:
+        standings = await TierStore(conn).many(ids)
+    missing = [i for i in ids if i not in current]
+    if missing:
+        current.update(await measure_tiers(conn, program, missing, now))
     review_since: dict[int, Window] = {}
     for member_id, standing in standings.items():
         window = review_window(program, standing) if held(program, standing) else None
@@ -97,19 +111,32 @@ async def current_tier(tx: WriteTx, program: Program, member_id: int, now: datet
     return (await held_tiers(tx.conn, program, [member_id], now))[member_id]
 
 
+async def current_standing(
+    tx: WriteTx, program: Program, member_id: int, now: datetime
+) -> tuple[Standing, Tier]:
+    """Before an earn: the member's standing and the tier it holds (what the member was
+    shown: for one never evaluated, what the measure supports). Pass both on to
+    `follow_earn`."""
+    standing = await _standing(tx, member_id, now)
+    tier = held(program, standing)
+    if tier is None:
+        tier = (await held_tiers(tx.conn, program, [member_id], now))[member_id]
+    return standing, tier
+
+
 async def _standing(tx: WriteTx, member_id: int, now: datetime) -> Standing:
-    return await tx.tiers.get(member_id) or Standing(None, None, now)
+    return await tx.tiers.get(member_id) or Standing(None, now, now)
 
 
 async def _store(
-    tx: WriteTx, program: Program, member_id: int, settled: Settled | None, now: datetime
+    tx: WriteTx, version: ProgramVersion, member_id: int, settled: Settled | None, now: datetime
 ) -> Tier | None:
     """Save a settled standing; on a change of tier, write a tierChanged event. Returns
     the new tier when the member moved up."""
     if settled is None:
         return None
-    standing = settled.standing
-    await tx.tiers.save(member_id, standing, now)
+    program, standing = version.program, settled.standing
+    await tx.tiers.save(member_id, standing, now, program_version=version.version)
     if settled.moved_from is None or settled.reason is None:
         return None
     up = program.tier_rank(standing.tier) > program.tier_rank(settled.moved_from)
@@ -124,43 +151,60 @@ async def _store(
     return program.tier_by_key(standing.tier) if up else None
 
 
-async def follow_earn(tx: WriteTx, program: Program, member_id: int, now: datetime) -> Tier | None:
+async def follow_earn(
+    tx: WriteTx,
+    version: ProgramVersion,
+    member_id: int,
+    now: datetime,
+    *,
+    before: tuple[Standing, Tier],
+) -> Tier | None:
     """After points (or spend) were added, in the same transaction: upgrade when the
     measure reaches a higher tier; in grace, keep the tier when the threshold is reached.
-    Returns the tier the member moved up to, if any. The caller holds the member's lock."""
-    standing = await _standing(tx, member_id, now)
+    `before` is `current_standing` from before the earn (the caller holds the member's
+    lock, so it is still what is stored). Returns the tier the member moved up to."""
+    program = version.program
+    standing, shown = before
+    fresh = held(program, standing) is None
+    if fresh:  # first evaluation: from what the member was shown, no event
+        standing = evaluate(program, standing, shown, now)
     current = held(program, standing)
-    if current is not None and program.next_tier(current) is None and not standing.grace_until:
+    assert current is not None
+    if program.next_tier(current) is None and not standing.grace_until and not fresh:
         return None  # at the top, not in grace: nothing to reach
     value = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
     keeps = False
     window = review_window(program, standing)
-    if standing.grace_until is not None and current is not None and window is not None:
+    if standing.grace_until is not None and window is not None:
         so_far = await measure(tx.conn, program, {member_id: (window[0], None)})
         keeps = so_far[member_id][0] >= current.threshold
     settled = after_earn(program, standing, program.tier_for(value), now, keeps=keeps)
-    return await _store(tx, program, member_id, settled, now)
+    if settled is None and fresh:
+        settled = Settled(standing)
+    return await _store(tx, version, member_id, settled, now)
 
 
-async def follow_return(tx: WriteTx, program: Program, member_id: int, now: datetime) -> None:
-    """After a return, in the same transaction: an upgrade of this period that the measure
-    no longer supports is undone (down to the tier held when the period began)."""
+async def follow_return(
+    tx: WriteTx, version: ProgramVersion, member_id: int, counted_at: datetime, now: datetime
+) -> None:
+    """After a return of an earn counted at `counted_at`, in the same transaction: the
+    tiers that earn helped reach go, as far as the measure falls."""
     standing = await tx.tiers.get(member_id)
-    if standing is None:
-        return
-    current = held(program, standing)
-    if current is None or program.tier_rank(current.key) <= program.tier_rank(standing.floor):
-        return  # nothing was reached this period
+    if standing is None or held(version.program, standing) is None or not standing.earlier:
+        return  # nothing was reached since the standing was settled
+    program = version.program
     value = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
-    await _store(
-        tx, program, member_id, after_return(program, standing, program.tier_for(value), now), now
-    )
+    settled = after_return(program, standing, program.tier_for(value), counted_at, now)
+    await _store(tx, version, member_id, settled, now)
 
 
-async def review_member(tx: WriteTx, program: Program, member_id: int, now: datetime) -> bool:
+async def review_member(
+    tx: WriteTx, version: ProgramVersion, member_id: int, now: datetime
+) -> bool:
     """The end of a tier period (or grace), or a look after the tiers changed. The member
     keeps the best tier the measure supports over the review window or over the current
     window. Returns whether the tier changed. The caller holds the member's lock."""
+    program = version.program
     standing = await _standing(tx, member_id, now)
     value = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
     supported = program.tier_for(value)
@@ -171,18 +215,45 @@ async def review_member(tx: WriteTx, program: Program, member_id: int, now: date
         if program.tier_rank(reviewed.key) > program.tier_rank(supported.key):
             supported = reviewed
     settled = review(program, standing, supported, now)
-    await _store(tx, program, member_id, settled, now)
+    await _store(tx, version, member_id, settled, now)
     return settled.moved_from is not None
 
 
+def tier_shape(program: Program) -> tuple[object, ...]:
+    """What decides where members stand: tier keys, thresholds and how tiers are kept
+    (a new name, multiplier or benefit moves nobody)."""
+    tiers = tuple((t.key, t.threshold, t.never_downgrade) for t in program.tiers)
+    return tiers, program.tier_settings, program.time_zone, program.qualifying_days
+
+
+async def tiers_since(tx: WriteTx) -> tuple[ProgramVersion, int] | None:
+    """The active version, and the first version from which the tiers stood as they do
+    now: a standing computed under an older one is due for a look."""
+    history = await tx.programs.history()
+    if not history:
+        return None
+    shape = tier_shape(history[0].program)
+    since = history[0].version
+    for older in history[1:]:
+        if tier_shape(older.program) != shape:
+            break
+        since = older.version
+    return history[0], since
+
+
 async def review_tiers(uow: UnitOfWork, clock: Clock) -> int:
-    """The sweep: review every member whose tier period (or grace) has ended, or whom a
-    change of the program's tiers flagged. Safe to run twice at once."""
+    """The sweep: review every member whose tier period (or grace) has ended, or whose
+    standing predates a change of the program's tiers. Safe to run twice at once."""
+    async with uow.write() as tx:
+        found = await tiers_since(tx)
+    if found is None:
+        return 0
+    since = found[1]
 
     async def review_one(tx: WriteTx, member_id: int) -> int:
         version = await tx.programs.active()
-        if version is None or not await tx.tiers.is_due(member_id, clock.now()):
+        if version is None or not await tx.tiers.is_due(member_id, clock.now(), since):
             return 0
-        return int(await review_member(tx, version.program, member_id, clock.now()))
+        return int(await review_member(tx, version, member_id, clock.now()))
 
-    return await each_due(uow, lambda tx: tx.tiers.due(clock.now(), BATCH), int, review_one)
+    return await each_due(uow, lambda tx: tx.tiers.due(clock.now(), since, BATCH), int, review_one)

@@ -22,28 +22,32 @@ def upgrade() -> None:
     op.create_table('member_tiers',
     sa.Column('member_id', sa.Integer(), nullable=False),
     sa.Column('tier_key', sa.String(length=100), nullable=True),
-    sa.Column('floor_key', sa.String(length=100), nullable=True),
     sa.Column('since', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('settled_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('period_ends_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('grace_until', sa.DateTime(timezone=True), nullable=True),
     sa.Column('review_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('earlier', sa.JSON(), nullable=True),
+    sa.Column('program_version', sa.Integer(), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], ),
     sa.PrimaryKeyConstraint('member_id')
     )
     with op.batch_alter_table('member_tiers', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_member_tiers_review_at'), ['review_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_member_tiers_program_version'), ['program_version'], unique=False)
 
     # Members enrolled before tiers were stored: no tier yet, due at once, so the next
     # sweep stores the tier their measure supports (what they were shown until now).
     op.execute(
-        "INSERT INTO member_tiers (member_id, since, review_at, updated_at) "
-        "SELECT id, enrolled_at, enrolled_at, enrolled_at FROM members"
+        "INSERT INTO member_tiers (member_id, since, settled_at, review_at, updated_at) "
+        "SELECT id, enrolled_at, enrolled_at, enrolled_at, enrolled_at FROM members"
     )
 
 
 def downgrade() -> None:
     with op.batch_alter_table('member_tiers', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_member_tiers_program_version'))
         batch_op.drop_index(batch_op.f('ix_member_tiers_review_at'))
 
     op.drop_table('member_tiers')

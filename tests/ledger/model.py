@@ -91,9 +91,13 @@ class Member:
     version: int = 0
     qualifying: list[tuple[datetime, int]] = field(default_factory=list)  # EARN +, RETURN -
     redeemed: dict[str, int] = field(default_factory=dict)  # not cancelled, per reward
+    enrolled_at: datetime | None = None
     tier: str | None = None  # the stored tier; None: the first, never evaluated
-    floor: str | None = None  # the tier held when the tier period began
+    since: datetime | None = None  # when the tier was reached
+    settled_at: datetime | None = None  # returns of earns from before this move no one
     period_ends_at: datetime | None = None  # when the tier is reviewed; None: never
+    # tiers passed through since settled_at: (tier, since, period_ends_at), oldest first
+    earlier: list[tuple[str, datetime | None, datetime | None]] = field(default_factory=list)
 
     def balance(self) -> dict[str, int]:
         return {
@@ -123,6 +127,7 @@ class Order:
     amount: Decimal
     earned: int
     lot: Lot | None
+    at: datetime  # when it was made: its reversals count for tiers then
     returned: Decimal = Decimal(0)
     reversed: int = 0
     shortfall: int = 0
@@ -232,7 +237,7 @@ class LedgerModel:
 
     def _run(self, call: Call, now: datetime) -> Expected:
         if isinstance(call, Enroll):
-            return self._enroll(call)
+            return self._enroll(call, now)
         if isinstance(call, Purchase):
             return self._purchase(call, now)
         if isinstance(call, Return):
@@ -248,10 +253,10 @@ class LedgerModel:
             raise Refused("MEMBER_NOT_FOUND")
         return self.by_id[member_id]
 
-    def _enroll(self, call: Enroll) -> Expected:
+    def _enroll(self, call: Enroll, now: datetime) -> Expected:
         if call.external_id in self.members:
             raise Refused("MEMBER_EXISTS")
-        member = Member(call.external_id)
+        member = Member(call.external_id, enrolled_at=now)
         self.members[call.external_id] = member
         expected = Expected(data={"memberId": ANY_ID})
 
@@ -288,7 +293,9 @@ class LedgerModel:
             self.lots.append(lot)
             if not pending:
                 self._repay(member, points, prefer=lot)
-        self.orders[call.order_ref] = Order(call.order_ref, member, amount, points, lot)
+        self.orders[call.order_ref] = Order(
+            call.order_ref, member, amount, points, lot, call.occurred_at
+        )
         upgraded = self._follow_earn(member, now)
         return Expected(
             data={
@@ -328,11 +335,11 @@ class LedgerModel:
             reversed_points, left = reversed_points + take + owed, left - take - owed
         if reversed_points:
             member.lifetime_earned -= reversed_points
-            member.qualifying.append((now, -reversed_points))
+            member.qualifying.append((order.at, -reversed_points))
         order.returned = returned_total
         order.reversed += reversed_points
         order.shortfall += left
-        self._follow_return(member, now)
+        self._follow_return(member, order.at, now)
         return Expected(
             data={
                 "memberId": member.id,
@@ -471,24 +478,38 @@ class LedgerModel:
         return start + timedelta(days=QUALIFYING_DAYS) if rank > 0 else None
 
     def _follow_earn(self, member: Member, now: datetime) -> str | None:
-        rank, best = self._rank(self._held(member)[0]), self._supported_now(member, now)
-        if member.tier is None:
-            member.tier = member.floor = self.tiers[0][0]
+        if member.tier is None:  # first evaluated: the first tier, settled at enrolment
+            member.tier = self.tiers[0][0]
+            member.since = member.settled_at = member.enrolled_at
+        rank, best = self._rank(member.tier), self._supported_now(member, now)
         if best <= rank:
             return None
-        member.tier = self.tiers[best][0]
+        member.earlier.append((member.tier, member.since, member.period_ends_at))
+        member.tier, member.since = self.tiers[best][0], now
         member.period_ends_at = self._period_end(best, now)
         return member.tier
 
-    def _follow_return(self, member: Member, now: datetime) -> None:
-        if member.tier is None:
+    def _follow_return(self, member: Member, counted_at: datetime, now: datetime) -> None:
+        """Take back the tiers the returned earn (counted at `counted_at`) helped reach."""
+        if member.tier is None or not member.earlier:
             return
-        rank, floor = self._rank(member.tier), self._rank(member.floor or self.tiers[0][0])
+        assert member.settled_at is not None
+        assert member.since is not None
+        if counted_at < member.settled_at or member.since < counted_at:
+            return
+        before = [e for e in member.earlier if e[1] is not None and e[1] <= counted_at]
+        kept = before[-1] if before else None
+        floor = self._rank(kept[0]) if kept else 0
         target = max(self._supported_now(member, now), floor)
-        if rank > floor and target < rank:
-            member.tier = self.tiers[target][0]
-            if target == 0:
-                member.period_ends_at = None
+        if target >= self._rank(member.tier):
+            return
+        if kept is not None and kept[0] == self.tiers[target][0]:
+            member.tier, member.since, member.period_ends_at = kept
+            member.earlier = before[:-1]
+        else:
+            member.tier, member.since = self.tiers[target][0], now
+            member.period_ends_at = self._period_end(target, now)
+            member.earlier = before
 
     def _review(self, member: Member, now: datetime) -> None:
         ends = member.period_ends_at
@@ -498,11 +519,11 @@ class LedgerModel:
         best = max(self._supported_in_period(member, ends), self._supported_now(member, now))
         if best > rank:  # not reached with two tiers: gold is the top
             raise AssertionError("model: an upgrade at review")
+        member.settled_at, member.earlier = ends, []
         if best == rank:
-            member.floor = member.tier
             member.period_ends_at = ends + timedelta(days=QUALIFYING_DAYS)
         else:
-            member.tier = member.floor = self.tiers[best][0]
+            member.tier, member.since = self.tiers[best][0], ends
             member.period_ends_at = self._period_end(best, ends)
 
     def _repay(self, member: Member, credited: int, prefer: Lot | None = None) -> None:

@@ -16,7 +16,7 @@ from app.services.activity import RecordActivity, record_activity
 from app.services.common import MemberRef
 from app.services.program import apply_program
 from app.services.sweeps import run_sweeps
-from app.services.tiers import review_tiers
+from app.services.tiers import review_tiers, tiers_since
 from tests.ledger.harness import Ledger, program_data
 from tests.ledger.test_referrals import _code, _enroll
 
@@ -269,7 +269,7 @@ async def test_a_member_from_before_stored_tiers_is_evaluated_silently(db_url: s
             await tx.conn.execute(
                 update(member_tiers)
                 .where(member_tiers.c.member_id == m)
-                .values(tier_key=None, floor_key=None, review_at=ledger.clock.now())
+                .values(tier_key=None, earlier=None, review_at=ledger.clock.now())
             )
         assert (await tier_of(ledger, m)).current.key == "gold"  # shown from the measure
         await run_sweeps(ledger.uow, ledger.clock)
@@ -297,6 +297,13 @@ async def test_a_lowered_threshold_upgrades_at_the_next_sweep(db_url: str) -> No
 
 
 DAY = timedelta(days=1)
+
+
+async def due_members(ledger: Ledger) -> list[int]:
+    async with ledger.uow.write() as tx:
+        found = await tiers_since(tx)
+        assert found is not None
+        return await tx.tiers.due(ledger.clock.now(), found[1], 10)
 
 
 async def first_change(ledger: Ledger, member: int) -> dict[str, Any]:
@@ -334,5 +341,25 @@ async def test_activities_and_referral_awards_upgrade_too(db_url: str) -> None:
         await ledger.return_("o-1", "10")  # the award is taken back, and the tier with it
         assert (await tier_of(ledger, ann)).current.key == "silver"
         assert [e["reason"] for e in await changes(ledger, ann)] == ["EARN", "EARN", "RETURN"]
+    finally:
+        await ledger.close()
+
+
+async def test_a_new_multiplier_or_benefit_flags_no_one_for_review(db_url: str) -> None:
+    ledger = await open_tiered(db_url)
+    try:
+        m = await ledger.enroll("steady")
+        await ledger.purchase(m, "o-1", "800")
+        renamed = tiered()
+        renamed["tiers"][1]["multiplier"] = "1.1"
+        renamed["tiers"][1]["benefits"] = ["Free refills"]
+        await apply_program(ledger.uow, ledger.clock, renamed)
+        assert await due_members(ledger) == []
+        raised = tiered()
+        raised["tiers"][1]["threshold"] = 900
+        await apply_program(ledger.uow, ledger.clock, raised)
+        assert await due_members(ledger) == [m]
+        assert await review_tiers(ledger.uow, ledger.clock) == 0  # kept until its review
+        assert (await tier_of(ledger, m)).current.key == "silver"
     finally:
         await ledger.close()

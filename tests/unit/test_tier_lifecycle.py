@@ -10,11 +10,13 @@ import pytest
 from app.domain.errors import ProgramInvalid
 from app.domain.program import Program, parse_program, program_to_data
 from app.domain.tier_lifecycle import (
+    Reached,
     Standing,
     TierChangeReason,
     after_earn,
     after_return,
     downgrade_target,
+    evaluate,
     period_end,
     points_to_keep,
     review,
@@ -49,8 +51,19 @@ def tier(p: Program, key: str) -> Any:
     return found
 
 
-def holding(p: Program, key: str, since: datetime = T0, floor: str | None = None) -> Standing:
-    return Standing(key, floor or key, since, period_end(p, tier(p, key), since))
+def holding(p: Program, key: str, since: datetime = T0) -> Standing:
+    """A settled standing: `key` held since `since`, nothing passed through since."""
+    return Standing(key, since, since, period_end(p, tier(p, key), since))
+
+
+def climbed(p: Program, *steps: tuple[str, datetime]) -> Standing:
+    """Settled at the first step, then upgraded by earns at each later one."""
+    standing = holding(p, steps[0][0], steps[0][1])
+    for key, at in steps[1:]:
+        settled = after_earn(p, standing, tier(p, key), at)
+        assert settled is not None
+        standing = settled.standing
+    return standing
 
 
 # --- periods ---
@@ -82,11 +95,11 @@ def test_the_review_window_is_the_period_measure_window_extended_by_the_grace() 
     standing = holding(p, "gold")
     tick = timedelta(microseconds=1)  # rolling: after the upgrade's instant, to the end
     assert review_window(p, standing) == (T0 + tick, T0 + YEAR + tick)
-    graced = Standing("gold", "gold", T0, T0 + YEAR, T0 + YEAR + timedelta(days=30))
+    graced = Standing("gold", T0, T0, T0 + YEAR, T0 + YEAR + timedelta(days=30))
     assert review_window(p, graced) == (T0 + tick, T0 + YEAR + timedelta(days=30) + tick)
     calendar = program(tier_window="CALENDAR_YEAR")
     ends = datetime(2027, 1, 1, tzinfo=UTC)
-    year = Standing("gold", "gold", T0, ends)
+    year = Standing("gold", T0, T0, ends)
     assert review_window(calendar, year) == (datetime(2026, 1, 1, tzinfo=UTC), ends)
 
 
@@ -99,7 +112,9 @@ def test_an_earn_that_reaches_a_higher_tier_upgrades_and_starts_a_period() -> No
     settled = after_earn(p, holding(p, "silver"), tier(p, "gold"), later)
     assert settled is not None
     assert (settled.moved_from, settled.reason) == ("silver", TierChangeReason.EARN)
-    assert settled.standing == Standing("gold", "silver", later, later + YEAR)
+    assert settled.standing == Standing(
+        "gold", later, T0, later + YEAR, earlier=(Reached("silver", T0, T0 + YEAR),)
+    )
 
 
 def test_an_earn_within_the_tier_changes_nothing() -> None:
@@ -108,68 +123,70 @@ def test_an_earn_within_the_tier_changes_nothing() -> None:
     assert after_earn(p, holding(p, "gold"), tier(p, "gold"), T0) is None
 
 
-def test_a_newcomer_is_stored_at_the_first_tier_or_upgraded_from_it() -> None:
+def test_a_first_evaluation_starts_from_what_the_member_was_shown() -> None:
     p = program()
-    newcomer = Standing(None, None, T0)
-    stored = after_earn(p, newcomer, tier(p, "base"), T0)
-    assert stored is not None
-    assert stored.moved_from is None
-    assert stored.standing == Standing("base", "base", T0)
-    jumped = after_earn(p, newcomer, tier(p, "platinum"), T0)
-    assert jumped is not None
-    assert jumped.moved_from == "base"
-    assert jumped.standing.tier == "platinum"
-    assert jumped.standing.floor is None
-
-
-def test_a_tier_the_program_dropped_is_evaluated_silently() -> None:
-    p = program()
-    settled = after_earn(p, Standing("diamond", "diamond", T0), tier(p, "silver"), T0)
-    assert settled is not None
-    assert settled.moved_from is None
-    assert settled.standing == Standing("silver", "silver", T0, T0 + YEAR)
+    old = Standing(None, T0, T0)
+    first = evaluate(p, old, tier(p, "gold"), T0 + timedelta(days=9))
+    assert first == Standing("gold", T0, T0, T0 + timedelta(days=9) + YEAR)
+    assert after_earn(p, old, tier(p, "platinum"), T0) is None  # evaluate first
 
 
 def test_in_grace_reaching_the_threshold_keeps_the_tier_for_a_new_period() -> None:
     p = program(tier_grace_days=30)
     ends = T0 + YEAR
-    graced = Standing("gold", "gold", T0, ends, ends + timedelta(days=30))
+    graced = Standing("gold", T0, ends, ends, ends + timedelta(days=30))
     assert after_earn(p, graced, tier(p, "silver"), ends + timedelta(days=5)) is None
     kept = after_earn(p, graced, tier(p, "silver"), ends + timedelta(days=5), keeps=True)
     assert kept is not None
     assert kept.moved_from is None
-    assert kept.standing == Standing("gold", "gold", T0, ends + YEAR)
+    assert kept.standing == Standing("gold", T0, ends, ends + YEAR)
 
 
 # --- returns ---
 
+DAY = timedelta(days=1)
 
-def test_a_return_undoes_an_upgrade_of_this_period_as_far_as_the_measure_falls() -> None:
+
+def test_a_return_takes_back_the_tiers_its_earn_helped_reach_as_far_as_the_measure_falls() -> None:
     p = program()
-    upgraded = Standing("platinum", "silver", T0, T0 + YEAR)
-    to_gold = after_return(p, upgraded, tier(p, "gold"), T0 + timedelta(days=1))
+    up = climbed(p, ("silver", T0), ("platinum", T0 + 10 * DAY))
+    to_gold = after_return(p, up, tier(p, "gold"), T0 + 10 * DAY, T0 + 11 * DAY)
     assert to_gold is not None
     assert (to_gold.moved_from, to_gold.reason) == ("platinum", TierChangeReason.RETURN)
-    assert to_gold.standing.tier == "gold"
-    assert to_gold.standing.period_ends_at == T0 + YEAR
-    to_floor = after_return(p, upgraded, tier(p, "base"), T0 + timedelta(days=1))
-    assert to_floor is not None
-    assert to_floor.standing.tier == "silver"
+    assert (to_gold.standing.tier, to_gold.standing.since) == ("gold", T0 + 11 * DAY)
+    back = after_return(p, up, tier(p, "base"), T0 + 10 * DAY, T0 + 11 * DAY)
+    assert back is not None
+    # back where the member was, review date and all: not below the tier held before
+    assert back.standing == holding(p, "silver")
 
 
-def test_a_return_never_touches_a_tier_held_since_the_period_began() -> None:
+def test_a_return_of_an_earn_made_after_the_tier_was_reached_moves_no_one() -> None:
     p = program()
-    assert after_return(p, holding(p, "gold"), tier(p, "base"), T0) is None
-    upgraded = Standing("platinum", "silver", T0, T0 + YEAR)
-    assert after_return(p, upgraded, tier(p, "platinum"), T0) is None
+    up = climbed(p, ("silver", T0), ("gold", T0 + 10 * DAY))
+    assert after_return(p, up, tier(p, "base"), T0 + 20 * DAY, T0 + 30 * DAY) is None
 
 
-def test_a_return_to_the_first_tier_leaves_no_period() -> None:
+def test_a_return_of_an_earn_from_before_the_standing_was_settled_moves_no_one() -> None:
     p = program()
-    settled = after_return(p, Standing("gold", None, T0, T0 + YEAR), tier(p, "base"), T0)
-    assert settled is not None
-    assert settled.standing.tier == "base"
-    assert settled.standing.period_ends_at is None
+    settled = holding(p, "gold", T0 + YEAR)  # say, renewed at a review
+    assert after_return(p, settled, tier(p, "base"), T0, T0 + YEAR + DAY) is None
+
+
+def test_a_tier_held_before_the_returned_earn_stays_even_never_reviewed_ones() -> None:
+    p = program(gold_never_downgrades=True)
+    up = climbed(p, ("base", T0), ("gold", T0 + DAY), ("platinum", T0 + 400 * DAY))
+    back = after_return(p, up, tier(p, "base"), T0 + 400 * DAY, T0 + 401 * DAY)
+    assert back is not None
+    assert (back.standing.tier, back.standing.since, back.standing.period_ends_at) == (
+        "gold",
+        T0 + DAY,
+        None,
+    )
+    # the earn that reached gold came back too: down to the first tier
+    again = after_return(p, back.standing, tier(p, "base"), T0 + DAY, T0 + 402 * DAY)
+    assert again is not None
+    assert again.standing.tier == "base"
+    assert again.standing.period_ends_at is None
 
 
 # --- reviews at the end of a period ---
@@ -178,9 +195,10 @@ def test_a_return_to_the_first_tier_leaves_no_period() -> None:
 def test_a_review_keeps_a_supported_tier_for_a_period_that_starts_where_the_last_ended() -> None:
     p = program()
     ends = T0 + YEAR
-    settled = review(p, holding(p, "gold", floor="silver"), tier(p, "gold"), ends)
+    up = climbed(p, ("silver", T0 - YEAR), ("gold", T0))
+    settled = review(p, up, tier(p, "gold"), ends)
     assert settled.moved_from is None
-    assert settled.standing == Standing("gold", "gold", T0, ends + YEAR)
+    assert settled.standing == Standing("gold", T0, ends, ends + YEAR)  # settled there
 
 
 def test_a_review_before_the_period_ends_changes_nothing() -> None:
@@ -191,9 +209,18 @@ def test_a_review_before_the_period_ends_changes_nothing() -> None:
 
 def test_a_review_upgrades_a_member_a_lowered_threshold_now_supports() -> None:
     p = program()
-    settled = review(p, holding(p, "silver"), tier(p, "gold"), T0 + timedelta(days=3))
+    now = T0 + timedelta(days=3)
+    settled = review(p, holding(p, "silver"), tier(p, "gold"), now)
     assert (settled.moved_from, settled.reason) == ("silver", TierChangeReason.REVIEW)
-    assert settled.standing.floor == "silver"
+    assert settled.standing == Standing("gold", now, now, now + YEAR)
+
+
+def test_a_review_evaluates_a_member_never_evaluated() -> None:
+    p = program()
+    now = T0 + YEAR
+    settled = review(p, Standing(None, T0, T0), tier(p, "gold"), now)
+    assert settled.moved_from is None
+    assert settled.standing == Standing("gold", T0, now, now + YEAR)
 
 
 @pytest.mark.parametrize(
@@ -210,8 +237,7 @@ def test_downgrade_policies(policy: str, supported: str, expected: str) -> None:
     ends = T0 + YEAR
     settled = review(p, holding(p, "platinum"), tier(p, supported), ends)
     assert (settled.moved_from, settled.standing.tier) == ("platinum", expected)
-    assert settled.standing.since == ends
-    assert settled.standing.floor == expected
+    assert (settled.standing.since, settled.standing.settled_at) == (ends, ends)
     assert settled.standing.period_ends_at == period_end(p, tier(p, expected), ends)
 
 
@@ -244,7 +270,7 @@ def test_reaching_the_threshold_during_the_grace_renews_at_its_end() -> None:
     graced = review(p, holding(p, "gold"), tier(p, "base"), ends).standing
     renewed = review(p, graced, tier(p, "gold"), ends + timedelta(days=60))
     assert renewed.moved_from is None
-    assert renewed.standing == Standing("gold", "gold", T0, ends + YEAR)
+    assert renewed.standing == Standing("gold", T0, ends, ends + YEAR)
 
 
 def test_points_to_keep_is_what_the_review_window_still_needs() -> None:
