@@ -90,6 +90,9 @@ class TransferRow(SQLModel, table=True):
     reason: str | None = Field(default=None, max_length=500)
     program_version: int | None = None
     occurred_at: datetime = _at()
+    # When it counts for the tier measure: a reversal, when the earn it reverses was
+    # made (returning an old order never lowers this year's measure); NULL: occurred_at.
+    counts_at: datetime | None = _at(default=None, nullable=True)
     created_at: datetime = _at()
 
 

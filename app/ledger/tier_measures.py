@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Dialect, FromClause, and_, func, or_, select
+from sqlalchemy import ColumnElement, Dialect, Select, and_, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import TransferKind
@@ -23,11 +23,10 @@ Window = tuple[datetime, datetime | None]  # [since, until); until None: open-en
 Measured = tuple[int, datetime | None]  # the measure, and the oldest item counted
 
 
-def counted_at() -> tuple[ColumnElement[datetime], FromClause]:
-    """When a points transfer counts for tiers (its order's time, else its own), and the
-    transfers joined to their orders that this needs."""
-    joined = transfers.outerjoin(orders, orders.c.id == transfers.c.order_id)
-    return func.coalesce(orders.c.occurred_at, transfers.c.occurred_at), joined
+def counted_at() -> ColumnElement[datetime]:
+    """When a points transfer counts for tiers: `counts_at` if set (reversals), else when
+    it occurred."""
+    return func.coalesce(transfers.c.counts_at, transfers.c.occurred_at)
 
 
 def _within(column: Any, member_column: Any, windows: Mapping[int, Window]) -> ColumnElement[bool]:
@@ -44,6 +43,24 @@ def _within(column: Any, member_column: Any, windows: Mapping[int, Window]) -> C
     return or_(*clauses)
 
 
+def _points_query(within: ColumnElement[bool]) -> Select[Any]:
+    t = transfers.c
+    return (
+        select(t.member_id, t.kind, func.sum(t.amount), func.min(counted_at()))
+        .where(t.kind.in_([TransferKind.EARN.value, TransferKind.RETURN.value]), within)
+        .group_by(t.member_id, t.kind)
+    )
+
+
+# Built once (building costs as much as running it): members since one moment.
+_POINTS = _points_query(
+    and_(
+        transfers.c.member_id.in_(bindparam("ids", expanding=True)),
+        counted_at() >= bindparam("since", type_=UTCDateTime),
+    )
+)
+
+
 class TierMeasures:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -53,20 +70,17 @@ class TierMeasures:
         earn counted, in one query."""
         if not windows:
             return {}
-        t = transfers.c
-        at, joined = counted_at()
-        query = (
-            select(t.member_id, t.kind, func.sum(t.amount), func.min(at))
-            .select_from(joined)
-            .where(
-                t.kind.in_([TransferKind.EARN.value, TransferKind.RETURN.value]),
-                _within(at, t.member_id, windows),
+        shared = set(windows.values())
+        if len(shared) == 1 and next(iter(shared))[1] is None:  # the common case, prebuilt
+            since = next(iter(shared))[0]
+            found = await self.conn.execute(_POINTS, {"ids": list(windows), "since": since})
+        else:
+            found = await self.conn.execute(
+                _points_query(_within(counted_at(), transfers.c.member_id, windows))
             )
-            .group_by(t.member_id, t.kind)
-        )
         points: dict[int, int] = dict.fromkeys(windows, 0)
         oldest: dict[int, datetime | None] = dict.fromkeys(windows)
-        for member_id, kind, amount, first_at in await self.conn.execute(query):
+        for member_id, kind, amount, first_at in found:
             if kind == TransferKind.EARN.value:
                 points[member_id] += int(amount)
                 oldest[member_id] = utc(first_at, self.conn.dialect)

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import TransferKind
 from app.domain.tier_lifecycle import Reached, Standing, TierChangeReason
 from app.ledger.tables import member_tiers, outbox, transfers
 from app.ledger.tier_measures import Measured, counted_at, utc
+from app.ledger.types import UTCDateTime
 
 TIER_TOPIC = "tier.changed"
 
@@ -49,6 +50,38 @@ def _earlier_data(standing: Standing) -> list[dict[str, Any]] | None:
     ]
 
 
+def _with_points() -> Select[Any]:
+    """Built once: a viewer's tier is read on every app open, and building the statement
+    costs as much as running it."""
+    t = transfers.c
+    earn = t.kind == TransferKind.EARN.value
+    at = counted_at()
+    measured = (
+        select(
+            t.member_id,
+            func.sum(case((earn, t.amount), else_=-t.amount)).label("points"),
+            func.min(case((earn, at))).label("oldest"),
+        )
+        .where(
+            t.member_id.in_(bindparam("ids", expanding=True)),
+            t.kind.in_([TransferKind.EARN.value, TransferKind.RETURN.value]),
+            at >= bindparam("since", type_=UTCDateTime),
+        )
+        .group_by(t.member_id)
+        .subquery()
+    )
+    return (
+        select(member_tiers, measured.c.points, measured.c.oldest)
+        .select_from(
+            member_tiers.outerjoin(measured, measured.c.member_id == member_tiers.c.member_id)
+        )
+        .where(member_tiers.c.member_id.in_(bindparam("ids", expanding=True)))
+    )
+
+
+_WITH_POINTS = _with_points()
+
+
 class TierStore:
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
@@ -72,31 +105,7 @@ class TierStore:
     ) -> dict[int, tuple[Standing, Measured]]:
         """Standings and the POINTS measure since `since` in one statement (what a
         member's tier progress needs, in one round trip)."""
-        t = transfers.c
-        earn = t.kind == TransferKind.EARN.value
-        at, joined = counted_at()
-        measured = (
-            select(
-                t.member_id,
-                func.sum(case((earn, t.amount), else_=-t.amount)).label("points"),
-                func.min(case((earn, at))).label("oldest"),
-            )
-            .select_from(joined)
-            .where(
-                t.member_id.in_(list(ids)),
-                t.kind.in_([TransferKind.EARN.value, TransferKind.RETURN.value]),
-                at >= since,
-            )
-            .group_by(t.member_id)
-            .subquery()
-        )
-        rows = await self.conn.execute(
-            select(member_tiers, measured.c.points, measured.c.oldest)
-            .select_from(
-                member_tiers.outerjoin(measured, measured.c.member_id == member_tiers.c.member_id)
-            )
-            .where(member_tiers.c.member_id.in_(list(ids)))
-        )
+        rows = await self.conn.execute(_WITH_POINTS, {"ids": list(ids), "since": since})
         dialect = self.conn.dialect
         return {
             r.member_id: (_standing(r), (max(0, int(r.points or 0)), utc(r.oldest, dialect)))

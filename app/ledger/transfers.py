@@ -53,6 +53,7 @@ class TransferStore:
         program_version: int | None = None,
         earned: int = 0,
         allow_negative: bool = False,
+        counts_at: datetime | None = None,
     ) -> Posted:
         """Post one transfer. `allow_negative` lets `available` go below zero: only a
         return under the program's NEGATIVE_BALANCE policy asks for it."""
@@ -107,6 +108,7 @@ class TransferStore:
                     reason=reason,
                     program_version=program_version,
                     occurred_at=when,
+                    counts_at=counts_at,
                     created_at=now,
                 )
                 .returning(transfers.c.id)

@@ -107,7 +107,7 @@ async def record_activity(
                 ErrorCode.LIMIT_REACHED, "This activity was already recorded.", "kind"
             )
         before = await current_standing(tx, program, member.id, now)
-        tier = before[1]
+        tier = before.tier
         event = Purchase(
             "OTHER",
             cmd.occurred_at,
@@ -138,7 +138,7 @@ async def record_activity(
                 earned=points,
             )
             balance = posted.balance
-            upgraded = await follow_earn(tx, version, member.id, now, before=before)
+            upgraded = await follow_earn(tx, version, member.id, now, before=before, gained=points)
             if upgraded is not None:
                 return {
                     "memberId": member.id,

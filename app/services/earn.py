@@ -84,7 +84,7 @@ async def record_purchase(
         if await tx.orders.by_ref(cmd.order_id) is not None:
             raise DomainError(ErrorCode.ORDER_EXISTS, "This order is already recorded.", "orderId")
         before = await current_standing(tx, program, member.id, now)
-        tier = before[1]
+        tier = before.tier
         explanation = await explain(program, purchase, tier, tx.awards, member.id)
         points = explanation.total
         order_id = await tx.orders.create(
@@ -134,7 +134,9 @@ async def record_purchase(
         )
         if welcome:
             balance = (await tx.members.lock(member.id)) or balance
-        upgraded = await follow_earn(tx, version, member.id, now, before=before)
+        upgraded = await follow_earn(
+            tx, version, member.id, now, before=before, gained=points + welcome
+        )
         return {
             **({"upgradedTo": upgraded.key} if upgraded else {}),
             **({"referralPoints": welcome} if welcome else {}),

@@ -74,7 +74,9 @@ async def award_referral(
                 earned=points,
             )
     if referrer_points > 0:  # the referrer's tier follows the award (the referee's, the sale)
-        await follow_earn(tx, version, referrer.id, now, before=referrer_before)
+        await follow_earn(
+            tx, version, referrer.id, now, before=referrer_before, gained=referrer_points
+        )
     return terms.referee_points
 
 
@@ -106,10 +108,10 @@ async def claw_back_referral(
             credit=Account.ISSUED,
             amount=take,
             now=now,
-            order_id=order_id,  # counted for tiers when the order was, like the award
             reference="referral:reversed",
             earned=-take,
             allow_negative=take > covered,
+            counts_at=counted_at,  # for tiers, when the award was made
         )
         if member_id == referral.referrer_id:
             await follow_return(tx, version, member_id, counted_at, now)

@@ -112,6 +112,7 @@ async def record_return(
                 reference=order.order_ref,
                 earned=-take,
                 allow_negative=owed > 0,
+                counts_at=order.occurred_at,  # for tiers, when the order was made
             )
             balance = posted.balance
             left -= take

@@ -4,6 +4,7 @@ undoing of a returned upgrade, and the review sweep at the end of each tier peri
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -111,17 +112,33 @@ async def current_tier(tx: WriteTx, program: Program, member_id: int, now: datet
     return (await held_tiers(tx.conn, program, [member_id], now))[member_id]
 
 
+@dataclass(frozen=True, slots=True)
+class BeforeEarn:
+    """What `follow_earn` needs from before the earn: the standing, the tier it holds
+    (what the member was shown), and the POINTS measure then (None: not read)."""
+
+    standing: Standing
+    tier: Tier
+    measured: int | None = None
+
+
 async def current_standing(
     tx: WriteTx, program: Program, member_id: int, now: datetime
-) -> tuple[Standing, Tier]:
-    """Before an earn: the member's standing and the tier it holds (what the member was
-    shown: for one never evaluated, what the measure supports). Pass both on to
-    `follow_earn`."""
-    standing = await _standing(tx, member_id, now)
+) -> BeforeEarn:
+    """Before an earn: the member's standing, the tier it holds (for one never evaluated,
+    what the measure supports) and, on a POINTS program, the measure, in one query."""
+    measured: int | None = None
+    if program.tier_measure is TierMeasure.POINTS:
+        since = measurement_window(program, now)[0]
+        found = (await tx.tiers.with_points([member_id], since)).get(member_id)
+        standing = found[0] if found else Standing(None, now, now)
+        measured = found[1][0] if found else None
+    else:
+        standing = await _standing(tx, member_id, now)
     tier = held(program, standing)
     if tier is None:
         tier = (await held_tiers(tx.conn, program, [member_id], now))[member_id]
-    return standing, tier
+    return BeforeEarn(standing, tier, measured)
 
 
 async def _standing(tx: WriteTx, member_id: int, now: datetime) -> Standing:
@@ -157,21 +174,27 @@ async def follow_earn(
     member_id: int,
     now: datetime,
     *,
-    before: tuple[Standing, Tier],
+    before: BeforeEarn,
+    gained: int,
 ) -> Tier | None:
     """After points (or spend) were added, in the same transaction: upgrade when the
     measure reaches a higher tier; in grace, keep the tier when the threshold is reached.
     `before` is `current_standing` from before the earn (the caller holds the member's
-    lock, so it is still what is stored). Returns the tier the member moved up to."""
+    lock, so it is still what is stored); `gained`, the points this transaction credited.
+    Returns the tier the member moved up to."""
     program = version.program
-    standing, shown = before
+    standing = before.standing
     fresh = held(program, standing) is None
     if fresh:  # first evaluation: from what the member was shown, no event
-        standing = evaluate(program, standing, shown, now)
+        standing = evaluate(program, standing, before.tier, now)
     current = held(program, standing)
     assert current is not None
-    if program.next_tier(current) is None and not standing.grace_until and not fresh:
-        return None  # at the top, not in grace: nothing to reach
+    upcoming = program.next_tier(current)
+    if not fresh and not standing.grace_until:
+        if upcoming is None:
+            return None  # at the top: nothing to reach
+        if before.measured is not None and before.measured + gained < upcoming.threshold:
+            return None  # even counting every point gained, the next tier is out of reach
     value = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
     keeps = False
     window = review_window(program, standing)

@@ -37,6 +37,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_member_tiers_review_at'), ['review_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_member_tiers_program_version'), ['program_version'], unique=False)
 
+    # A reversal counts for the tier measure when the earn it reverses was made.
+    with op.batch_alter_table('transfers', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('counts_at', sa.DateTime(timezone=True), nullable=True))
+    op.execute(
+        "UPDATE transfers SET counts_at = (SELECT occurred_at FROM orders "
+        "WHERE orders.id = transfers.order_id) "
+        "WHERE kind = 'RETURN' AND order_id IS NOT NULL"
+    )
+
     # Members enrolled before tiers were stored: no tier yet, due at once, so the next
     # sweep stores the tier their measure supports (what they were shown until now).
     op.execute(
@@ -51,3 +60,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_member_tiers_review_at'))
 
     op.drop_table('member_tiers')
+    with op.batch_alter_table('transfers', schema=None) as batch_op:
+        batch_op.drop_column('counts_at')
