@@ -94,10 +94,16 @@ class ActivityStore:
         return int(result.scalar_one())
 
     async def set_earned(
-        self, activity_id: int, points: int, explanation: list[dict[str, Any]]
+        self,
+        activity_id: int,
+        points: int,
+        explanation: list[dict[str, Any]],
+        transfer_id: int | None = None,
     ) -> None:
+        """What the activity earned, why, and the earn's transfer (its ledger entries show
+        the explanation)."""
         await self.conn.execute(
             update(activities)
             .where(activities.c.id == activity_id)
-            .values(points=points, explanation=explanation)
+            .values(points=points, explanation=explanation, transfer_id=transfer_id)
         )

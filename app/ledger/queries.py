@@ -24,6 +24,7 @@ from app.domain.records import (
 )
 from app.ledger import mappers
 from app.ledger.tables import (
+    activities,
     balances,
     entries,
     lots,
@@ -232,13 +233,17 @@ def _entry_query() -> Select[Any]:
             transfers.c.reference,
             transfers.c.reason,
             orders.c.explanation,
+            activities.c.explanation.label("activity_explanation"),
         )
         .join(transfers, transfers.c.id == entries.c.transfer_id)
         .outerjoin(orders, orders.c.id == transfers.c.order_id)
+        .outerjoin(activities, activities.c.transfer_id == transfers.c.id)
     )
 
 
 def _entry(r: Any) -> Entry:
+    """An earn explains itself: a purchase by its order's rules, an activity by its own."""
+    explanation = r.explanation if r.explanation is not None else r.activity_explanation
     return Entry(
         id=r.id,
         transfer_id=r.transfer_id,
@@ -251,8 +256,8 @@ def _entry(r: Any) -> Entry:
         reference=r.reference,
         reason=r.reason,
         explanation=(
-            tuple(RuleAward.from_data(a) for a in r.explanation)
-            if r.kind == TransferKind.EARN.value and r.explanation is not None
+            tuple(RuleAward.from_data(a) for a in explanation)
+            if r.kind == TransferKind.EARN.value and explanation is not None
             else None
         ),
     )

@@ -158,6 +158,7 @@ class ActivityRow(SQLModel, table=True):
     reference: str | None = Field(default=None, max_length=200)
     dedupe_key: str = Field(max_length=300, unique=True)
     points: int = 0
+    transfer_id: int | None = Field(default=None, foreign_key="transfers.id", index=True)
     explanation: list[dict[str, Any]] | None = Field(
         default=None, sa_column=Column(JSON, nullable=True)
     )

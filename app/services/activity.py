@@ -122,7 +122,8 @@ async def record_activity(
             awards=points_by_rule(explanation),
             occurred_at=cmd.occurred_at,
         )
-        await tx.activities.set_earned(activity_id, points, explanation_data(explanation))
+        transfer_id: int | None = None
+        upgraded = None
         if points > 0:
             posted = await credit_lot(
                 tx,
@@ -137,16 +138,17 @@ async def record_activity(
                 program_version=version.version,
                 earned=points,
             )
-            balance = posted.balance
+            balance, transfer_id = posted.balance, posted.transfer_id
             upgraded = await follow_earn(tx, version, member.id, now, before=before, gained=points)
-            if upgraded is not None:
-                return {
-                    "memberId": member.id,
-                    "points": points,
-                    "upgradedTo": upgraded.key,
-                    "balance": balance.as_data(),
-                }
-        return {"memberId": member.id, "points": points, "balance": balance.as_data()}
+        await tx.activities.set_earned(
+            activity_id, points, explanation_data(explanation), transfer_id
+        )
+        return {
+            "memberId": member.id,
+            "points": points,
+            **({"upgradedTo": upgraded.key} if upgraded else {}),
+            "balance": balance.as_data(),
+        }
 
     return await run_once(
         uow,

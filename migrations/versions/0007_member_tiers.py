@@ -1,4 +1,4 @@
-"""member tiers: a stored tier standing per member
+"""member tiers: a stored tier standing per member; reversals counted when earned; activities linked to their earn
 
 Revision ID: 0007
 Revises: 0006
@@ -46,6 +46,19 @@ def upgrade() -> None:
         "WHERE kind = 'RETURN' AND order_id IS NOT NULL"
     )
 
+    # An activity points at its earn, so the earn's ledger entries show why it earned.
+    with op.batch_alter_table('activities', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('transfer_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_activities_transfer_id'), ['transfer_id'], unique=False)
+        batch_op.create_foreign_key('fk_activities_transfer_id', 'transfers', ['transfer_id'], ['id'])
+    op.execute(
+        "UPDATE activities SET transfer_id = (SELECT MIN(t.id) FROM transfers t "
+        "WHERE t.member_id = activities.member_id AND t.kind = 'EARN' "
+        "AND t.reference = 'activity:' || activities.kind "
+        "AND t.occurred_at = activities.occurred_at) "
+        "WHERE points > 0"
+    )
+
     # Members enrolled before tiers were stored: no tier yet, due at once, so the next
     # sweep stores the tier their measure supports (what they were shown until now).
     op.execute(
@@ -60,5 +73,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_member_tiers_review_at'))
 
     op.drop_table('member_tiers')
+    with op.batch_alter_table('activities', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_activities_transfer_id', type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_activities_transfer_id'))
+        batch_op.drop_column('transfer_id')
     with op.batch_alter_table('transfers', schema=None) as batch_op:
         batch_op.drop_column('counts_at')

@@ -35,3 +35,35 @@ async def test_record_activity(api: Api) -> None:
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     rules = await api.data("{ program { rules { key activities } } }")
     assert {"key": "welcome", "activities": ["SIGNUP"]} in rules["program"]["rules"]
+
+
+ENTRIES = """
+query($ext: String!) { member(externalId: $ext) { activity(first: 5) { edges { node {
+  kind reference points explanation { rule name points cappedBy } } } } } }"""
+
+
+async def test_an_activity_earn_explains_itself_in_the_member_activity(api: Api) -> None:
+    services = api.runtime.services
+    await apply_program(services.uow, services.clock, activity_program())
+    await api.data(
+        'mutation { enrollMember(idempotencyKey: "e", input: {externalId: "b"}) '
+        "{ userErrors { code } } }"
+    )
+    review = {
+        "externalId": "b",
+        "kind": "REVIEW",
+        "reference": "rv-1",
+        "occurredAt": "2026-01-02T10:00:00Z",
+    }
+    assert (await api.data(ACTIVITY, {"key": "k1", "input": review}))["recordActivity"][
+        "pointsEarned"
+    ] == 20
+    edges = (await api.data(ENTRIES, {"ext": "b"}))["member"]["activity"]["edges"]
+    assert [e["node"] for e in edges] == [
+        {
+            "kind": "EARN",
+            "reference": "activity:REVIEW",
+            "points": 20,
+            "explanation": [{"rule": "review", "name": "Review", "points": 20, "cappedBy": 0}],
+        }
+    ]
