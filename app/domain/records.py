@@ -90,6 +90,7 @@ class Order:
     occurred_at: datetime
     lines: list[dict[str, Any]] | None = None
     explanation: list[dict[str, Any]] | None = None
+    recorded_at: datetime | None = None  # the server's time of the earn's transaction
 
 
 @dataclass(frozen=True, slots=True)

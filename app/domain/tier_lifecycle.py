@@ -6,10 +6,12 @@ their first evaluation).
 
 - An earn that lifts the measure to a higher tier upgrades at once, and a new tier period
   starts (12 months on a rolling window; to the end of the calendar year otherwise).
-- A return takes back the tiers the returned earn helped reach (those reached at or after
-  it, since the last settlement), as far as the measure falls: buying a tier and
-  returning the goods does not keep it, and the member is back where they were, review
-  date included. A return of anything else moves no one.
+- A return takes back what the returned earn helped bring about (every change made by an
+  earn, or at review, at or after the earn was recorded, since the last settlement), as
+  far as the measure without it falls: buying a tier, or a renewal in grace, and
+  returning the goods does not keep it, and the member is back where they stood, review
+  date and grace included. A return of anything else moves no one. Times compared here
+  are all the server's (when things were recorded), never a till's clock.
 - At the end of the period the measure decides: it keeps the tier for another period,
   or (after an optional grace, during which reaching the threshold keeps it) the member
   moves down, to the tier the measure supports or one level at most, never below a
@@ -38,11 +40,14 @@ class TierChangeReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Reached:
-    """A tier held earlier since the last settlement, as it stood then."""
+    """How the member stood before a change since the last settlement (an upgrade, a
+    renewal in grace), and when that change was made."""
 
     tier: str
     since: datetime
     period_ends_at: datetime | None
+    grace_until: datetime | None
+    changed_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +60,18 @@ class Standing:
     settled_at: datetime  # returns of earns counted before this move no one
     period_ends_at: datetime | None = None  # None: never reviewed
     grace_until: datetime | None = None
-    earlier: tuple[Reached, ...] = ()  # passed through since settled_at, oldest first
+    earlier: tuple[Reached, ...] = ()  # changes since settled_at, oldest first
 
     @property
     def review_at(self) -> datetime | None:
         """When the sweep must next look at this member."""
         return self.grace_until or self.period_ends_at
+
+    def moved_on(self, now: datetime) -> tuple[Reached, ...]:
+        """The history once this standing changes at `now`."""
+        assert self.tier is not None
+        was = Reached(self.tier, self.since, self.period_ends_at, self.grace_until, now)
+        return (*self.earlier, was)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,57 +136,61 @@ def after_earn(
     if current is None:
         return None  # evaluate first
     if program.tier_rank(supported.key) > program.tier_rank(current.key):
-        passed = Reached(current.key, standing.since, standing.period_ends_at)
         upgraded = replace(
             standing,
             tier=supported.key,
             since=now,
             period_ends_at=period_end(program, supported, now),
             grace_until=None,
-            earlier=(*standing.earlier, passed),
+            earlier=standing.moved_on(now),
         )
         return Settled(upgraded, current.key, TierChangeReason.EARN)
-    if standing.grace_until is not None and keeps:
-        return Settled(_renewed(program, standing, current))
+    grace = standing.grace_until
+    if grace is not None and now <= grace and keeps:  # kept by this earn, which may return
+        renewed = _renewed(program, standing, current)
+        return Settled(
+            replace(renewed, settled_at=standing.settled_at, earlier=standing.moved_on(now))
+        )
     return None
 
 
+def undone_by(standing: Standing, recorded_at: datetime) -> Reached | None:
+    """How the member stood before the first change that an earn recorded at
+    `recorded_at` may have helped bring about; None when it changed nothing."""
+    if recorded_at < standing.settled_at:
+        return None  # judged again since, at a review
+    return next((r for r in standing.earlier if r.changed_at >= recorded_at), None)
+
+
 def after_return(
-    program: Program, standing: Standing, supported: Tier, counted_at: datetime, now: datetime
+    program: Program, standing: Standing, without: Tier, recorded_at: datetime, now: datetime
 ) -> Settled | None:
-    """After a return of an earn counted at `counted_at`: take back the tiers it helped
-    reach, as far as the measure (now without it) falls."""
+    """After a return of an earn recorded at `recorded_at`: undo the changes since then,
+    as far as the measure without the earn (`without`, measured from where the first
+    undone change stood) falls."""
     current = held(program, standing)
-    if current is None or counted_at < standing.settled_at or standing.since < counted_at:
-        return None  # settled before the earn, or the tier was reached before it
-    # Held at the earn's moment (at the same instant counts: the upgrade it caused comes
-    # after it), so reached without it.
-    before = [r for r in standing.earlier if r.since <= counted_at]
-    kept = before[-1] if before else None
-    floor = program.tier_rank(kept.tier) if kept else 0
-    target = max(program.tier_rank(supported.key), floor)
-    if target >= program.tier_rank(current.key):
+    back = undone_by(standing, recorded_at)
+    if current is None or back is None:
         return None
+    if program.tier_rank(without.key) >= program.tier_rank(current.key):
+        return None  # the member stands where they are without the earn too
+    target = max(program.tier_rank(without.key), program.tier_rank(back.tier))
+    kept = standing.earlier[: standing.earlier.index(back)]
     tier = program.tiers[target]
-    if kept is not None and kept.tier == tier.key:  # back where the member was
-        back = replace(
-            standing,
-            tier=kept.tier,
-            since=kept.since,
-            period_ends_at=kept.period_ends_at,
-            grace_until=None,
-            earlier=tuple(before[:-1]),
+    if tier.key == back.tier:  # back where the member stood
+        restored = Standing(
+            back.tier, back.since, standing.settled_at, back.period_ends_at, back.grace_until, kept
         )
-    else:  # a tier between: the measure still reaches it
-        back = replace(
-            standing,
-            tier=tier.key,
-            since=now,
-            period_ends_at=period_end(program, tier, now),
-            grace_until=None,
-            earlier=tuple(before),
+    else:  # a tier between: the measure still reaches it, from now
+        restored = Standing(
+            tier.key,
+            now,
+            standing.settled_at,
+            period_end(program, tier, now),
+            earlier=(*kept, replace(back, changed_at=now)),
         )
-    return Settled(back, current.key, TierChangeReason.RETURN)
+    moved = current.key if restored.tier != current.key else None
+    return Settled(restored, moved, TierChangeReason.RETURN if moved else None)
 
 
 def downgrade_target(program: Program, current: Tier, supported: Tier) -> Tier:
@@ -198,8 +213,15 @@ def review(program: Program, standing: Standing, supported: Tier, now: datetime)
         evaluated = evaluate(program, standing, supported, now)
         return Settled(replace(evaluated, settled_at=now))
     rank, best = program.tier_rank(current.key), program.tier_rank(supported.key)
-    if best > rank:
-        upgraded = Standing(supported.key, now, now, period_end(program, supported, now))
+    if best > rank:  # the tiers changed under the member: a change a return may undo
+        upgraded = replace(
+            standing,
+            tier=supported.key,
+            since=now,
+            period_ends_at=period_end(program, supported, now),
+            grace_until=None,
+            earlier=standing.moved_on(now),
+        )
         return Settled(upgraded, current.key, TierChangeReason.REVIEW)
     ends = standing.period_ends_at
     if not reviewed(program, current):

@@ -45,6 +45,7 @@ def order(row: Any) -> Order:
         occurred_at=row.occurred_at,
         lines=row.lines,
         explanation=row.explanation,
+        recorded_at=row.created_at,
     )
 
 

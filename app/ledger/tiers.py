@@ -24,7 +24,13 @@ def _at(raw: str | None) -> datetime | None:
 
 def _standing(row: Any) -> Standing:
     earlier = tuple(
-        Reached(r["tier"], datetime.fromisoformat(r["since"]), _at(r.get("periodEndsAt")))
+        Reached(
+            r["tier"],
+            datetime.fromisoformat(r["since"]),
+            _at(r.get("periodEndsAt")),
+            _at(r.get("graceUntil")),
+            datetime.fromisoformat(r["changedAt"]),
+        )
         for r in row.earlier or ()
     )
     return Standing(
@@ -45,6 +51,8 @@ def _earlier_data(standing: Standing) -> list[dict[str, Any]] | None:
             "tier": r.tier,
             "since": r.since.isoformat(),
             "periodEndsAt": r.period_ends_at.isoformat() if r.period_ends_at else None,
+            "graceUntil": r.grace_until.isoformat() if r.grace_until else None,
+            "changedAt": r.changed_at.isoformat(),
         }
         for r in standing.earlier
     ]

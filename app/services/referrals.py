@@ -81,7 +81,13 @@ async def award_referral(
 
 
 async def claw_back_referral(
-    tx: WriteTx, version: ProgramVersion, order_id: int, counted_at: datetime, now: datetime
+    tx: WriteTx,
+    version: ProgramVersion,
+    order_id: int,
+    *,
+    counted_at: datetime,
+    recorded_at: datetime,
+    now: datetime,
 ) -> int:
     """The referral's qualifying purchase came back in full: take both awards back. Points
     already spent follow the program's return policy: not taken (RECORD_SHORTFALL) or owed
@@ -114,6 +120,6 @@ async def claw_back_referral(
             counts_at=counted_at,  # for tiers, when the award was made
         )
         if member_id == referral.referrer_id:
-            await follow_return(tx, version, member_id, counted_at, now)
+            await follow_return(tx, version, member_id, recorded_at, now)
         taken += take
     return taken

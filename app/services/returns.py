@@ -140,11 +140,14 @@ async def record_return(
         )
         whole = all_returned(plan.lines) if plan else returned_total >= order.amount
         clawed = 0
+        recorded = order.recorded_at or order.occurred_at
         if whole:
-            clawed = await claw_back_referral(tx, version, order.id, order.occurred_at, now)
+            clawed = await claw_back_referral(
+                tx, version, order.id, counted_at=order.occurred_at, recorded_at=recorded, now=now
+            )
         if clawed:
             balance = (await tx.members.lock(order.member_id)) or balance
-        await follow_return(tx, version, order.member_id, order.occurred_at, now)
+        await follow_return(tx, version, order.member_id, recorded, now)
         return {
             "memberId": order.member_id,
             "orderId": order.order_ref,

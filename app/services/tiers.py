@@ -19,6 +19,7 @@ from app.domain.tier_lifecycle import (
     held,
     review,
     review_window,
+    undone_by,
 )
 from app.domain.tier_policy import Tier, TierMeasure
 from app.domain.tiers import MeasuredTier, TierProgress, measurement_window, tier_progress
@@ -208,16 +209,20 @@ async def follow_earn(
 
 
 async def follow_return(
-    tx: WriteTx, version: ProgramVersion, member_id: int, counted_at: datetime, now: datetime
+    tx: WriteTx, version: ProgramVersion, member_id: int, recorded_at: datetime, now: datetime
 ) -> None:
-    """After a return of an earn counted at `counted_at`, in the same transaction: the
-    tiers that earn helped reach go, as far as the measure falls."""
-    standing = await tx.tiers.get(member_id)
-    if standing is None or held(version.program, standing) is None or not standing.earlier:
-        return  # nothing was reached since the standing was settled
+    """After a return of an earn recorded at `recorded_at` (the server's time of that
+    earn's transaction), in the same transaction: what that earn helped bring about is
+    undone, as far as the measure without it falls. The measure counts from the window
+    of the first change undone, so points that have aged out since still count."""
     program = version.program
-    value = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
-    settled = after_return(program, standing, program.tier_for(value), counted_at, now)
+    standing = await tx.tiers.get(member_id)
+    back = undone_by(standing, recorded_at) if standing else None
+    if standing is None or back is None or held(program, standing) is None:
+        return  # the earn changed nothing that is still in the standing's history
+    since = measurement_window(program, back.changed_at)[0]
+    value = (await measure(tx.conn, program, {member_id: (since, None)}))[member_id][0]
+    settled = after_return(program, standing, program.tier_for(value), recorded_at, now)
     await _store(tx, version, member_id, settled, now)
 
 

@@ -45,6 +45,16 @@ def upgrade() -> None:
         "WHERE orders.id = transfers.order_id) "
         "WHERE kind = 'RETURN' AND order_id IS NOT NULL"
     )
+    # A referral claw-back (no order of its own) counts when the award was made: the
+    # referral whose order was returned in the same transaction.
+    op.execute(
+        "UPDATE transfers SET counts_at = (SELECT MIN(r.awarded_at) FROM referrals r "
+        "WHERE r.status = 'REVERSED' "
+        "AND (r.referee_id = transfers.member_id OR r.referrer_id = transfers.member_id) "
+        "AND EXISTS (SELECT 1 FROM transfers o WHERE o.order_id = r.order_id "
+        "AND o.kind = 'RETURN' AND o.created_at = transfers.created_at)) "
+        "WHERE kind = 'RETURN' AND order_id IS NULL AND reference = 'referral:reversed'"
+    )
 
     # An activity points at its earn, so the earn's ledger entries show why it earned.
     with op.batch_alter_table('activities', schema=None) as batch_op:

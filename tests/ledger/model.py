@@ -96,8 +96,11 @@ class Member:
     since: datetime | None = None  # when the tier was reached
     settled_at: datetime | None = None  # returns of earns from before this move no one
     period_ends_at: datetime | None = None  # when the tier is reviewed; None: never
-    # tiers passed through since settled_at: (tier, since, period_ends_at), oldest first
-    earlier: list[tuple[str, datetime | None, datetime | None]] = field(default_factory=list)
+    # how the member stood before each change since settled_at, and when it changed:
+    # (tier, since, period_ends_at, changed_at), oldest first
+    history: list[tuple[str, datetime | None, datetime | None, datetime]] = field(
+        default_factory=list
+    )
 
     def balance(self) -> dict[str, int]:
         return {
@@ -127,7 +130,8 @@ class Order:
     amount: Decimal
     earned: int
     lot: Lot | None
-    at: datetime  # when it was made: its reversals count for tiers then
+    at: datetime  # when it was made (the till's clock): its reversals count for tiers then
+    recorded: datetime  # when the ledger recorded it (the server's clock)
     returned: Decimal = Decimal(0)
     reversed: int = 0
     shortfall: int = 0
@@ -294,7 +298,7 @@ class LedgerModel:
             if not pending:
                 self._repay(member, points, prefer=lot)
         self.orders[call.order_ref] = Order(
-            call.order_ref, member, amount, points, lot, call.occurred_at
+            call.order_ref, member, amount, points, lot, call.occurred_at, now
         )
         upgraded = self._follow_earn(member, now)
         return Expected(
@@ -339,7 +343,7 @@ class LedgerModel:
         order.returned = returned_total
         order.reversed += reversed_points
         order.shortfall += left
-        self._follow_return(member, order.at, now)
+        self._follow_return(member, order.recorded, now)
         return Expected(
             data={
                 "memberId": member.id,
@@ -484,32 +488,34 @@ class LedgerModel:
         rank, best = self._rank(member.tier), self._supported_now(member, now)
         if best <= rank:
             return None
-        member.earlier.append((member.tier, member.since, member.period_ends_at))
+        member.history.append((member.tier, member.since, member.period_ends_at, now))
         member.tier, member.since = self.tiers[best][0], now
         member.period_ends_at = self._period_end(best, now)
         return member.tier
 
-    def _follow_return(self, member: Member, counted_at: datetime, now: datetime) -> None:
-        """Take back the tiers the returned earn (counted at `counted_at`) helped reach."""
-        if member.tier is None or not member.earlier:
+    def _follow_return(self, member: Member, recorded: datetime, now: datetime) -> None:
+        """Undo every change since the returned earn was recorded (server time), unless
+        the measure without it, counted from the first such change's window, still
+        reaches the member's tier; never below where the member stood before."""
+        if member.tier is None or member.settled_at is None or recorded < member.settled_at:
             return
-        assert member.settled_at is not None
-        assert member.since is not None
-        if counted_at < member.settled_at or member.since < counted_at:
+        changed = [i for i, h in enumerate(member.history) if h[3] >= recorded]
+        if not changed:
             return
-        before = [e for e in member.earlier if e[1] is not None and e[1] <= counted_at]
-        kept = before[-1] if before else None
-        floor = self._rank(kept[0]) if kept else 0
-        target = max(self._supported_now(member, now), floor)
-        if target >= self._rank(member.tier):
+        first = changed[0]
+        tier, since, period, changed_at = member.history[first]
+        start = changed_at - timedelta(days=QUALIFYING_DAYS)
+        without = self._rank_for(sum(p for at, p in member.qualifying if at >= start))
+        if without >= self._rank(member.tier):
             return
-        if kept is not None and kept[0] == self.tiers[target][0]:
-            member.tier, member.since, member.period_ends_at = kept
-            member.earlier = before[:-1]
+        kept = member.history[:first]
+        if without <= self._rank(tier):
+            member.tier, member.since, member.period_ends_at = tier, since, period
+            member.history = kept
         else:
-            member.tier, member.since = self.tiers[target][0], now
-            member.period_ends_at = self._period_end(target, now)
-            member.earlier = before
+            member.tier, member.since = self.tiers[without][0], now
+            member.period_ends_at = self._period_end(without, now)
+            member.history = [*kept, (tier, since, period, now)]
 
     def _review(self, member: Member, now: datetime) -> None:
         ends = member.period_ends_at
@@ -519,7 +525,7 @@ class LedgerModel:
         best = max(self._supported_in_period(member, ends), self._supported_now(member, now))
         if best > rank:  # not reached with two tiers: gold is the top
             raise AssertionError("model: an upgrade at review")
-        member.settled_at, member.earlier = ends, []
+        member.settled_at, member.history = ends, []
         if best == rank:
             member.period_ends_at = ends + timedelta(days=QUALIFYING_DAYS)
         else:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
@@ -34,6 +35,7 @@ EXPIRY_DAYS = 30
 STOCK = 5  # the tote's stock at the start of every example
 LIMIT = 4  # per member, for the coffee and the tote (the harness sets none)
 GOLD = 250  # qualifying points for gold (x2 earn, the lounge); the harness has 1000
+SILVER = 100  # a tier between (x1), so returns can undo a chain of upgrades
 UNKNOWN_ID = 1_999_999_000  # + slot: a member or redemption id no example creates
 MIN_STEPS = 15  # lists this long reach redemptions, returns and replays of them
 MAX_STEPS = 60
@@ -50,6 +52,7 @@ class PurchaseCmd:
     member: int
     amount: str
     reuse: int | None  # None: a new order id; n: the (n+1)-th latest order's id again
+    skew: int = 0  # minutes the till's clock is off: ahead (within 5) or backdated
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,8 @@ specials = st.sampled_from(["0.00", "3.00", "7.50", "1000.00", "0.3333", "600.00
 invalid = st.sampled_from(["-1.00", "1.23456", "abc"])  # refused before the key is claimed
 amounts = st.sampled_from([cents] * 6 + [specials, invalid]).flatmap(lambda kind: kind)
 enrolls = st.builds(EnrollCmd, st.integers(0, 2))
-purchases = st.builds(PurchaseCmd, members, amounts, st.sampled_from([None] * 8 + [0, 1]))
+skews = st.sampled_from([0] * 8 + [1, -2, -2 * 24 * 60, -40 * 24 * 60])
+purchases = st.builds(PurchaseCmd, members, amounts, st.sampled_from([None] * 8 + [0, 1]), skews)
 returns = st.builds(
     ReturnCmd, st.integers(0, UNKNOWN), st.sampled_from([6, 2, 3, 2, 1, 4, 5, 0]), amounts
 )
@@ -162,7 +166,8 @@ class Run:
             ref = f"{self.prefix}-o{next(self.order_ids)}"
             if cmd.reuse is not None and orders:
                 ref = orders[-1 - cmd.reuse % len(orders)]
-            return m.Purchase(self.member_id(cmd.member), ref, cmd.amount, self.ledger.clock.now())
+            at = self.ledger.clock.now() + timedelta(minutes=cmd.skew)
+            return m.Purchase(self.member_id(cmd.member), ref, cmd.amount, at)
         if isinstance(cmd, ReturnCmd):
             orders = list(self.model.orders.values())
             if cmd.order == UNKNOWN or not orders:
@@ -236,7 +241,17 @@ class Run:
             else:
                 call, key = self.call_for(cmd), f"{self.prefix}-k{len(self.sent)}"
                 self.sent.append((call, key))
+            tiers_before = {mb.external_id: mb.tier for mb in self.model.members.values()}
             expected = self.model.execute(call, key, self.ledger.clock.now())
+            moved = [
+                mb
+                for mb in self.model.members.values()
+                if mb.tier != tiers_before.get(mb.external_id)
+            ]
+            if moved and isinstance(call, m.Return):
+                event("a return took a tier back")
+            elif moved:
+                event(f"{type(call).__name__} moved a tier")
             actual = await self.send(call, key)
             note(f"{key} {call} -> {actual}")
             event(f"{type(call).__name__}: {expected.code or 'ok'}{' (replay)' * actual.replayed}")
@@ -329,6 +344,9 @@ async def run_example(
         for tier in data["tiers"]:
             if tier["threshold"]:
                 tier["threshold"] = GOLD  # within reach of a few purchases
+        data["tiers"].insert(
+            1, {"key": "silver", "name": "Silver", "threshold": SILVER, "multiplier": "1"}
+        )
         await apply_program(ledger.uow, ledger.clock, data)
         stock = {r["key"]: STOCK if "stock" in r else None for r in data["rewards"]}
         model = m.LedgerModel(data, stock)

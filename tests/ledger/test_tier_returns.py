@@ -4,6 +4,7 @@ nothing else; members from before stored tiers; a program change racing an earn.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,10 +12,17 @@ from sqlalchemy import update
 
 from app.ledger.tables import member_tiers
 from app.services import earn as earn_service
+from app.services.common import MemberRef
 from app.services.program import apply_program
 from app.services.sweeps import run_sweeps
 from app.services.tiers import review_tiers
-from tests.ledger.test_tier_lifecycle import changes, open_tiered, tier_of, tiered
+from tests.ledger.test_tier_lifecycle import (
+    changes,
+    open_tiered,
+    review_after_a_quiet_year,
+    tier_of,
+    tiered,
+)
 
 
 def never_downgrade_silver() -> dict[str, Any]:
@@ -145,5 +153,148 @@ async def test_a_program_change_while_an_earn_is_in_flight_is_still_applied(
         assert (await buying).data["upgradedTo"] == "silver"  # decided under the old tiers
         assert await review_tiers(ledger.uow, ledger.clock) == 1
         assert (await tier_of(ledger, m)).current.key == "gold"  # 600 >= 550
+    finally:
+        await ledger.close()
+
+
+# --- times: a till's clock never decides (what it helped bring about is judged by
+# when the server recorded it) ---
+
+
+async def buy(ledger: Any, member: int, order: str, amount: str, occurred_at: Any) -> Any:
+    out = await earn_service.record_purchase(
+        ledger.uow,
+        ledger.clock,
+        principal=ledger.principal,
+        idempotency_key=ledger.key(),
+        cmd=earn_service.RecordPurchase(
+            MemberRef(id=member), order, amount, "EUR", "POS", occurred_at
+        ),
+    )
+    assert out.ok, out.errors
+    return out
+
+
+async def test_an_order_stamped_a_minute_ahead_is_taken_back_with_its_tier(
+    db_url: str,
+) -> None:
+    ledger = await open_tiered(db_url)
+    try:
+        m = await ledger.enroll("ahead")
+        out = await buy(ledger, m, "o-1", "600", ledger.clock.now() + timedelta(minutes=1))
+        assert out.data["upgradedTo"] == "silver"
+        assert (await ledger.return_("o-1", "600")).ok
+        assert (await tier_of(ledger, m)).current.key == "member"
+    finally:
+        await ledger.close()
+
+
+async def test_a_purchase_paid_just_before_enrolling_is_taken_back_with_its_tier(
+    db_url: str,
+) -> None:
+    ledger = await open_tiered(db_url)
+    try:
+        m = await ledger.enroll("at-checkout")  # enrolled at the till, after paying
+        out = await buy(ledger, m, "o-1", "600", ledger.clock.now() - timedelta(minutes=2))
+        assert out.data["upgradedTo"] == "silver"
+        assert (await ledger.return_("o-1", "600")).ok
+        assert (await tier_of(ledger, m)).current.key == "member"
+    finally:
+        await ledger.close()
+
+
+async def test_a_backdated_order_uploaded_after_a_renewal_is_taken_back_with_its_tier(
+    db_url: str,
+) -> None:
+    data = tiered(flat=True)
+    data["tiers"][3]["threshold"] = 5000
+    ledger = await open_tiered(db_url, data)
+    try:
+        m = await ledger.enroll("offline-pos")
+        await ledger.purchase(m, "o-1", "1200")  # gold
+        ledger.clock.advance(days=300)
+        await ledger.purchase(m, "o-2", "1100")
+        ledger.clock.advance(days=66)
+        await run_sweeps(ledger.uow, ledger.clock)  # gold renewed, settled at the period end
+        assert (await tier_of(ledger, m)).current.key == "gold"
+        # An offline till uploads a sale made two days ago, before the renewal.
+        out = await buy(ledger, m, "o-3", "4000", ledger.clock.now() - timedelta(days=2))
+        assert out.data["upgradedTo"] == "platinum"
+        assert (await ledger.return_("o-3", "4000")).ok
+        assert (await tier_of(ledger, m)).current.key == "gold"
+    finally:
+        await ledger.close()
+
+
+async def test_returning_a_backdated_upgrade_restores_the_old_period(db_url: str) -> None:
+    ledger = await open_tiered(db_url, tiered(flat=True))
+    try:
+        m = await ledger.enroll("chain")
+        ledger.clock.advance(days=30)
+        await ledger.purchase(m, "o-1", "600")  # silver now
+        silver = await tier_of(ledger, m)
+        ledger.clock.advance(days=10)
+        # recorded after the silver upgrade, made before it
+        out = await buy(ledger, m, "o-2", "500", ledger.clock.now() - timedelta(days=11))
+        assert out.data["upgradedTo"] == "gold"
+        assert (await ledger.return_("o-2", "500")).ok
+        tier = await tier_of(ledger, m)
+        assert (tier.current.key, tier.since, tier.review_at) == (
+            "silver",
+            silver.since,
+            silver.review_at,
+        )
+    finally:
+        await ledger.close()
+
+
+async def test_a_small_return_keeps_a_tier_once_older_earns_age_out(db_url: str) -> None:
+    ledger = await open_tiered(db_url, tiered(flat=True))
+    try:
+        m = await ledger.enroll("drift")
+        ledger.clock.advance(days=1)
+        await ledger.purchase(m, "o-1", "600")  # silver
+        ledger.clock.advance(days=300)
+        assert (await ledger.purchase(m, "o-2", "450")).data["upgradedTo"] == "gold"  # 1050
+        ledger.clock.advance(days=70)  # o-1 leaves the rolling window
+        assert (await ledger.return_("o-2", "1")).ok  # 1049 when gold was reached: kept
+        assert (await tier_of(ledger, m)).current.key == "gold"
+    finally:
+        await ledger.close()
+
+
+async def test_an_upgrade_at_review_is_undone_with_the_earn_that_carried_it(db_url: str) -> None:
+    ledger = await open_tiered(db_url, tiered(flat=True))
+    try:
+        m = await ledger.enroll("bought")
+        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        cheaper = tiered(flat=True)
+        cheaper["tiers"][3]["threshold"] = 1100
+        await apply_program(ledger.uow, ledger.clock, cheaper)
+        await run_sweeps(ledger.uow, ledger.clock)
+        assert (await tier_of(ledger, m)).current.key == "platinum"
+        assert (await ledger.return_("o-1", "1200")).ok
+        assert (await tier_of(ledger, m)).current.key == "member"
+    finally:
+        await ledger.close()
+
+
+async def test_a_renewal_in_grace_bought_and_returned_puts_the_member_back_in_grace(
+    db_url: str,
+) -> None:
+    ledger, m = await review_after_a_quiet_year(db_url, tier_grace_days=60)
+    try:
+        await run_sweeps(ledger.uow, ledger.clock)  # platinum, in grace (600 of 2000)
+        graced = await tier_of(ledger, m)
+        ledger.clock.advance(days=10)
+        await ledger.purchase(m, "o-3", "500")  # x3: 1500 more, renews platinum
+        assert (await tier_of(ledger, m)).grace_ends_at is None
+        assert (await ledger.return_("o-3", "500")).ok
+        tier = await tier_of(ledger, m)
+        assert (tier.current.key, tier.grace_ends_at, tier.review_at) == (
+            "platinum",
+            graced.grace_ends_at,
+            graced.review_at,
+        )
     finally:
         await ledger.close()

@@ -25,6 +25,7 @@ from app.domain.tier_lifecycle import (
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 YEAR = timedelta(days=365)
+DAY = timedelta(days=1)
 
 
 def program(**head: Any) -> Program:
@@ -113,7 +114,7 @@ def test_an_earn_that_reaches_a_higher_tier_upgrades_and_starts_a_period() -> No
     assert settled is not None
     assert (settled.moved_from, settled.reason) == ("silver", TierChangeReason.EARN)
     assert settled.standing == Standing(
-        "gold", later, T0, later + YEAR, earlier=(Reached("silver", T0, T0 + YEAR),)
+        "gold", later, T0, later + YEAR, earlier=(Reached("silver", T0, T0 + YEAR, None, later),)
     )
 
 
@@ -136,15 +137,22 @@ def test_in_grace_reaching_the_threshold_keeps_the_tier_for_a_new_period() -> No
     ends = T0 + YEAR
     graced = Standing("gold", T0, ends, ends, ends + timedelta(days=30))
     assert after_earn(p, graced, tier(p, "silver"), ends + timedelta(days=5)) is None
-    kept = after_earn(p, graced, tier(p, "silver"), ends + timedelta(days=5), keeps=True)
+    at = ends + timedelta(days=5)
+    kept = after_earn(p, graced, tier(p, "silver"), at, keeps=True)
     assert kept is not None
     assert kept.moved_from is None
-    assert kept.standing == Standing("gold", T0, ends, ends + YEAR)
+    was = Reached("gold", T0, ends, ends + timedelta(days=30), at)  # the earn may come back
+    assert kept.standing == Standing("gold", T0, ends, ends + YEAR, earlier=(was,))
+    # returned in full: in grace again, as before
+    back = after_return(p, kept.standing, tier(p, "silver"), at, at + DAY)
+    assert back is not None
+    assert back.moved_from is None
+    assert back.standing == graced
+    late = ends + timedelta(days=31)  # the grace is over; only the sweep decides now
+    assert after_earn(p, graced, tier(p, "silver"), late, keeps=True) is None
 
 
 # --- returns ---
-
-DAY = timedelta(days=1)
 
 
 def test_a_return_takes_back_the_tiers_its_earn_helped_reach_as_far_as_the_measure_falls() -> None:
@@ -212,7 +220,12 @@ def test_a_review_upgrades_a_member_a_lowered_threshold_now_supports() -> None:
     now = T0 + timedelta(days=3)
     settled = review(p, holding(p, "silver"), tier(p, "gold"), now)
     assert (settled.moved_from, settled.reason) == ("silver", TierChangeReason.REVIEW)
-    assert settled.standing == Standing("gold", now, now, now + YEAR)
+    was = Reached("silver", T0, T0 + YEAR, None, now)
+    assert settled.standing == Standing("gold", now, T0, now + YEAR, earlier=(was,))
+    # an earn recorded before it and returned: back to silver if the measure falls
+    back = after_return(p, settled.standing, tier(p, "base"), T0 + DAY, now + DAY)
+    assert back is not None
+    assert back.standing == holding(p, "silver")
 
 
 def test_a_review_evaluates_a_member_never_evaluated() -> None:
