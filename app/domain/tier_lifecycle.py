@@ -136,15 +136,9 @@ def after_earn(
     if current is None:
         return None  # evaluate first
     if program.tier_rank(supported.key) > program.tier_rank(current.key):
-        upgraded = replace(
-            standing,
-            tier=supported.key,
-            since=now,
-            period_ends_at=period_end(program, supported, now),
-            grace_until=None,
-            earlier=standing.moved_on(now),
+        return Settled(
+            _upgraded(program, standing, supported, now), current.key, TierChangeReason.EARN
         )
-        return Settled(upgraded, current.key, TierChangeReason.EARN)
     grace = standing.grace_until
     if grace is not None and now <= grace and keeps:  # kept by this earn, which may return
         renewed = _renewed(program, standing, current)
@@ -214,14 +208,7 @@ def review(program: Program, standing: Standing, supported: Tier, now: datetime)
         return Settled(replace(evaluated, settled_at=now))
     rank, best = program.tier_rank(current.key), program.tier_rank(supported.key)
     if best > rank:  # the tiers changed under the member: a change a return may undo
-        upgraded = replace(
-            standing,
-            tier=supported.key,
-            since=now,
-            period_ends_at=period_end(program, supported, now),
-            grace_until=None,
-            earlier=standing.moved_on(now),
-        )
+        upgraded = _upgraded(program, standing, supported, now)
         return Settled(upgraded, current.key, TierChangeReason.REVIEW)
     ends = standing.period_ends_at
     if not reviewed(program, current):
@@ -248,6 +235,18 @@ def points_to_keep(program: Program, standing: Standing, current: Tier, measured
     if standing.period_ends_at is None or not reviewed(program, current):
         return 0
     return max(0, current.threshold - measured)
+
+
+def _upgraded(program: Program, standing: Standing, tier: Tier, now: datetime) -> Standing:
+    """Up to `tier` now, for a new period; the change joins the history a return undoes."""
+    return replace(
+        standing,
+        tier=tier.key,
+        since=now,
+        period_ends_at=period_end(program, tier, now),
+        grace_until=None,
+        earlier=standing.moved_on(now),
+    )
 
 
 def _renewed(program: Program, standing: Standing, current: Tier) -> Standing:
