@@ -148,26 +148,23 @@ def after_earn(
     return None
 
 
-def undone_by(standing: Standing, recorded_at: datetime) -> Reached | None:
-    """How the member stood before the first change that an earn recorded at
-    `recorded_at` may have helped bring about; None when it changed nothing."""
+def changes_since(standing: Standing, recorded_at: datetime) -> tuple[Reached, ...]:
+    """The changes an earn recorded at `recorded_at` may have helped bring about, each as
+    the standing before it, oldest first; none when the earn predates the settlement."""
     if recorded_at < standing.settled_at:
-        return None  # judged again since, at a review
-    return next((r for r in standing.earlier if r.changed_at >= recorded_at), None)
+        return ()  # judged again since, at a review
+    return tuple(r for r in standing.earlier if r.changed_at >= recorded_at)
 
 
 def after_return(
-    program: Program, standing: Standing, without: Tier, recorded_at: datetime, now: datetime
+    program: Program, standing: Standing, back: Reached, without: Tier, now: datetime
 ) -> Settled | None:
-    """After a return of an earn recorded at `recorded_at`: undo the changes since then,
-    as far as the measure without the earn (`without`, measured from where the first
-    undone change stood) falls."""
+    """After a return: undo the changes from `back` on (one of `standing.earlier`), unless
+    the member stands where they are without the returned earn (`without`: the best tier
+    the measure without it supports, then or now)."""
     current = held(program, standing)
-    back = undone_by(standing, recorded_at)
-    if current is None or back is None:
+    if current is None or program.tier_rank(without.key) >= program.tier_rank(current.key):
         return None
-    if program.tier_rank(without.key) >= program.tier_rank(current.key):
-        return None  # the member stands where they are without the earn too
     target = max(program.tier_rank(without.key), program.tier_rank(back.tier))
     kept = standing.earlier[: standing.earlier.index(back)]
     tier = program.tiers[target]

@@ -1,5 +1,6 @@
-"""Tier measures over per-member windows: points earned (less reversals) or amount spent
-(less returns), and the oldest counted item (when a rolling measure next drops).
+"""Tier measures over per-member windows: points earned (less reversals and returned
+points already spent) or amount spent (less returns), and the oldest counted item (when a
+rolling measure next drops).
 
 A reversal counts when the earn it reverses was made (its order's time), not when the
 return came: returning an old order never lowers this year's measure."""
@@ -12,7 +13,21 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Dialect, Select, and_, bindparam, func, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    Select,
+    Subquery,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import TransferKind
@@ -43,21 +58,46 @@ def _within(column: Any, member_column: Any, windows: Mapping[int, Window]) -> C
     return or_(*clauses)
 
 
-def _points_query(within: ColumnElement[bool]) -> Select[Any]:
-    t = transfers.c
-    return (
-        select(t.member_id, t.kind, func.sum(t.amount), func.min(counted_at()))
-        .where(t.kind.in_([TransferKind.EARN.value, TransferKind.RETURN.value]), within)
-        .group_by(t.member_id, t.kind)
+def signed_points(
+    within_transfers: ColumnElement[bool], within_orders: ColumnElement[bool]
+) -> Subquery:
+    """Qualifying points as signed rows: earns +, reversals -, and the part of a returned
+    order's points that the member had already spent (its shortfall) - at the order's
+    time, so goods that came back never count, spent or not."""
+    t, o = transfers.c, orders.c
+    earn = t.kind == TransferKind.EARN.value
+    moves = select(
+        t.member_id.label("member_id"),
+        case((earn, t.amount), else_=-t.amount).label("points"),
+        case((earn, counted_at())).label("earned_at"),
+    ).where(t.kind.in_([TransferKind.EARN.value, TransferKind.RETURN.value]), within_transfers)
+    spent = select(
+        o.member_id.label("member_id"),
+        (-o.shortfall).label("points"),
+        cast(null(), UTCDateTime).label("earned_at"),
+    ).where(o.shortfall > 0, within_orders)
+    return union_all(moves, spent).subquery()
+
+
+def measure_by_member(rows: Subquery) -> Select[Any]:
+    return select(
+        rows.c.member_id,
+        func.sum(rows.c.points).label("points"),
+        func.min(rows.c.earned_at).label("oldest"),
+    ).group_by(rows.c.member_id)
+
+
+def since_for(ids: Any, since: Any) -> Subquery:
+    """Signed points of the members `ids` since `since` (both may be bind parameters)."""
+    return signed_points(
+        and_(transfers.c.member_id.in_(ids), counted_at() >= since),
+        and_(orders.c.member_id.in_(ids), orders.c.occurred_at >= since),
     )
 
 
 # Built once (building costs as much as running it): members since one moment.
-_POINTS = _points_query(
-    and_(
-        transfers.c.member_id.in_(bindparam("ids", expanding=True)),
-        counted_at() >= bindparam("since", type_=UTCDateTime),
-    )
+_POINTS = measure_by_member(
+    since_for(bindparam("ids", expanding=True), bindparam("since", type_=UTCDateTime))
 )
 
 
@@ -75,18 +115,15 @@ class TierMeasures:
             since = next(iter(shared))[0]
             found = await self.conn.execute(_POINTS, {"ids": list(windows), "since": since})
         else:
-            found = await self.conn.execute(
-                _points_query(_within(counted_at(), transfers.c.member_id, windows))
+            rows = signed_points(
+                _within(counted_at(), transfers.c.member_id, windows),
+                _within(orders.c.occurred_at, orders.c.member_id, windows),
             )
-        points: dict[int, int] = dict.fromkeys(windows, 0)
-        oldest: dict[int, datetime | None] = dict.fromkeys(windows)
-        for member_id, kind, amount, first_at in found:
-            if kind == TransferKind.EARN.value:
-                points[member_id] += int(amount)
-                oldest[member_id] = utc(first_at, self.conn.dialect)
-            else:
-                points[member_id] -= int(amount)
-        return {k: (max(0, points[k]), oldest[k]) for k in points}
+            found = await self.conn.execute(measure_by_member(rows))
+        measured: dict[int, Measured] = dict.fromkeys(windows, (0, None))
+        for member_id, points, first_at in found:
+            measured[member_id] = (max(0, int(points or 0)), utc(first_at, self.conn.dialect))
+        return measured
 
     async def spend(self, windows: Mapping[int, Window]) -> dict[int, Measured]:
         """Per member: whole currency units spent in the window (less returns), and the

@@ -6,13 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.domain.accounts import TransferKind
 from app.domain.tier_lifecycle import Reached, Standing, TierChangeReason
-from app.ledger.tables import member_tiers, outbox, transfers
-from app.ledger.tier_measures import Measured, counted_at, utc
+from app.ledger.tables import member_tiers, outbox
+from app.ledger.tier_measures import Measured, measure_by_member, since_for, utc
 from app.ledger.types import UTCDateTime
 
 TIER_TOPIC = "tier.changed"
@@ -61,29 +60,14 @@ def _earlier_data(standing: Standing) -> list[dict[str, Any]] | None:
 def _with_points() -> Select[Any]:
     """Built once: a viewer's tier is read on every app open, and building the statement
     costs as much as running it."""
-    t = transfers.c
-    earn = t.kind == TransferKind.EARN.value
-    at = counted_at()
-    measured = (
-        select(
-            t.member_id,
-            func.sum(case((earn, t.amount), else_=-t.amount)).label("points"),
-            func.min(case((earn, at))).label("oldest"),
-        )
-        .where(
-            t.member_id.in_(bindparam("ids", expanding=True)),
-            t.kind.in_([TransferKind.EARN.value, TransferKind.RETURN.value]),
-            at >= bindparam("since", type_=UTCDateTime),
-        )
-        .group_by(t.member_id)
-        .subquery()
-    )
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    measured = measure_by_member(since_for(ids, bindparam("since", type_=UTCDateTime))).subquery()
     return (
         select(member_tiers, measured.c.points, measured.c.oldest)
         .select_from(
             member_tiers.outerjoin(measured, measured.c.member_id == member_tiers.c.member_id)
         )
-        .where(member_tiers.c.member_id.in_(bindparam("ids", expanding=True)))
+        .where(member_tiers.c.member_id.in_(ids))
     )
 
 
@@ -164,8 +148,9 @@ class TierStore:
                     "direction": "UP" if upgrade else "DOWN",
                     "reason": reason.value,
                     "since": standing.since.isoformat(),
-                    "reviewAt": (
-                        standing.period_ends_at.isoformat() if standing.period_ends_at else None
+                    "reviewAt": standing.review_at.isoformat() if standing.review_at else None,
+                    "graceUntil": (
+                        standing.grace_until.isoformat() if standing.grace_until else None
                     ),
                     "occurredAt": now.isoformat(),
                 },

@@ -11,15 +11,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.program import Program
 from app.domain.tier_lifecycle import (
+    TICK,
     Settled,
     Standing,
     after_earn,
     after_return,
+    changes_since,
     evaluate,
     held,
     review,
     review_window,
-    undone_by,
 )
 from app.domain.tier_policy import Tier, TierMeasure
 from app.domain.tiers import MeasuredTier, TierProgress, measurement_window, tier_progress
@@ -182,16 +183,22 @@ async def follow_earn(
     measure reaches a higher tier; in grace, keep the tier when the threshold is reached.
     `before` is `current_standing` from before the earn (the caller holds the member's
     lock, so it is still what is stored); `gained`, the points this transaction credited.
-    Returns the tier the member moved up to."""
+    A review the sweep has not made yet is made first, as of the period's end, so an earn
+    after the end never counts for the period that ended. Returns the tier moved up to."""
     program = version.program
     standing = before.standing
     fresh = held(program, standing) is None
     if fresh:  # first evaluation: from what the member was shown, no event
         standing = evaluate(program, standing, before.tier, now)
+    overdue = standing.review_at is not None and standing.review_at <= now
+    if overdue:
+        reviewed = await _review(tx, program, member_id, standing, now)
+        await _store(tx, version, member_id, reviewed, now)
+        standing = reviewed.standing
     current = held(program, standing)
     assert current is not None
     upcoming = program.next_tier(current)
-    if not fresh and not standing.grace_until:
+    if not (fresh or overdue or standing.grace_until):
         if upcoming is None:
             return None  # at the top: nothing to reach
         if before.measured is not None and before.measured + gained < upcoming.threshold:
@@ -203,7 +210,7 @@ async def follow_earn(
         so_far = await measure(tx.conn, program, {member_id: (window[0], None)})
         keeps = so_far[member_id][0] >= current.threshold
     settled = after_earn(program, standing, program.tier_for(value), now, keeps=keeps)
-    if settled is None and fresh:
+    if settled is None and (fresh or overdue):
         settled = Settled(standing)
     return await _store(tx, version, member_id, settled, now)
 
@@ -213,36 +220,68 @@ async def follow_return(
 ) -> None:
     """After a return of an earn recorded at `recorded_at` (the server's time of that
     earn's transaction), in the same transaction: what that earn helped bring about is
-    undone, as far as the measure without it falls. The measure counts from the window
-    of the first change undone, so points that have aged out since still count."""
+    undone, unless it stands without the earn. An upgrade stands if the measure without
+    the earn reached the tier when it was made, or reaches it now; a renewal in grace
+    stands if the review window without the earn still reaches the threshold."""
     program = version.program
     standing = await tx.tiers.get(member_id)
-    back = undone_by(standing, recorded_at) if standing else None
-    if standing is None or back is None or held(program, standing) is None:
-        return  # the earn changed nothing that is still in the standing's history
-    since = measurement_window(program, back.changed_at)[0]
-    value = (await measure(tx.conn, program, {member_id: (since, None)}))[member_id][0]
-    settled = after_return(program, standing, program.tier_for(value), recorded_at, now)
-    await _store(tx, version, member_id, settled, now)
+    current = held(program, standing) if standing else None
+    if standing is None or current is None:
+        return
+    undone = changes_since(standing, recorded_at)
+    if undone and undone[0].grace_until is not None:  # a renewal in grace comes first
+        renewal = undone[0]
+        window = review_window(
+            program,
+            Standing(
+                renewal.tier,
+                renewal.since,
+                standing.settled_at,
+                renewal.period_ends_at,
+                renewal.grace_until,
+            ),
+        )
+        assert window is not None
+        kept = (await measure(tx.conn, program, {member_id: window}))[member_id][0]
+        if kept < current.threshold:
+            settled = after_return(program, standing, renewal, program.tiers[0], now)
+            await _store(tx, version, member_id, settled, now)
+            return
+        undone = undone[1:]  # the renewal stands; what came after it is judged below
+    if not undone:
+        return
+    back = undone[0]
+    at_the_time = (measurement_window(program, back.changed_at)[0], back.changed_at + TICK)
+    then = (await measure(tx.conn, program, {member_id: at_the_time}))[member_id][0]
+    today = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
+    without = max(
+        program.tier_for(then), program.tier_for(today), key=lambda t: program.tier_rank(t.key)
+    )
+    await _store(tx, version, member_id, after_return(program, standing, back, without, now), now)
+
+
+async def _review(
+    tx: WriteTx, program: Program, member_id: int, standing: Standing, now: datetime
+) -> Settled:
+    """Review a standing: at the end of its period (or grace), by the measure over that
+    period alone; looked at early (the tiers changed) or never evaluated, by the measure
+    now."""
+    window = review_window(program, standing)
+    due = standing.review_at is not None and standing.review_at <= now
+    if due and window is not None and held(program, standing) is not None:
+        value = (await measure(tx.conn, program, {member_id: window}))[member_id][0]
+    else:
+        value = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
+    return review(program, standing, program.tier_for(value), now)
 
 
 async def review_member(
     tx: WriteTx, version: ProgramVersion, member_id: int, now: datetime
 ) -> bool:
-    """The end of a tier period (or grace), or a look after the tiers changed. The member
-    keeps the best tier the measure supports over the review window or over the current
-    window. Returns whether the tier changed. The caller holds the member's lock."""
-    program = version.program
+    """The sweep's look at one member. Returns whether the tier changed. The caller
+    holds the member's lock."""
     standing = await _standing(tx, member_id, now)
-    value = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
-    supported = program.tier_for(value)
-    window = review_window(program, standing)
-    if window is not None and held(program, standing) is not None:
-        in_window = (await measure(tx.conn, program, {member_id: window}))[member_id][0]
-        reviewed = program.tier_for(in_window)
-        if program.tier_rank(reviewed.key) > program.tier_rank(supported.key):
-            supported = reviewed
-    settled = review(program, standing, supported, now)
+    settled = await _review(tx, version.program, member_id, standing, now)
     await _store(tx, version, member_id, settled, now)
     return settled.moved_from is not None
 

@@ -55,6 +55,15 @@ def upgrade() -> None:
         "AND o.kind = 'RETURN' AND o.created_at = transfers.created_at)) "
         "WHERE kind = 'RETURN' AND order_id IS NULL AND reference = 'referral:reversed'"
     )
+    # ... or, where that order's points had all been spent (no reversal of it was
+    # posted), the member's reversed referral award: the best the old rows can tell.
+    op.execute(
+        "UPDATE transfers SET counts_at = (SELECT MIN(r.awarded_at) FROM referrals r "
+        "WHERE r.status = 'REVERSED' "
+        "AND (r.referee_id = transfers.member_id OR r.referrer_id = transfers.member_id)) "
+        "WHERE kind = 'RETURN' AND order_id IS NULL AND reference = 'referral:reversed' "
+        "AND counts_at IS NULL"
+    )
 
     # An activity points at its earn, so the earn's ledger entries show why it earned.
     with op.batch_alter_table('activities', schema=None) as batch_op:

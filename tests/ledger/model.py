@@ -343,6 +343,8 @@ class LedgerModel:
         order.returned = returned_total
         order.reversed += reversed_points
         order.shortfall += left
+        if left:  # spent, so not taken back: still, returned goods never count for tiers
+            member.qualifying.append((order.at, -left))
         self._follow_return(member, order.recorded, now)
         return Expected(
             data={
@@ -504,8 +506,10 @@ class LedgerModel:
             return
         first = changed[0]
         tier, since, period, changed_at = member.history[first]
+        # without the earn: the tier reached when the change was made, or the one reached now
         start = changed_at - timedelta(days=QUALIFYING_DAYS)
-        without = self._rank_for(sum(p for at, p in member.qualifying if at >= start))
+        then = sum(p for at, p in member.qualifying if start <= at <= changed_at)
+        without = max(self._rank_for(then), self._supported_now(member, now))
         if without >= self._rank(member.tier):
             return
         kept = member.history[:first]
@@ -522,8 +526,8 @@ class LedgerModel:
         assert ends is not None
         assert member.tier is not None
         rank = self._rank(member.tier)
-        best = max(self._supported_in_period(member, ends), self._supported_now(member, now))
-        if best > rank:  # not reached with two tiers: gold is the top
+        best = self._supported_in_period(member, ends)  # the period alone decides
+        if best > rank:  # an earn would have upgraded at once: never seen at review
             raise AssertionError("model: an upgrade at review")
         member.settled_at, member.history = ends, []
         if best == rank:

@@ -223,3 +223,78 @@ async def test_0007_on_existing_data(empty_db: str) -> None:
         assert tier.review_at == ledger.clock.now() + timedelta(days=365)
     finally:
         await ledger.close()
+
+
+REFERRALS = _t(
+    "referrals",
+    "id",
+    "referrer_id",
+    "referee_id",
+    "order_id",
+    "referrer_points",
+    "referee_points",
+    "status",
+    column("awarded_at", UTCDateTime()),
+)
+
+
+async def test_0007_dates_a_referral_claw_back_with_no_order_reversal(tmp_path: Path) -> None:
+    """The referee had spent the order's points: the return reversed nothing of the order,
+    only the referrer's award. That claw-back counts when the award was made."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    await asyncio.to_thread(migrate.upgrade, url, "0006")
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for member_id, external_id in ((1, "ann"), (2, "bob")):
+                await conn.execute(
+                    insert(MEMBERS).values(id=member_id, external_id=external_id, enrolled_at=AT)
+                )
+            await conn.execute(
+                insert(ORDERS).values(
+                    id=1,
+                    order_ref="o-1",
+                    member_id=2,
+                    amount=Decimal("20"),
+                    currency="EUR",
+                    channel="POS",
+                    points_earned=20,
+                    returned_amount=Decimal("20"),
+                    points_reversed=0,
+                    shortfall=20,
+                    occurred_at=AT,
+                    created_at=AT,
+                )
+            )
+            await conn.execute(
+                insert(REFERRALS).values(
+                    id=1,
+                    referrer_id=1,
+                    referee_id=2,
+                    order_id=1,
+                    referrer_points=500,
+                    referee_points=0,
+                    status="REVERSED",
+                    awarded_at=AT,
+                )
+            )
+            await conn.execute(
+                insert(TRANSFERS).values(
+                    id=1,
+                    kind="RETURN",
+                    member_id=1,
+                    debit_account="available",
+                    credit_account="issued",
+                    amount=500,
+                    order_id=None,
+                    reference="referral:reversed",
+                    occurred_at=RETURNED_AT,
+                    created_at=RETURNED_AT,
+                )
+            )
+        await asyncio.to_thread(migrate.upgrade, url)
+        async with engine.connect() as conn:
+            counts_at = (await conn.execute(select(transfers.c.counts_at))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert counts_at == AT

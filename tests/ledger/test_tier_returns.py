@@ -291,3 +291,90 @@ async def test_a_renewal_in_grace_bought_and_returned_puts_the_member_back_in_gr
         )
     finally:
         await ledger.close()
+
+
+# --- what "without the returned earn" means (third review) ---
+
+
+async def test_aged_out_points_and_a_later_earn_do_not_keep_a_returned_upgrade(
+    db_url: str,
+) -> None:
+    """o-0 and o-3 never share a rolling window: together they cannot keep gold."""
+    ledger = await open_tiered(db_url, tiered(flat=True))
+    try:
+        m = await ledger.enroll("overlap")
+        assert (await ledger.purchase(m, "o-0", "900")).data["upgradedTo"] == "silver"
+        ledger.clock.advance(days=360)
+        assert (await ledger.purchase(m, "o-1", "200")).data["upgradedTo"] == "gold"  # 1100
+        ledger.clock.advance(days=10)  # o-0 has left the rolling window
+        assert "upgradedTo" not in (await ledger.purchase(m, "o-3", "200")).data
+        ledger.clock.advance(days=5)
+        assert (await ledger.return_("o-1", "200")).ok
+        # without o-1: 900 when gold was reached, 200 now: back to silver
+        assert (await tier_of(ledger, m)).current.key == "silver"
+    finally:
+        await ledger.close()
+
+
+async def test_an_earn_after_the_period_end_counts_for_the_next_period_only(db_url: str) -> None:
+    data = tiered(flat=True)
+    data["tiers"] = data["tiers"][:3]  # gold at the top
+    ledger = await open_tiered(db_url, data)
+    try:
+        m = await ledger.enroll("late")
+        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        ledger.clock.advance(days=365, seconds=1)  # gold's period just ended
+        ledger.clock.advance(minutes=1)  # the sweep has not run yet
+        # the review comes first (member), then o-2 reaches gold again, returnable
+        assert (await ledger.purchase(m, "o-2", "1000")).data["upgradedTo"] == "gold"
+        await run_sweeps(ledger.uow, ledger.clock)
+        assert (await tier_of(ledger, m)).current.key == "gold"
+        assert (await ledger.return_("o-2", "1000")).ok
+        assert (await tier_of(ledger, m)).current.key == "member"
+    finally:
+        await ledger.close()
+
+
+async def test_returned_goods_never_count_for_tiers_even_when_their_points_were_spent(
+    db_url: str,
+) -> None:
+    ledger = await open_tiered(db_url, tiered(flat=True))
+    try:
+        m = await ledger.enroll("spender")
+        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        coffee = await ledger.reward_id("coffee")
+        for _ in range(6):
+            assert (await ledger.redeem(m, coffee, 20)).ok  # 1200 spent in all
+        out = await ledger.return_("o-1", "1200")
+        assert out.data["shortfall"] == 1200
+        tier = await tier_of(ledger, m)
+        assert (tier.current.key, tier.qualifying_points) == ("member", 0)
+    finally:
+        await ledger.close()
+
+
+async def test_a_returned_renewal_in_grace_is_judged_on_the_grace_window(db_url: str) -> None:
+    data = tiered(flat=True, tier_grace_days=30)
+    data["tiers"] = data["tiers"][:3]  # silver 500, gold 1000 at the top
+    ledger = await open_tiered(db_url, data)
+    try:
+        m = await ledger.enroll("graced")
+        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        ledger.clock.advance(days=30)
+        await ledger.purchase(m, "o-2", "900")
+        ledger.clock.advance(days=336)  # the period ended a day ago: 900 in it
+        await run_sweeps(ledger.uow, ledger.clock)
+        graced = await tier_of(ledger, m)
+        assert (graced.current.key, graced.points_to_keep) == ("gold", 100)
+        ledger.clock.advance(days=24)  # in grace
+        await ledger.purchase(m, "o-3", "100")  # 1000 in the window: renewed
+        assert (await tier_of(ledger, m)).grace_ends_at is None
+        ledger.clock.advance(days=6)  # the grace would have ended a day ago
+        await ledger.purchase(m, "o-4", "100")
+        ledger.clock.advance(days=4)
+        assert (await ledger.return_("o-3", "100")).ok
+        await run_sweeps(ledger.uow, ledger.clock)
+        # without o-3: 900 in the period and grace, so silver at the grace's end
+        assert (await tier_of(ledger, m)).current.key == "silver"
+    finally:
+        await ledger.close()

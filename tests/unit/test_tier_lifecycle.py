@@ -15,6 +15,7 @@ from app.domain.tier_lifecycle import (
     TierChangeReason,
     after_earn,
     after_return,
+    changes_since,
     downgrade_target,
     evaluate,
     period_end,
@@ -55,6 +56,14 @@ def tier(p: Program, key: str) -> Any:
 def holding(p: Program, key: str, since: datetime = T0) -> Standing:
     """A settled standing: `key` held since `since`, nothing passed through since."""
     return Standing(key, since, since, period_end(p, tier(p, key), since))
+
+
+def returned(
+    p: Program, standing: Standing, without: Any, recorded_at: datetime, now: datetime
+) -> Any:
+    """A return of the earn recorded at `recorded_at`: undo from the first change since."""
+    changes = changes_since(standing, recorded_at)
+    return after_return(p, standing, changes[0], without, now) if changes else None
 
 
 def climbed(p: Program, *steps: tuple[str, datetime]) -> Standing:
@@ -144,7 +153,7 @@ def test_in_grace_reaching_the_threshold_keeps_the_tier_for_a_new_period() -> No
     was = Reached("gold", T0, ends, ends + timedelta(days=30), at)  # the earn may come back
     assert kept.standing == Standing("gold", T0, ends, ends + YEAR, earlier=(was,))
     # returned in full: in grace again, as before
-    back = after_return(p, kept.standing, tier(p, "silver"), at, at + DAY)
+    back = returned(p, kept.standing, tier(p, "silver"), at, at + DAY)
     assert back is not None
     assert back.moved_from is None
     assert back.standing == graced
@@ -158,11 +167,11 @@ def test_in_grace_reaching_the_threshold_keeps_the_tier_for_a_new_period() -> No
 def test_a_return_takes_back_the_tiers_its_earn_helped_reach_as_far_as_the_measure_falls() -> None:
     p = program()
     up = climbed(p, ("silver", T0), ("platinum", T0 + 10 * DAY))
-    to_gold = after_return(p, up, tier(p, "gold"), T0 + 10 * DAY, T0 + 11 * DAY)
+    to_gold = returned(p, up, tier(p, "gold"), T0 + 10 * DAY, T0 + 11 * DAY)
     assert to_gold is not None
     assert (to_gold.moved_from, to_gold.reason) == ("platinum", TierChangeReason.RETURN)
     assert (to_gold.standing.tier, to_gold.standing.since) == ("gold", T0 + 11 * DAY)
-    back = after_return(p, up, tier(p, "base"), T0 + 10 * DAY, T0 + 11 * DAY)
+    back = returned(p, up, tier(p, "base"), T0 + 10 * DAY, T0 + 11 * DAY)
     assert back is not None
     # back where the member was, review date and all: not below the tier held before
     assert back.standing == holding(p, "silver")
@@ -171,19 +180,19 @@ def test_a_return_takes_back_the_tiers_its_earn_helped_reach_as_far_as_the_measu
 def test_a_return_of_an_earn_made_after_the_tier_was_reached_moves_no_one() -> None:
     p = program()
     up = climbed(p, ("silver", T0), ("gold", T0 + 10 * DAY))
-    assert after_return(p, up, tier(p, "base"), T0 + 20 * DAY, T0 + 30 * DAY) is None
+    assert returned(p, up, tier(p, "base"), T0 + 20 * DAY, T0 + 30 * DAY) is None
 
 
 def test_a_return_of_an_earn_from_before_the_standing_was_settled_moves_no_one() -> None:
     p = program()
     settled = holding(p, "gold", T0 + YEAR)  # say, renewed at a review
-    assert after_return(p, settled, tier(p, "base"), T0, T0 + YEAR + DAY) is None
+    assert returned(p, settled, tier(p, "base"), T0, T0 + YEAR + DAY) is None
 
 
 def test_a_tier_held_before_the_returned_earn_stays_even_never_reviewed_ones() -> None:
     p = program(gold_never_downgrades=True)
     up = climbed(p, ("base", T0), ("gold", T0 + DAY), ("platinum", T0 + 400 * DAY))
-    back = after_return(p, up, tier(p, "base"), T0 + 400 * DAY, T0 + 401 * DAY)
+    back = returned(p, up, tier(p, "base"), T0 + 400 * DAY, T0 + 401 * DAY)
     assert back is not None
     assert (back.standing.tier, back.standing.since, back.standing.period_ends_at) == (
         "gold",
@@ -191,7 +200,7 @@ def test_a_tier_held_before_the_returned_earn_stays_even_never_reviewed_ones() -
         None,
     )
     # the earn that reached gold came back too: down to the first tier
-    again = after_return(p, back.standing, tier(p, "base"), T0 + DAY, T0 + 402 * DAY)
+    again = returned(p, back.standing, tier(p, "base"), T0 + DAY, T0 + 402 * DAY)
     assert again is not None
     assert again.standing.tier == "base"
     assert again.standing.period_ends_at is None
@@ -223,7 +232,7 @@ def test_a_review_upgrades_a_member_a_lowered_threshold_now_supports() -> None:
     was = Reached("silver", T0, T0 + YEAR, None, now)
     assert settled.standing == Standing("gold", now, T0, now + YEAR, earlier=(was,))
     # an earn recorded before it and returned: back to silver if the measure falls
-    back = after_return(p, settled.standing, tier(p, "base"), T0 + DAY, now + DAY)
+    back = returned(p, settled.standing, tier(p, "base"), T0 + DAY, now + DAY)
     assert back is not None
     assert back.standing == holding(p, "silver")
 
