@@ -31,7 +31,7 @@ from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock
 from app.services.earning import explain, explanation_data, single_line
 from app.services.redeem import reward_state
-from app.services.tiers import held_tiers, progress
+from app.services.tier_standing import held_tiers, progress
 
 EXPIRING_HORIZON = timedelta(days=30)
 PROGRAM_TTL = 2.0

@@ -17,7 +17,7 @@ from app.services.clock import Clock
 from app.services.common import MemberRef, active_program, lock_member
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
-from app.services.tiers import current_tier
+from app.services.tier_standing import current_tier
 
 MAX_QUANTITY = 20
 

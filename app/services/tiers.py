@@ -1,13 +1,10 @@
-"""Tiers in use: the tier a member holds, the upgrade in the earn's own transaction, the
-undoing of a returned upgrade, and the review sweep at the end of each tier period."""
+"""Tiers in use: the upgrade in the earn's own transaction, the undoing of what a returned
+earn brought about, and the review sweep at the end of each tier period."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncConnection
+from datetime import datetime
 
 from app.domain.program import Program
 from app.domain.tier_lifecycle import (
@@ -23,95 +20,12 @@ from app.domain.tier_lifecycle import (
     review_window,
 )
 from app.domain.tier_policy import Tier, TierMeasure
-from app.domain.tiers import MeasuredTier, TierProgress, measurement_window, tier_progress
+from app.domain.tiers import measurement_window
 from app.ledger.programs import ProgramVersion
-from app.ledger.tier_measures import Measured, TierMeasures, Window
-from app.ledger.tiers import TierStore
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.batches import BATCH, each_due
 from app.services.clock import Clock
-
-
-async def measure(
-    conn: AsyncConnection, program: Program, windows: dict[int, Window]
-) -> dict[int, Measured]:
-    """The program's tier measure (points or spend) over each member's window."""
-    measures = TierMeasures(conn)
-    if program.tier_measure is TierMeasure.SPEND:
-        return await measures.spend(windows)
-    return await measures.points(windows)
-
-
-async def measure_tiers(
-    conn: AsyncConnection, program: Program, ids: Sequence[int], now: datetime
-) -> dict[int, tuple[int, datetime | None]]:
-    """Per member: the tier measure over the program's window now, and when that measure
-    next drops or resets (a calendar year's end, or when the oldest counted item leaves)."""
-    since, period_end = measurement_window(program, now)
-    measured = await measure(conn, program, dict.fromkeys(ids, (since, None)))
-    window = timedelta(days=program.qualifying_days)
-    return {
-        member_id: (value, period_end or (oldest + window if oldest else None))
-        for member_id, (value, oldest) in measured.items()
-    }
-
-
-async def held_tiers(
-    conn: AsyncConnection, program: Program, ids: Sequence[int], now: datetime
-) -> dict[int, Tier]:
-    """The tier each member holds: the stored one; for a member not evaluated yet, the
-    one the measure supports."""
-    standings = await TierStore(conn).many(ids)
-    found: dict[int, Tier] = {}
-    for member_id, standing in standings.items():
-        tier = held(program, standing)
-        if tier is not None:
-            found[member_id] = tier
-    missing = [i for i in ids if i not in found]
-    if missing:
-        measured = await measure_tiers(conn, program, missing, now)
-        found.update({i: program.tier_for(measured[i][0]) for i in missing})
-    return found
-
-
-async def progress(
-    conn: AsyncConnection, program: Program, ids: Sequence[int], now: datetime
-) -> dict[int, TierProgress]:
-    """Tier progress per member: the stored standing, the measure now, and (to say what
-    keeping the tier needs) the measure over the review window so far."""
-    since_now, period_end = measurement_window(program, now)
-    current: dict[int, tuple[int, datetime | None]] = {}
-    standings: dict[int, Standing] = {}
-    if program.tier_measure is TierMeasure.POINTS:  # standings and measure in one query
-        span = timedelta(days=program.qualifying_days)
-        for member_id, (standing, (value, oldest)) in (
-            await TierStore(conn).with_points(ids, since_now)
-        ).items():
-            standings[member_id] = standing
-            current[member_id] = (value, period_end or (oldest + span if oldest else None))
-    else:
-        standings = await TierStore(conn).many(ids)
-    missing = [i for i in ids if i not in current]
-    if missing:
-        current.update(await measure_tiers(conn, program, missing, now))
-    review_since: dict[int, Window] = {}
-    for member_id, standing in standings.items():
-        window = review_window(program, standing) if held(program, standing) else None
-        if window is not None and window[0] != since_now:
-            review_since[member_id] = (window[0], None)
-    kept = await measure(conn, program, review_since)
-    return {
-        member_id: tier_progress(
-            program,
-            standings.get(member_id),
-            MeasuredTier(value, ends, kept[member_id][0] if member_id in kept else None),
-        )
-        for member_id, (value, ends) in current.items()
-    }
-
-
-async def current_tier(tx: WriteTx, program: Program, member_id: int, now: datetime) -> Tier:
-    return (await held_tiers(tx.conn, program, [member_id], now))[member_id]
+from app.services.tier_standing import held_tiers, measure, measure_tiers
 
 
 @dataclass(frozen=True, slots=True)
