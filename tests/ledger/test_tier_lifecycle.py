@@ -23,9 +23,9 @@ from tests.ledger.test_referrals import _code, _enroll
 YEAR = timedelta(days=365)
 
 
-def tiered(*, flat: bool = False, **head: Any) -> dict[str, Any]:
+def tiered(*, flat: bool = False, top: str = "platinum", **head: Any) -> dict[str, Any]:
     """1 point per EUR; silver at 500 (x1), gold at 1000 (x2), platinum at 2000 (x3);
-    `flat`: every multiplier x1."""
+    `flat`: every multiplier x1; `top`: the highest tier kept."""
     data = program_data(**head)
     data["tiers"] = [
         {"key": "member", "name": "Member", "threshold": 0, "multiplier": "1"},
@@ -38,6 +38,8 @@ def tiered(*, flat: bool = False, **head: Any) -> dict[str, Any]:
             "multiplier": "1" if flat else "3",
         },
     ]
+    keys = [t["key"] for t in data["tiers"]]
+    data["tiers"] = data["tiers"][: keys.index(top) + 1]
     return data
 
 
@@ -107,9 +109,7 @@ async def test_returning_the_purchase_that_reached_a_tier_takes_the_tier_back(
 
 
 async def test_a_tier_kept_at_review_is_not_lost_to_a_later_return(db_url: str) -> None:
-    data = tiered(flat=True)
-    data["tiers"] = data["tiers"][:3]  # gold at the top
-    ledger = await open_tiered(db_url, data)
+    ledger = await open_tiered(db_url, tiered(flat=True, top="gold"))
     try:
         m = await ledger.enroll("loyal")
         await ledger.purchase(m, "o-1", "1200")

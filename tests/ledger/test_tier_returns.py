@@ -92,9 +92,7 @@ async def test_buying_and_returning_a_tier_restores_the_old_review_date(db_url: 
 async def test_returning_an_order_from_before_the_window_keeps_a_current_upgrade(
     db_url: str,
 ) -> None:
-    data = tiered(flat=True)
-    data["tiers"] = data["tiers"][:3]  # member, silver 500, gold 1000
-    ledger = await open_tiered(db_url, data)
+    ledger = await open_tiered(db_url, tiered(flat=True, top="gold"))
     try:
         m = await ledger.enroll("old-return")
         await ledger.purchase(m, "o-1", "400")
@@ -317,9 +315,7 @@ async def test_aged_out_points_and_a_later_earn_do_not_keep_a_returned_upgrade(
 
 
 async def test_an_earn_after_the_period_end_counts_for_the_next_period_only(db_url: str) -> None:
-    data = tiered(flat=True)
-    data["tiers"] = data["tiers"][:3]  # gold at the top
-    ledger = await open_tiered(db_url, data)
+    ledger = await open_tiered(db_url, tiered(flat=True, top="gold"))
     try:
         m = await ledger.enroll("late")
         assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
@@ -354,9 +350,7 @@ async def test_returned_goods_never_count_for_tiers_even_when_their_points_were_
 
 
 async def test_a_returned_renewal_in_grace_is_judged_on_the_grace_window(db_url: str) -> None:
-    data = tiered(flat=True, tier_grace_days=30)
-    data["tiers"] = data["tiers"][:3]  # silver 500, gold 1000 at the top
-    ledger = await open_tiered(db_url, data)
+    ledger = await open_tiered(db_url, tiered(flat=True, tier_grace_days=30, top="gold"))
     try:
         m = await ledger.enroll("graced")
         assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
