@@ -21,7 +21,7 @@ from app.ledger import migrate
 POSTGRES_ENV = "TALLY_TEST_POSTGRES_URL"
 TABLES = (
     "lot_holds, entries, lots, transfers, redemptions, orders, outbox, idempotency_keys, "
-    "member_tiers, balances, members, rewards, program_versions, oauth_clients"
+    "unreversed_points, member_tiers, balances, members, rewards, program_versions, oauth_clients"
 )
 
 

@@ -72,6 +72,21 @@ class MemberTierRow(SQLModel, table=True):
     updated_at: datetime = _at()
 
 
+class UnreversedRow(SQLModel, table=True):
+    """Points a return could not take back because the member had spent them (the return
+    policy RECORD_SHORTFALL): they stay spent, but for tiers they come off all the same,
+    counted when they were earned."""
+
+    __tablename__ = "unreversed_points"
+    __table_args__ = (Index("ix_unreversed_member_at", "member_id", "counts_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(foreign_key="members.id")
+    points: int = Field(gt=0)
+    counts_at: datetime = _at()
+    order_id: int | None = Field(default=None, foreign_key="orders.id")
+    created_at: datetime = _at()
+
+
 class TransferRow(SQLModel, table=True):
     """An immutable move of `amount` points from `debit_account` to `credit_account`."""
 
@@ -282,6 +297,7 @@ program_versions = _table(ProgramVersionRow)
 members = _table(MemberRow)
 balances = _table(BalanceRow)
 member_tiers = _table(MemberTierRow)
+unreversed_points = _table(UnreversedRow)
 transfers = _table(TransferRow)
 entries = _table(EntryRow)
 lots = _table(LotRow)

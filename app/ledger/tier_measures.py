@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import TransferKind
-from app.ledger.tables import orders, transfers
+from app.ledger.tables import orders, transfers, unreversed_points
 from app.ledger.types import UTCDateTime
 
 Window = tuple[datetime, datetime | None]  # [since, until); until None: open-ended
@@ -59,12 +59,12 @@ def _within(column: Any, member_column: Any, windows: Mapping[int, Window]) -> C
 
 
 def signed_points(
-    within_transfers: ColumnElement[bool], within_orders: ColumnElement[bool]
+    within_transfers: ColumnElement[bool], within_unreversed: ColumnElement[bool]
 ) -> Subquery:
-    """Qualifying points as signed rows: earns +, reversals -, and the part of a returned
-    order's points that the member had already spent (its shortfall) - at the order's
-    time, so goods that came back never count, spent or not."""
-    t, o = transfers.c, orders.c
+    """Qualifying points as signed rows: earns +, reversals -, and the points a return
+    could not take back because they were spent - when they were earned, so what came
+    back never counts, spent or not."""
+    t, u = transfers.c, unreversed_points.c
     earn = t.kind == TransferKind.EARN.value
     moves = select(
         t.member_id.label("member_id"),
@@ -72,10 +72,10 @@ def signed_points(
         case((earn, counted_at())).label("earned_at"),
     ).where(t.kind.in_([TransferKind.EARN.value, TransferKind.RETURN.value]), within_transfers)
     spent = select(
-        o.member_id.label("member_id"),
-        (-o.shortfall).label("points"),
+        u.member_id.label("member_id"),
+        (-u.points).label("points"),
         cast(null(), UTCDateTime).label("earned_at"),
-    ).where(o.shortfall > 0, within_orders)
+    ).where(within_unreversed)
     return union_all(moves, spent).subquery()
 
 
@@ -89,9 +89,10 @@ def measure_by_member(rows: Subquery) -> Select[Any]:
 
 def since_for(ids: Any, since: Any) -> Subquery:
     """Signed points of the members `ids` since `since` (both may be bind parameters)."""
+    u = unreversed_points.c
     return signed_points(
         and_(transfers.c.member_id.in_(ids), counted_at() >= since),
-        and_(orders.c.member_id.in_(ids), orders.c.occurred_at >= since),
+        and_(u.member_id.in_(ids), u.counts_at >= since),
     )
 
 
@@ -115,9 +116,10 @@ class TierMeasures:
             since = next(iter(shared))[0]
             found = await self.conn.execute(_POINTS, {"ids": list(windows), "since": since})
         else:
+            u = unreversed_points.c
             rows = signed_points(
                 _within(counted_at(), transfers.c.member_id, windows),
-                _within(orders.c.occurred_at, orders.c.member_id, windows),
+                _within(u.counts_at, u.member_id, windows),
             )
             found = await self.conn.execute(measure_by_member(rows))
         measured: dict[int, Measured] = dict.fromkeys(windows, (0, None))

@@ -148,8 +148,11 @@ class TierStore:
                     "direction": "UP" if upgrade else "DOWN",
                     "reason": reason.value,
                     "since": standing.since.isoformat(),
-                    "reviewAt": standing.review_at.isoformat() if standing.review_at else None,
-                    "graceUntil": (
+                    # as Member.tier shows them: the period's end, and the grace's if any
+                    "reviewAt": (
+                        standing.period_ends_at.isoformat() if standing.period_ends_at else None
+                    ),
+                    "graceEndsAt": (
                         standing.grace_until.isoformat() if standing.grace_until else None
                     ),
                     "occurredAt": now.isoformat(),

@@ -12,7 +12,15 @@ from app.domain.accounts import Account, TransferKind
 from app.domain.lots import Allocation, Lot
 from app.domain.records import Balance, BalanceChange
 from app.ledger import mappers
-from app.ledger.tables import balances, entries, lot_holds, lots, outbox, transfers
+from app.ledger.tables import (
+    balances,
+    entries,
+    lot_holds,
+    lots,
+    outbox,
+    transfers,
+    unreversed_points,
+)
 
 BALANCE_TOPIC = "balance.changed"
 
@@ -155,6 +163,28 @@ class TransferStore:
         )
         self.touched_members.add(member_id)
         return Posted(transfer_id, balance, change)
+
+    async def unreversed(
+        self,
+        *,
+        member_id: int,
+        points: int,
+        counts_at: datetime,
+        now: datetime,
+        order_id: int | None = None,
+    ) -> None:
+        """Points a return could not take back (spent): noted, so they leave the tier
+        measure all the same."""
+        if points > 0:
+            await self.conn.execute(
+                insert(unreversed_points).values(
+                    member_id=member_id,
+                    points=points,
+                    counts_at=counts_at,
+                    order_id=order_id,
+                    created_at=now,
+                )
+            )
 
     async def count_keys(self, prefix: str) -> int:
         count = await self.conn.execute(

@@ -106,7 +106,7 @@ async def record_activity(
             raise DomainError(
                 ErrorCode.LIMIT_REACHED, "This activity was already recorded.", "kind"
             )
-        before = await current_standing(tx, program, member.id, now)
+        before = await current_standing(tx, version, member.id, now)
         tier = before.tier
         event = Purchase(
             "OTHER",

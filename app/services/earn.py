@@ -83,7 +83,7 @@ async def record_purchase(
             )
         if await tx.orders.by_ref(cmd.order_id) is not None:
             raise DomainError(ErrorCode.ORDER_EXISTS, "This order is already recorded.", "orderId")
-        before = await current_standing(tx, program, member.id, now)
+        before = await current_standing(tx, version, member.id, now)
         tier = before.tier
         explanation = await explain(program, purchase, tier, tx.awards, member.id)
         points = explanation.total

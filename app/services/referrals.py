@@ -38,7 +38,7 @@ async def award_referral(
     if await tx.referrals.for_referee(referee.id) is not None:
         return 0
     referrer, _ = await lock_member(tx, MemberRef(id=referee.referred_by))
-    referrer_before = await current_standing(tx, program, referrer.id, now)
+    referrer_before = await current_standing(tx, version, referrer.id, now)
     referrer_points = terms.referrer_points
     if terms.max_per_referrer is not None:
         since, until = period_bounds(occurred_at, terms.period, ZoneInfo(program.time_zone))
@@ -101,25 +101,30 @@ async def claw_back_referral(
         (referral.referee_id, referral.referee_points),
         (referral.referrer_id, referral.referrer_points),
     ):
+        if points <= 0:
+            continue
         _, balance = await lock_member(tx, MemberRef(id=member_id))
         covered = min(points, max(0, balance.available))
         take = points if program.return_policy is ReturnPolicy.NEGATIVE_BALANCE else covered
-        if take <= 0:
-            continue
-        await tx.lots.take(allocate(await tx.lots.spendable(member_id), covered))
-        await tx.transfers.post(
-            kind=TransferKind.RETURN,
-            member_id=member_id,
-            debit=Account.AVAILABLE,
-            credit=Account.ISSUED,
-            amount=take,
-            now=now,
-            reference="referral:reversed",
-            earned=-take,
-            allow_negative=take > covered,
-            counts_at=counted_at,  # for tiers, when the award was made
+        if take > 0:
+            await tx.lots.take(allocate(await tx.lots.spendable(member_id), covered))
+            await tx.transfers.post(
+                kind=TransferKind.RETURN,
+                member_id=member_id,
+                debit=Account.AVAILABLE,
+                credit=Account.ISSUED,
+                amount=take,
+                now=now,
+                reference="referral:reversed",
+                earned=-take,
+                allow_negative=take > covered,
+                counts_at=counted_at,  # for tiers, when the award was made
+            )
+        # what was spent stays spent, but leaves the tier measure all the same
+        await tx.transfers.unreversed(
+            member_id=member_id, points=points - take, counts_at=counted_at, now=now
         )
-        if member_id == referral.referrer_id:
+        if member_id == referral.referrer_id:  # the referee's tier follows the order's return
             await follow_return(tx, version, member_id, recorded_at, now)
         taken += take
     return taken

@@ -131,6 +131,13 @@ async def record_return(
             prefer = next((lot_id for lot_id, _, state in own_lots if state == "AVAILABLE"), None)
             spendable = await tx.lots.spendable(order.member_id)
             await reverse(allocate(spendable, take, prefer=prefer), Account.AVAILABLE, owed)
+        await tx.transfers.unreversed(  # spent, so not taken: it leaves the tier measure
+            member_id=order.member_id,
+            points=left,
+            counts_at=order.occurred_at,
+            order_id=order.id,
+            now=now,
+        )
         await tx.orders.record_return(
             order.id,
             returned_amount=returned_total,

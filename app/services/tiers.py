@@ -30,31 +30,53 @@ from app.services.tier_standing import held_tiers, measure, measure_tiers
 
 @dataclass(frozen=True, slots=True)
 class BeforeEarn:
-    """What `follow_earn` needs from before the earn: the standing, the tier it holds
-    (what the member was shown), and the POINTS measure then (None: not read)."""
+    """What `follow_earn` needs from before the earn: the standing (evaluated, and with
+    any review the sweep has not made yet made), the tier it holds, the POINTS measure
+    then (None: not read), and whether the standing is new (not stored yet)."""
 
     standing: Standing
     tier: Tier
     measured: int | None = None
+    fresh: bool = False
 
 
 async def current_standing(
-    tx: WriteTx, program: Program, member_id: int, now: datetime
+    tx: WriteTx, version: ProgramVersion, member_id: int, now: datetime
 ) -> BeforeEarn:
-    """Before an earn: the member's standing, the tier it holds (for one never evaluated,
-    what the measure supports) and, on a POINTS program, the measure, in one query."""
+    """Before an earn, under the member's lock: the standing and the tier it holds, which
+    prices the earn. A member never evaluated is evaluated from what they were shown; a
+    review the sweep has not made yet is made now, as of the period's end, so an earn
+    after a period ended never counts for it, and is priced at the reviewed tier."""
+    program = version.program
     measured: int | None = None
-    if program.tier_measure is TierMeasure.POINTS:
+    if program.tier_measure is TierMeasure.POINTS:  # standing and measure in one query
         since = measurement_window(program, now)[0]
         found = (await tx.tiers.with_points([member_id], since)).get(member_id)
         standing = found[0] if found else Standing(None, now, now)
         measured = found[1][0] if found else None
     else:
         standing = await _standing(tx, member_id, now)
+    fresh = held(program, standing) is None
+    if fresh:  # first evaluation: from what the member was shown, no event
+        shown = (await held_tiers(tx.conn, program, [member_id], now))[member_id]
+        standing = evaluate(program, standing, shown, now)
+    standing = await _catch_up(tx, version, member_id, standing, now)
     tier = held(program, standing)
-    if tier is None:
-        tier = (await held_tiers(tx.conn, program, [member_id], now))[member_id]
-    return BeforeEarn(standing, tier, measured)
+    assert tier is not None
+    return BeforeEarn(standing, tier, measured, fresh)
+
+
+async def _catch_up(
+    tx: WriteTx, version: ProgramVersion, member_id: int, standing: Standing, now: datetime
+) -> Standing:
+    """Make every review that is due (the sweep may be late by several), in order."""
+    while standing.review_at is not None and standing.review_at <= now:
+        settled = await _review(tx, version.program, member_id, standing, now)
+        await _store(tx, version, member_id, settled, now)
+        if settled.standing == standing:
+            break  # a review always moves review_at on; this only guards the loop
+        standing = settled.standing
+    return standing
 
 
 async def _standing(tx: WriteTx, member_id: int, now: datetime) -> Standing:
@@ -97,22 +119,12 @@ async def follow_earn(
     measure reaches a higher tier; in grace, keep the tier when the threshold is reached.
     `before` is `current_standing` from before the earn (the caller holds the member's
     lock, so it is still what is stored); `gained`, the points this transaction credited.
-    A review the sweep has not made yet is made first, as of the period's end, so an earn
-    after the end never counts for the period that ended. Returns the tier moved up to."""
+    Returns the tier moved up to."""
     program = version.program
-    standing = before.standing
-    fresh = held(program, standing) is None
-    if fresh:  # first evaluation: from what the member was shown, no event
-        standing = evaluate(program, standing, before.tier, now)
-    overdue = standing.review_at is not None and standing.review_at <= now
-    if overdue:
-        reviewed = await _review(tx, program, member_id, standing, now)
-        await _store(tx, version, member_id, reviewed, now)
-        standing = reviewed.standing
-    current = held(program, standing)
-    assert current is not None
+    standing, fresh = before.standing, before.fresh
+    current = before.tier
     upcoming = program.next_tier(current)
-    if not (fresh or overdue or standing.grace_until):
+    if not (fresh or standing.grace_until):
         if upcoming is None:
             return None  # at the top: nothing to reach
         if before.measured is not None and before.measured + gained < upcoming.threshold:
@@ -124,7 +136,7 @@ async def follow_earn(
         so_far = await measure(tx.conn, program, {member_id: (window[0], None)})
         keeps = so_far[member_id][0] >= current.threshold
     settled = after_earn(program, standing, program.tier_for(value), now, keeps=keeps)
-    if settled is None and (fresh or overdue):
+    if settled is None and fresh:
         settled = Settled(standing)
     return await _store(tx, version, member_id, settled, now)
 
@@ -139,27 +151,33 @@ async def follow_return(
     stands if the review window without the earn still reaches the threshold."""
     program = version.program
     standing = await tx.tiers.get(member_id)
-    current = held(program, standing) if standing else None
-    if standing is None or current is None:
+    if standing is None or held(program, standing) is None:
         return
     undone = changes_since(standing, recorded_at)
-    if undone and undone[0].grace_until is not None:  # a renewal in grace comes first
-        renewal = undone[0]
-        window = review_window(
-            program,
-            Standing(
-                renewal.tier,
-                renewal.since,
-                standing.settled_at,
-                renewal.period_ends_at,
-                renewal.grace_until,
-            ),
+    renewal = undone[0] if undone else None
+    after = undone[1].tier if len(undone) > 1 else standing.tier
+    renewed = program.tier_by_key(renewal.tier) if renewal else None
+    if renewal and renewal.grace_until and after == renewal.tier and renewed:
+        # the first change was a renewal in grace: does the grace window reach it without?
+        was = Standing(
+            renewal.tier,
+            renewal.since,
+            standing.settled_at,
+            renewal.period_ends_at,
+            renewal.grace_until,
         )
+        window = review_window(program, was)
         assert window is not None
         kept = (await measure(tx.conn, program, {member_id: window}))[member_id][0]
-        if kept < current.threshold:
+        if kept < renewed.threshold:  # no: back in grace, then today decides the rest
             settled = after_return(program, standing, renewal, program.tiers[0], now)
             await _store(tx, version, member_id, settled, now)
+            restored = await _catch_up(
+                tx, version, member_id, settled.standing if settled else standing, now
+            )
+            today = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
+            up = after_earn(program, restored, program.tier_for(today), now)
+            await _store(tx, version, member_id, up, now)
             return
         undone = undone[1:]  # the renewal stands; what came after it is judged below
     if not undone:
@@ -171,7 +189,10 @@ async def follow_return(
     without = max(
         program.tier_for(then), program.tier_for(today), key=lambda t: program.tier_rank(t.key)
     )
-    await _store(tx, version, member_id, after_return(program, standing, back, without, now), now)
+    settled = after_return(program, standing, back, without, now)
+    await _store(tx, version, member_id, settled, now)
+    if settled is not None:  # back in a standing whose review may have passed meanwhile
+        await _catch_up(tx, version, member_id, settled.standing, now)
 
 
 async def _review(

@@ -37,6 +37,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_member_tiers_review_at'), ['review_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_member_tiers_program_version'), ['program_version'], unique=False)
 
+    # Points a return could not take back (spent): they still leave the tier measure.
+    op.create_table('unreversed_points',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('counts_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('order_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'], ),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('unreversed_points', schema=None) as batch_op:
+        batch_op.create_index('ix_unreversed_member_at', ['member_id', 'counts_at'], unique=False)
+    op.execute(
+        "INSERT INTO unreversed_points (member_id, points, counts_at, order_id, created_at) "
+        "SELECT member_id, shortfall, occurred_at, id, created_at FROM orders "
+        "WHERE shortfall > 0"
+    )
+
     # A reversal counts for the tier measure when the earn it reverses was made.
     with op.batch_alter_table('transfers', schema=None) as batch_op:
         batch_op.add_column(sa.Column('counts_at', sa.DateTime(timezone=True), nullable=True))
@@ -92,6 +112,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_member_tiers_review_at'))
 
     op.drop_table('member_tiers')
+    with op.batch_alter_table('unreversed_points', schema=None) as batch_op:
+        batch_op.drop_index('ix_unreversed_member_at')
+    op.drop_table('unreversed_points')
     with op.batch_alter_table('activities', schema=None) as batch_op:
         batch_op.drop_constraint('fk_activities_transfer_id', type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_activities_transfer_id'))

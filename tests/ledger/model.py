@@ -520,6 +520,8 @@ class LedgerModel:
             member.tier, member.since = self.tiers[without][0], now
             member.period_ends_at = self._period_end(without, now)
             member.history = [*kept, (tier, since, period, now)]
+        while member.period_ends_at is not None and member.period_ends_at <= now:
+            self._review(member, now)  # back in a standing whose period has ended
 
     def _review(self, member: Member, now: datetime) -> None:
         ends = member.period_ends_at

@@ -16,6 +16,7 @@ from app.services.common import MemberRef
 from app.services.program import apply_program
 from app.services.sweeps import run_sweeps
 from app.services.tiers import review_tiers
+from tests.ledger.test_referrals import _code, _enroll
 from tests.ledger.test_tier_lifecycle import (
     changes,
     open_tiered,
@@ -308,8 +309,9 @@ async def test_aged_out_points_and_a_later_earn_do_not_keep_a_returned_upgrade(
         assert "upgradedTo" not in (await ledger.purchase(m, "o-3", "200")).data
         ledger.clock.advance(days=5)
         assert (await ledger.return_("o-1", "200")).ok
-        # without o-1: 900 when gold was reached, 200 now: back to silver
-        assert (await tier_of(ledger, m)).current.key == "silver"
+        # without o-1: 900 when gold was reached, 200 now: not gold. Back to silver, whose
+        # period (reached with o-0) ended on day 365 with nothing in it: member.
+        assert (await tier_of(ledger, m)).current.key == "member"
     finally:
         await ledger.close()
 
@@ -370,5 +372,96 @@ async def test_a_returned_renewal_in_grace_is_judged_on_the_grace_window(db_url:
         await run_sweeps(ledger.uow, ledger.clock)
         # without o-3: 900 in the period and grace, so silver at the grace's end
         assert (await tier_of(ledger, m)).current.key == "silver"
+    finally:
+        await ledger.close()
+
+
+# --- late sweeps and spent awards (fourth review) ---
+
+
+async def test_an_earn_long_after_a_grace_ended_makes_every_overdue_review_first(
+    db_url: str,
+) -> None:
+    ledger = await open_tiered(db_url, tiered(flat=True, top="gold", tier_grace_days=30))
+    try:
+        m = await ledger.enroll("late-grace")
+        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        ledger.clock.advance(days=405)  # period ended 40 days ago, grace 10 days ago; no sweep
+        out = await ledger.purchase(m, "o-2", "1000")  # grace, then down, then o-2: gold
+        assert out.data["upgradedTo"] == "gold"
+        await run_sweeps(ledger.uow, ledger.clock)
+        tier = await tier_of(ledger, m)
+        assert (tier.current.key, tier.qualifying_points, tier.grace_ends_at) == (
+            "gold",
+            1000,
+            None,
+        )
+        assert [(e["to"], e["reason"]) for e in await changes(ledger, m)] == [
+            ("gold", "EARN"),
+            ("member", "REVIEW"),
+            ("gold", "EARN"),
+        ]
+    finally:
+        await ledger.close()
+
+
+async def test_an_earn_after_an_overdue_review_is_priced_at_the_reviewed_tier(
+    db_url: str,
+) -> None:
+    ledger = await open_tiered(db_url, tiered(top="gold"))  # gold earns x2
+    try:
+        m = await ledger.enroll("stale")
+        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        ledger.clock.advance(days=366)  # period over, nothing in it; no sweep yet
+        out = await ledger.purchase(m, "o-2", "100")
+        assert (out.data["tier"], out.data["points"]) == ("member", 100)
+    finally:
+        await ledger.close()
+
+
+async def test_a_returned_referral_whose_award_was_spent_takes_the_tier_back(
+    db_url: str,
+) -> None:
+    data = tiered(flat=True)
+    data["referral"] = {"referrer_points": 1200, "referee_points": 0}
+    ledger = await open_tiered(db_url, data)
+    try:
+        ann = await ledger.enroll("ann")
+        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).data["memberId"]
+        await ledger.purchase(bob, "o-1", "10")  # ann earns 1200: gold
+        assert (await tier_of(ledger, ann)).current.key == "gold"
+        coffee = await ledger.reward_id("coffee")
+        for _ in range(6):
+            assert (await ledger.redeem(ann, coffee, 20)).ok  # all 1200 spent
+        assert (await ledger.return_("o-1", "10")).ok
+        tier = await tier_of(ledger, ann)
+        assert (tier.current.key, tier.qualifying_points) == ("member", 0)
+    finally:
+        await ledger.close()
+
+
+async def test_undoing_a_renewal_in_grace_keeps_a_later_upgrade_that_stands_alone(
+    db_url: str,
+) -> None:
+    ledger = await open_tiered(db_url, tiered(flat=True, tier_grace_days=30))
+    try:
+        m = await ledger.enroll("renewed")
+        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        ledger.clock.advance(days=30)
+        await ledger.purchase(m, "o-2", "400")
+        ledger.clock.advance(days=336)  # period ended a day ago: 400 in it
+        await run_sweeps(ledger.uow, ledger.clock)
+        assert (await tier_of(ledger, m)).grace_ends_at is not None
+        ledger.clock.advance(days=4)
+        await ledger.purchase(m, "o-3", "600")  # 1000 in the grace window: renewed
+        assert (await tier_of(ledger, m)).grace_ends_at is None
+        ledger.clock.advance(days=30)  # past the old grace end
+        assert (await ledger.purchase(m, "o-4", "1500")).data["upgradedTo"] == "platinum"
+        ledger.clock.advance(days=5)
+        assert (await ledger.return_("o-3", "600")).ok
+        await run_sweeps(ledger.uow, ledger.clock)
+        # without o-3: down at the grace end, then o-4 (1500 in the window) reaches gold
+        tier = await tier_of(ledger, m)
+        assert (tier.current.key, tier.qualifying_points) == ("gold", 1500)
     finally:
         await ledger.close()
