@@ -9,6 +9,7 @@ from datetime import datetime
 from app.domain.program import Program
 from app.domain.tier_lifecycle import (
     TICK,
+    Reached,
     Settled,
     Standing,
     after_earn,
@@ -22,6 +23,7 @@ from app.domain.tier_lifecycle import (
 from app.domain.tier_policy import Tier, TierMeasure
 from app.domain.tiers import measurement_window
 from app.ledger.programs import ProgramVersion
+from app.ledger.tier_measures import Window
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.batches import BATCH, each_due
 from app.services.clock import Clock
@@ -146,53 +148,79 @@ async def follow_return(
 ) -> None:
     """After a return of an earn recorded at `recorded_at` (the server's time of that
     earn's transaction), in the same transaction: what that earn helped bring about is
-    undone, unless it stands without the earn. An upgrade stands if the measure without
-    the earn reached the tier when it was made, or reaches it now; a renewal in grace
-    stands if the review window without the earn still reaches the threshold."""
+    undone, unless it stands without the earn. The latest change since then that stands
+    on its own stays, with all before it: an upgrade stands if the measure without the
+    earn reached its tier when it was made; a renewal in grace, if the grace window
+    without the earn reaches the threshold. What came after it is undone, as far as
+    today's measure falls."""
     program = version.program
     standing = await tx.tiers.get(member_id)
     if standing is None or held(program, standing) is None:
         return
     undone = changes_since(standing, recorded_at)
-    renewal = undone[0] if undone else None
-    after = undone[1].tier if len(undone) > 1 else standing.tier
-    renewed = program.tier_by_key(renewal.tier) if renewal else None
-    if renewal and renewal.grace_until and after == renewal.tier and renewed:
-        # the first change was a renewal in grace: does the grace window reach it without?
+    rank = program.tier_rank
+    back: Reached | None = None
+    then = program.tiers[0]
+    for i in range(len(undone) - 1, -1, -1):
+        reached = undone[i + 1].tier if i + 1 < len(undone) else (standing.tier or "")
+        supported = await _without(tx, program, member_id, standing, undone[i], reached)
+        if rank(supported.key) >= rank(reached):
+            break  # change i stands on its own
+        back, then = undone[i], supported
+    if back is None:
+        return  # the latest change stands (or there was none): nothing to undo
+    if back.grace_until is not None and then.key == program.tiers[0].key:
+        without = then  # a renewal that did not hold: back in grace, later earns after
+    else:
+        today = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
+        without = max(then, program.tier_for(today), key=lambda t: rank(t.key))
+    settled = after_return(program, standing, back, without, now)
+    if settled is not None:
+        await _restored(tx, version, member_id, settled, now)
+
+
+async def _without(
+    tx: WriteTx,
+    program: Program,
+    member_id: int,
+    standing: Standing,
+    change: Reached,
+    reached: str,
+) -> Tier:
+    """The tier a change reached, judged now that the returned earn is gone: a renewal
+    in grace (the tier stayed) on its grace window (the renewed tier, or the first);
+    an upgrade on the measure at the moment it was made."""
+    renewed = program.tier_by_key(change.tier)
+    if change.grace_until is not None and reached == change.tier and renewed is not None:
         was = Standing(
-            renewal.tier,
-            renewal.since,
+            change.tier,
+            change.since,
             standing.settled_at,
-            renewal.period_ends_at,
-            renewal.grace_until,
+            change.period_ends_at,
+            change.grace_until,
         )
         window = review_window(program, was)
         assert window is not None
         kept = (await measure(tx.conn, program, {member_id: window}))[member_id][0]
-        if kept < renewed.threshold:  # no: back in grace, then today decides the rest
-            settled = after_return(program, standing, renewal, program.tiers[0], now)
-            await _store(tx, version, member_id, settled, now)
-            restored = await _catch_up(
-                tx, version, member_id, settled.standing if settled else standing, now
-            )
-            today = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
-            up = after_earn(program, restored, program.tier_for(today), now)
-            await _store(tx, version, member_id, up, now)
-            return
-        undone = undone[1:]  # the renewal stands; what came after it is judged below
-    if not undone:
-        return
-    back = undone[0]
-    at_the_time = (measurement_window(program, back.changed_at)[0], back.changed_at + TICK)
-    then = (await measure(tx.conn, program, {member_id: at_the_time}))[member_id][0]
-    today = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
-    without = max(
-        program.tier_for(then), program.tier_for(today), key=lambda t: program.tier_rank(t.key)
-    )
-    settled = after_return(program, standing, back, without, now)
+        return renewed if kept >= renewed.threshold else program.tiers[0]
+    at = change.changed_at
+    at_the_time: dict[int, Window] = {member_id: (measurement_window(program, at)[0], at + TICK)}
+    return program.tier_for((await measure(tx.conn, program, at_the_time))[member_id][0])
+
+
+async def _restored(
+    tx: WriteTx, version: ProgramVersion, member_id: int, settled: Settled, now: datetime
+) -> None:
+    """Store a standing a return went back to; make the reviews that passed meanwhile;
+    then the earns that came after the one returned still count: today's measure may
+    reach a tier again (an upgrade the member may return, as any)."""
+    program = version.program
     await _store(tx, version, member_id, settled, now)
-    if settled is not None:  # back in a standing whose review may have passed meanwhile
-        await _catch_up(tx, version, member_id, settled.standing, now)
+    standing = await _catch_up(tx, version, member_id, settled.standing, now)
+    today = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
+    await _store(
+        tx, version, member_id, after_earn(program, standing, program.tier_for(today), now), now
+    )
 
 
 async def _review(

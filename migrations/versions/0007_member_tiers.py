@@ -84,6 +84,19 @@ def upgrade() -> None:
         "WHERE kind = 'RETURN' AND order_id IS NULL AND reference = 'referral:reversed' "
         "AND counts_at IS NULL"
     )
+    # A reversed referral award the member had spent was not (all) taken back: what was
+    # not leaves the tier measure too, as it does from now on.
+    for member, points in (("referrer_id", "referrer_points"), ("referee_id", "referee_points")):
+        taken = (
+            "COALESCE((SELECT SUM(t.amount) FROM transfers t WHERE t.kind = 'RETURN' "
+            "AND t.reference = 'referral:reversed' "
+            f"AND t.member_id = r.{member} AND t.counts_at = r.awarded_at), 0)"
+        )
+        op.execute(
+            "INSERT INTO unreversed_points (member_id, points, counts_at, created_at) "
+            f"SELECT r.{member}, r.{points} - {taken}, r.awarded_at, r.awarded_at "
+            f"FROM referrals r WHERE r.status = 'REVERSED' AND r.{points} > {taken}"
+        )
 
     # An activity points at its earn, so the earn's ledger entries show why it earned.
     with op.batch_alter_table('activities', schema=None) as batch_op:

@@ -496,23 +496,32 @@ class LedgerModel:
         return member.tier
 
     def _follow_return(self, member: Member, recorded: datetime, now: datetime) -> None:
-        """Undo every change since the returned earn was recorded (server time), unless
-        the measure without it, counted from the first such change's window, still
-        reaches the member's tier; never below where the member stood before."""
+        """Undo the changes made since the returned earn was recorded (server time),
+        keeping the latest one that stands without it (its tier reached by the measure at
+        the moment it was made), and what came before; the rest go as far as the measure
+        falls; then what passed meanwhile is reviewed, and today's measure counts."""
         if member.tier is None or member.settled_at is None or recorded < member.settled_at:
             return
-        changed = [i for i, h in enumerate(member.history) if h[3] >= recorded]
-        if not changed:
+        history = member.history
+        changed = [i for i, h in enumerate(history) if h[3] >= recorded]
+        back, then = None, 0
+        for i in reversed(changed):
+            reached = history[i + 1][0] if i + 1 < len(history) else member.tier
+            at = history[i][3]
+            start = at - timedelta(days=QUALIFYING_DAYS)
+            supported = self._rank_for(
+                sum(p for when, p in member.qualifying if start <= when <= at)
+            )
+            if supported >= self._rank(reached):
+                break
+            back, then = i, supported
+        if back is None:
             return
-        first = changed[0]
-        tier, since, period, changed_at = member.history[first]
-        # without the earn: the tier reached when the change was made, or the one reached now
-        start = changed_at - timedelta(days=QUALIFYING_DAYS)
-        then = sum(p for at, p in member.qualifying if start <= at <= changed_at)
-        without = max(self._rank_for(then), self._supported_now(member, now))
+        without = max(then, self._supported_now(member, now))
         if without >= self._rank(member.tier):
             return
-        kept = member.history[:first]
+        tier, since, period, _ = history[back]
+        kept = history[:back]
         if without <= self._rank(tier):
             member.tier, member.since, member.period_ends_at = tier, since, period
             member.history = kept
@@ -522,6 +531,11 @@ class LedgerModel:
             member.history = [*kept, (tier, since, period, now)]
         while member.period_ends_at is not None and member.period_ends_at <= now:
             self._review(member, now)  # back in a standing whose period has ended
+        best = self._supported_now(member, now)
+        if best > self._rank(member.tier):  # later earns still reach a tier
+            member.history.append((member.tier, member.since, member.period_ends_at, now))
+            member.tier, member.since = self.tiers[best][0], now
+            member.period_ends_at = self._period_end(best, now)
 
     def _review(self, member: Member, now: datetime) -> None:
         ends = member.period_ends_at

@@ -298,3 +298,83 @@ async def test_0007_dates_a_referral_claw_back_with_no_order_reversal(tmp_path: 
     finally:
         await engine.dispose()
     assert counts_at == AT
+
+
+async def test_0007_counts_out_a_spent_referral_award_that_was_never_taken_back(
+    tmp_path: Path,
+) -> None:
+    """At 0006 a claw-back took only what the referrer still had (here nothing: all 1200
+    spent) and noted nothing else. After 0007 those points leave the tier measure."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    await asyncio.to_thread(migrate.upgrade, url, "0006")
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            for member_id, external_id in ((1, "ann"), (2, "bob")):
+                await conn.execute(
+                    insert(MEMBERS).values(id=member_id, external_id=external_id, enrolled_at=AT)
+                )
+                await conn.execute(
+                    insert(BALANCES).values(
+                        member_id=member_id,
+                        available=0,
+                        pending=0,
+                        held=0,
+                        lifetime_earned=1200 if member_id == 1 else 0,
+                        version=1,
+                        updated_at=AT,
+                    )
+                )
+            await conn.execute(
+                insert(ORDERS).values(
+                    id=1,
+                    order_ref="o-1",
+                    member_id=2,
+                    amount=Decimal("10"),
+                    currency="EUR",
+                    channel="POS",
+                    points_earned=0,
+                    returned_amount=Decimal("10"),
+                    points_reversed=0,
+                    shortfall=0,
+                    occurred_at=AT,
+                    created_at=AT,
+                )
+            )
+            await conn.execute(
+                insert(REFERRALS).values(
+                    id=1,
+                    referrer_id=1,
+                    referee_id=2,
+                    order_id=1,
+                    referrer_points=1200,
+                    referee_points=0,
+                    status="REVERSED",
+                    awarded_at=AT,
+                )
+            )
+            await conn.execute(
+                insert(TRANSFERS).values(
+                    id=1,
+                    kind="EARN",
+                    member_id=1,
+                    debit_account="issued",
+                    credit_account="available",
+                    amount=1200,
+                    order_id=None,
+                    reference="referral:bob",
+                    occurred_at=AT,
+                    created_at=AT,
+                )
+            )
+        await asyncio.to_thread(migrate.upgrade, url)
+    finally:
+        await engine.dispose()
+    ledger = await Ledger.open(url)  # gold at 1000
+    try:
+        ledger.clock.current = AT + timedelta(days=30)
+        await run_sweeps(ledger.uow, ledger.clock)
+        tier = (await ledger.queries.tiers([1]))[1]
+        assert (tier.current.key, tier.qualifying_points) == ("member", 0)
+    finally:
+        await ledger.close()

@@ -465,3 +465,80 @@ async def test_undoing_a_renewal_in_grace_keeps_a_later_upgrade_that_stands_alon
         assert (tier.current.key, tier.qualifying_points) == ("gold", 1500)
     finally:
         await ledger.close()
+
+
+# --- later changes that stand on their own (fifth review) ---
+
+
+async def test_a_later_upgrade_that_stood_without_the_returned_earn_is_kept(db_url: str) -> None:
+    ledger = await open_tiered(db_url, tiered(flat=True))
+    try:
+        m = await ledger.enroll("upgrade-then")
+        await ledger.purchase(m, "o-2", "300")  # day 0
+        ledger.clock.advance(days=10)
+        assert (await ledger.purchase(m, "o-3", "300")).data["upgradedTo"] == "silver"
+        ledger.clock.advance(days=10)
+        assert (await ledger.purchase(m, "o-4", "1700")).data["upgradedTo"] == "platinum"
+        ledger.clock.advance(days=360)  # o-2 has aged out
+        assert (await ledger.return_("o-3", "300")).ok  # 2000 without it when o-4 came
+        assert (await tier_of(ledger, m)).current.key == "platinum"
+    finally:
+        await ledger.close()
+
+
+async def test_undoing_a_renewal_keeps_a_later_upgrade_that_stood_without_it(db_url: str) -> None:
+    ledger = await open_tiered(db_url, tiered(flat=True, tier_grace_days=30))
+    try:
+        m = await ledger.enroll("renewal-then")
+        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        ledger.clock.advance(days=100)
+        await ledger.purchase(m, "o-2", "400")  # day 100
+        ledger.clock.advance(days=266)  # day 366: grace
+        await run_sweeps(ledger.uow, ledger.clock)
+        ledger.clock.advance(days=4)  # day 370: 400 + 600 in the grace window
+        await ledger.purchase(m, "o-3", "600")
+        ledger.clock.advance(days=30)  # day 400: without o-3, 2100 in the rolling year
+        assert (await ledger.purchase(m, "o-4", "1700")).data["upgradedTo"] == "platinum"
+        ledger.clock.advance(days=70)  # day 470: o-2 has aged out
+        assert (await ledger.return_("o-3", "600")).ok
+        await run_sweeps(ledger.uow, ledger.clock)
+        assert (await tier_of(ledger, m)).current.key == "platinum"
+    finally:
+        await ledger.close()
+
+
+async def test_a_restored_standing_reviewed_down_is_lifted_by_later_earns(db_url: str) -> None:
+    ledger = await open_tiered(db_url, tiered(flat=True, top="gold"))
+    try:
+        m = await ledger.enroll("restored")
+        assert (await ledger.purchase(m, "o-0", "600")).data["upgradedTo"] == "silver"
+        ledger.clock.advance(days=300)
+        assert (await ledger.purchase(m, "o-1", "600")).data["upgradedTo"] == "gold"
+        ledger.clock.advance(days=80)  # day 380: silver's period (to day 365) has ended
+        await ledger.purchase(m, "o-2", "500")
+        ledger.clock.advance(days=20)
+        assert (await ledger.return_("o-1", "600")).ok
+        await run_sweeps(ledger.uow, ledger.clock)
+        # without o-1: silver reviewed down at day 365, then o-2 (500) reaches silver again
+        tier = await tier_of(ledger, m)
+        assert (tier.current.key, tier.qualifying_points) == ("silver", 500)
+    finally:
+        await ledger.close()
+
+
+@pytest.mark.parametrize("policy", ["RECORD_SHORTFALL", "NEGATIVE_BALANCE"])
+async def test_partial_returns_of_spent_points_leave_the_measure_once(
+    db_url: str, policy: str
+) -> None:
+    ledger = await open_tiered(db_url, tiered(flat=True, return_policy=policy))
+    try:
+        m = await ledger.enroll("partial")
+        await ledger.purchase(m, "o-1", "1200")
+        coffee = await ledger.reward_id("coffee")
+        for _ in range(5):
+            assert (await ledger.redeem(m, coffee, 20)).ok  # 1000 spent
+        for amount, left in (("600", 600), ("300", 300), ("300", 0)):
+            assert (await ledger.return_("o-1", amount)).ok
+            assert (await tier_of(ledger, m)).qualifying_points == left
+    finally:
+        await ledger.close()
