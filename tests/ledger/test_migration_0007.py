@@ -238,74 +238,10 @@ REFERRALS = _t(
 )
 
 
-async def test_0007_dates_a_referral_claw_back_with_no_order_reversal(tmp_path: Path) -> None:
-    """The referee had spent the order's points: the return reversed nothing of the order,
-    only the referrer's award. That claw-back counts when the award was made."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
-    await asyncio.to_thread(migrate.upgrade, url, "0006")
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as conn:
-            for member_id, external_id in ((1, "ann"), (2, "bob")):
-                await conn.execute(
-                    insert(MEMBERS).values(id=member_id, external_id=external_id, enrolled_at=AT)
-                )
-            await conn.execute(
-                insert(ORDERS).values(
-                    id=1,
-                    order_ref="o-1",
-                    member_id=2,
-                    amount=Decimal("20"),
-                    currency="EUR",
-                    channel="POS",
-                    points_earned=20,
-                    returned_amount=Decimal("20"),
-                    points_reversed=0,
-                    shortfall=20,
-                    occurred_at=AT,
-                    created_at=AT,
-                )
-            )
-            await conn.execute(
-                insert(REFERRALS).values(
-                    id=1,
-                    referrer_id=1,
-                    referee_id=2,
-                    order_id=1,
-                    referrer_points=500,
-                    referee_points=0,
-                    status="REVERSED",
-                    awarded_at=AT,
-                )
-            )
-            await conn.execute(
-                insert(TRANSFERS).values(
-                    id=1,
-                    kind="RETURN",
-                    member_id=1,
-                    debit_account="available",
-                    credit_account="issued",
-                    amount=500,
-                    order_id=None,
-                    reference="referral:reversed",
-                    occurred_at=RETURNED_AT,
-                    created_at=RETURNED_AT,
-                )
-            )
-        await asyncio.to_thread(migrate.upgrade, url)
-        async with engine.connect() as conn:
-            counts_at = (await conn.execute(select(transfers.c.counts_at))).scalar_one()
-    finally:
-        await engine.dispose()
-    assert counts_at == AT
-
-
-async def test_0007_counts_out_a_spent_referral_award_that_was_never_taken_back(
-    tmp_path: Path,
-) -> None:
-    """At 0006 a claw-back took only what the referrer still had (here nothing: all 1200
-    spent) and noted nothing else. After 0007 those points leave the tier measure."""
-    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+async def _old_reversed_referral(url: str, *, clawed_back: int) -> None:
+    """At 0006: bob's first order (10 EUR, its points spent) brought ann a 1200-point
+    referral award; bob returned the order in full, so the referral was reversed, and
+    ann's claw-back took `clawed_back` of the award (what she still had)."""
     await asyncio.to_thread(migrate.upgrade, url, "0006")
     engine = create_async_engine(url)
     try:
@@ -320,7 +256,7 @@ async def test_0007_counts_out_a_spent_referral_award_that_was_never_taken_back(
                         available=0,
                         pending=0,
                         held=0,
-                        lifetime_earned=1200 if member_id == 1 else 0,
+                        lifetime_earned=1200 - clawed_back if member_id == 1 else 0,
                         version=1,
                         updated_at=AT,
                     )
@@ -333,10 +269,10 @@ async def test_0007_counts_out_a_spent_referral_award_that_was_never_taken_back(
                     amount=Decimal("10"),
                     currency="EUR",
                     channel="POS",
-                    points_earned=0,
+                    points_earned=10,
                     returned_amount=Decimal("10"),
                     points_reversed=0,
-                    shortfall=0,
+                    shortfall=10,
                     occurred_at=AT,
                     created_at=AT,
                 )
@@ -353,23 +289,54 @@ async def test_0007_counts_out_a_spent_referral_award_that_was_never_taken_back(
                     awarded_at=AT,
                 )
             )
-            await conn.execute(
-                insert(TRANSFERS).values(
-                    id=1,
-                    kind="EARN",
-                    member_id=1,
-                    debit_account="issued",
-                    credit_account="available",
-                    amount=1200,
-                    order_id=None,
-                    reference="referral:bob",
-                    occurred_at=AT,
-                    created_at=AT,
+            common = {"member_id": 1, "order_id": None}
+            rows = [
+                {
+                    **common,
+                    "id": 1,
+                    "kind": "EARN",
+                    "debit_account": "issued",
+                    "credit_account": "available",
+                    "amount": 1200,
+                    "reference": "referral:bob",
+                    "occurred_at": AT,
+                    "created_at": AT,
+                }
+            ]
+            if clawed_back:
+                rows.append(
+                    {
+                        **common,
+                        "id": 2,
+                        "kind": "RETURN",
+                        "debit_account": "available",
+                        "credit_account": "issued",
+                        "amount": clawed_back,
+                        "reference": "referral:reversed",
+                        "occurred_at": RETURNED_AT,
+                        "created_at": RETURNED_AT,
+                    }
                 )
-            )
-        await asyncio.to_thread(migrate.upgrade, url)
+            await conn.execute(insert(TRANSFERS), rows)
     finally:
         await engine.dispose()
+    await asyncio.to_thread(migrate.upgrade, url)
+
+
+@pytest.mark.parametrize("clawed_back", [0, 500, 1200])
+async def test_0007_on_a_reversed_referral(tmp_path: Path, clawed_back: int) -> None:
+    """The claw-back (no order of its own) counts when the award was made, and what it
+    could not take back (spent) leaves the tier measure: ann ends with nothing counted."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    await _old_reversed_referral(url, clawed_back=clawed_back)
+    engine = create_async_engine(url)
+    try:
+        async with engine.connect() as conn:
+            counts = dict((await conn.execute(select(transfers.c.id, transfers.c.counts_at))).all())
+    finally:
+        await engine.dispose()
+    if clawed_back:
+        assert counts[2] == AT
     ledger = await Ledger.open(url)  # gold at 1000
     try:
         ledger.clock.current = AT + timedelta(days=30)
