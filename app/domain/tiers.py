@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from app.domain.program import Program
 from app.domain.tier_lifecycle import Standing, held, points_to_keep
-from app.domain.tier_policy import Tier, TierMeasure, TierWindow
+from app.domain.tier_policy import Tier, TierWindow
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,4 +72,4 @@ def measurement_window(program: Program, now: datetime) -> tuple[datetime, datet
     return now - timedelta(days=program.qualifying_days), None
 
 
-__all__ = ["MeasuredTier", "TierMeasure", "TierProgress", "measurement_window", "tier_progress"]
+__all__ = ["MeasuredTier", "TierProgress", "measurement_window", "tier_progress"]

@@ -27,7 +27,7 @@ from app.ledger.tier_measures import Window
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.batches import BATCH, each_due
 from app.services.clock import Clock
-from app.services.tier_standing import held_tiers, measure, measure_tiers
+from app.services.tier_standing import measure, measure_tiers
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +59,8 @@ async def current_standing(
     else:
         standing = await _standing(tx, member_id, now)
     fresh = held(program, standing) is None
-    if fresh:  # first evaluation: from what the member was shown, no event
-        shown = (await held_tiers(tx.conn, program, [member_id], now))[member_id]
+    if fresh:  # first evaluation: from what the member was shown (the measure), no event
+        shown = program.tier_for(await _measured_now(tx, program, member_id, now))
         standing = evaluate(program, standing, shown, now)
     standing = await _catch_up(tx, version, member_id, standing, now)
     tier = held(program, standing)
@@ -79,6 +79,11 @@ async def _catch_up(
             break  # a review always moves review_at on; this only guards the loop
         standing = settled.standing
     return standing
+
+
+async def _measured_now(tx: WriteTx, program: Program, member_id: int, now: datetime) -> int:
+    """The member's tier measure over the program's window now."""
+    return (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
 
 
 async def _standing(tx: WriteTx, member_id: int, now: datetime) -> Standing:
@@ -131,7 +136,7 @@ async def follow_earn(
             return None  # at the top: nothing to reach
         if before.measured is not None and before.measured + gained < upcoming.threshold:
             return None  # even counting every point gained, the next tier is out of reach
-    value = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
+    value = await _measured_now(tx, program, member_id, now)
     keeps = False
     window = review_window(program, standing)
     if standing.grace_until is not None and window is not None:
@@ -172,7 +177,7 @@ async def follow_return(
     if back.grace_until is not None and then.key == program.tiers[0].key:
         without = then  # a renewal that did not hold: back in grace, later earns after
     else:
-        today = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
+        today = await _measured_now(tx, program, member_id, now)
         without = max(then, program.tier_for(today), key=lambda t: rank(t.key))
     settled = after_return(program, standing, back, without, now)
     if settled is not None:
@@ -217,7 +222,7 @@ async def _restored(
     program = version.program
     await _store(tx, version, member_id, settled, now)
     standing = await _catch_up(tx, version, member_id, settled.standing, now)
-    today = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
+    today = await _measured_now(tx, program, member_id, now)
     await _store(
         tx, version, member_id, after_earn(program, standing, program.tier_for(today), now), now
     )
@@ -234,7 +239,7 @@ async def _review(
     if due and window is not None and held(program, standing) is not None:
         value = (await measure(tx.conn, program, {member_id: window}))[member_id][0]
     else:
-        value = (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
+        value = await _measured_now(tx, program, member_id, now)
     return review(program, standing, program.tier_for(value), now)
 
 
@@ -278,12 +283,11 @@ async def review_tiers(uow: UnitOfWork, clock: Clock) -> int:
         found = await tiers_since(tx)
     if found is None:
         return 0
-    since = found[1]
+    version, since = found  # a version activated meanwhile is seen by the next sweep
 
     async def review_one(tx: WriteTx, member_id: int) -> int:
-        version = await tx.programs.active()
-        if version is None or not await tx.tiers.is_due(member_id, clock.now(), since):
-            return 0
+        if not await tx.tiers.is_due(member_id, clock.now(), since):
+            return 0  # another sweeper (or an earn) got there first
         return int(await review_member(tx, version, member_id, clock.now()))
 
     return await each_due(uow, lambda tx: tx.tiers.due(clock.now(), since, BATCH), int, review_one)
