@@ -27,7 +27,7 @@ test: $(STAMP)
 
 ## make test-deep: the same with the deep hypothesis profile.
 test-deep: $(STAMP)
-	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q tests/ledger
+	HYPOTHESIS_PROFILE=deep $(BIN)/python -m pytest -q --timeout=3600 tests/ledger
 
 check: $(STAMP)
 	$(BIN)/ruff check app tests bench client_examples migrations

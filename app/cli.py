@@ -27,6 +27,8 @@ def _serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        # Open requests and sockets get this long to finish at shutdown, then are closed.
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout)),
     )
 
 

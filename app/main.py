@@ -33,6 +33,7 @@ from app.services.clock import Clock, SystemClock
 from app.services.queries import Queries
 from app.services.sweeps import run_sweeps
 from app.settings import Settings
+from app.supervisor import TaskSupervisor
 
 log = logging.getLogger("tally")
 
@@ -55,7 +56,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     feed = ChangeFeed()
     clock = clock or SystemClock()
     uow = UnitOfWork(db, on_commit=feed.publish)
-    services = Services(uow=uow, clock=clock, queries=Queries(uow, clock), feed=feed)
+    services = Services(
+        uow=uow, clock=clock, queries=Queries(uow, clock), feed=feed, tasks=TaskSupervisor()
+    )
     issuer: TokenIssuer | None = None
     keys: KeySet | None = None
     if settings.jwks_url:
@@ -80,31 +83,36 @@ async def _sweep_forever(runtime: Runtime, interval: float) -> None:
             log.exception("sweep failed; will retry")
 
 
+async def shutdown(runtime: Runtime) -> None:
+    """Stop what the lifespan started, each step bounded: never wait forever on anything."""
+    settings = runtime.settings
+    await runtime.services.tasks.close(
+        grace=settings.shutdown_timeout, cancel_wait=settings.shutdown_timeout
+    )
+    try:
+        async with asyncio.timeout(settings.shutdown_timeout):
+            await runtime.verifier.aclose()
+    except TimeoutError:
+        log.error("the JWKS client did not close within %.0f s", settings.shutdown_timeout)
+    await runtime.db.dispose(limit=settings.shutdown_timeout)
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     settings = settings or Settings()
     runtime = build_runtime(settings, clock=clock)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        listener = FeedListener(
-            runtime.db, runtime.services.feed, poll_interval=settings.feed_poll_interval
-        )
-        await listener.start()
-        sweeper = (
-            asyncio.create_task(_sweep_forever(runtime, settings.sweep_interval))
-            if settings.sweep_interval > 0
-            else None
-        )
+        tasks = runtime.services.tasks
+        FeedListener(
+            runtime.db, runtime.services.feed, tasks, poll_interval=settings.feed_poll_interval
+        ).start()
+        if settings.sweep_interval > 0:
+            tasks.service(_sweep_forever(runtime, settings.sweep_interval), name="tally-sweeper")
         try:
             yield
         finally:
-            if sweeper is not None:
-                sweeper.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sweeper
-            await listener.stop()
-            await runtime.verifier.aclose()
-            await runtime.db.dispose()
+            await shutdown(runtime)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app.ledger.database import database_url
 
 DEV_KEYS_FILE = Path("var/jwks.json")
 
@@ -17,7 +19,10 @@ class Settings(BaseSettings):
     env: Literal["dev", "test", "prod"] = "dev"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
-    database_url: str = "sqlite+aiosqlite:///./var/tally.db"
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./var/tally.db",
+        description="postgresql://, postgres:// (both use asyncpg) or sqlite:// (aiosqlite).",
+    )
     issuer: str = "http://127.0.0.1:8000"
     audience: str = "tally"
     jwks_url: str | None = Field(
@@ -31,7 +36,19 @@ class Settings(BaseSettings):
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     sweep_interval: float = Field(default=60.0, ge=0, description="Seconds; 0 turns sweeps off.")
     feed_poll_interval: float = Field(default=0.5, gt=0)
+    shutdown_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="Seconds each shutdown step may take: open requests and sockets, "
+        "background work, closing the database pools.",
+    )
     log_level: str = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _driver_we_use(cls, url: str) -> str:
+        return database_url(url)
 
     @model_validator(mode="before")
     @classmethod

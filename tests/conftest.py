@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, Phase, settings
 
 from tests.backends import PostgresServer, SqliteTemplate, postgres_server
 
+pytest_plugins = ["tests.hang_guard"]
+
 settings.register_profile(
     "quick",
     max_examples=25,

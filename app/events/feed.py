@@ -13,13 +13,18 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from typing import Any
 
-from app.ledger.database import Database
+import asyncpg
+
+from app.ledger.database import Database, libpq_dsn
 from app.ledger.queries import ReadLedger
 from app.ledger.uow import NOTIFY_CHANNEL
+from app.supervisor import TaskSupervisor
 
 log = logging.getLogger("tally.events")
+
+#: Seconds to open the LISTEN connection and to subscribe on it.
+CONNECT_TIMEOUT = 10.0
 
 
 class ChangeFeed:
@@ -51,23 +56,27 @@ class ChangeFeed:
 
 
 class FeedListener:
-    """Feeds the ChangeFeed from outside this process: LISTEN/NOTIFY or an outbox tail."""
+    """Feeds the ChangeFeed from outside this process: LISTEN/NOTIFY or an outbox tail.
 
-    def __init__(self, db: Database, feed: ChangeFeed, *, poll_interval: float = 0.5) -> None:
+    It runs as a supervised service: `start` hands its loop to the app's TaskSupervisor,
+    which cancels it at shutdown. On PostgreSQL it LISTENs on a connection of its own,
+    outside the pool, and drops that connection's socket when it stops: no UNLISTEN round
+    trip, no connection returned to the pool still listening, nothing that waits on the
+    network while the app shuts down.
+    """
+
+    def __init__(
+        self, db: Database, feed: ChangeFeed, tasks: TaskSupervisor, *, poll_interval: float = 0.5
+    ) -> None:
         self.db = db
         self.feed = feed
+        self.tasks = tasks
         self.poll_interval = poll_interval
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
+    def start(self) -> None:
         runner = self._listen_postgres if self.db.dialect == "postgresql" else self._tail_outbox
-        self._task = asyncio.create_task(runner(), name="tally-feed-listener")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        self._task = self.tasks.service(runner(), name="tally-feed-listener")
 
     async def _listen_postgres(self) -> None:
         while True:
@@ -81,28 +90,23 @@ class FeedListener:
 
     async def _listen_once(self) -> None:
         """LISTEN on one connection until it closes."""
-        loop = asyncio.get_running_loop()
         closed = asyncio.Event()
-        tasks: set[asyncio.Task[None]] = set()
 
         def on_notify(_conn: object, _pid: int, _channel: str, payload: str) -> None:
-            task = loop.create_task(self.feed.publish({int(payload)}))
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
+            if not self.tasks.closing:
+                self.tasks.work(self.feed.publish({int(payload)}), name="tally-feed-publish")
 
         def on_close(_conn: object) -> None:
             closed.set()
 
-        async with self.db.read_engine.connect() as conn:
-            raw: Any = await conn.get_raw_connection()
-            driver = raw.driver_connection
-            driver.add_termination_listener(on_close)
-            await driver.add_listener(NOTIFY_CHANNEL, on_notify)
-            try:
-                await closed.wait()
-            finally:
-                if not driver.is_closed():
-                    await driver.remove_listener(NOTIFY_CHANNEL, on_notify)
+        conn = await asyncpg.connect(libpq_dsn(self.db.url), timeout=CONNECT_TIMEOUT)
+        try:
+            conn.add_termination_listener(on_close)
+            async with asyncio.timeout(CONNECT_TIMEOUT):
+                await conn.add_listener(NOTIFY_CHANNEL, on_notify)
+            await closed.wait()
+        finally:
+            conn.terminate()  # closes the socket at once; the server ends the session
 
     async def _tail_outbox(self) -> None:
         last: int | None = None  # None until the starting point is known

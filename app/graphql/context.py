@@ -11,6 +11,7 @@ from app.graphql.loaders import Loaders
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock
 from app.services.queries import Queries
+from app.supervisor import TaskSupervisor
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Services:
     clock: Clock
     queries: Queries
     feed: ChangeFeed
+    tasks: TaskSupervisor = field(default_factory=TaskSupervisor)
 
 
 @dataclass

@@ -1,4 +1,11 @@
-"""Dataloaders: a page of members or rewards costs a fixed number of queries."""
+"""Dataloaders: a page of members or rewards costs a fixed number of queries.
+
+A batch's query runs as supervised work, shielded from its callers: when every field that
+asked for it is cancelled (a sibling field failed), Strawberry cancels the batch task, and a
+query cut in the middle would leave the driver closing a connection in a task nobody waits
+for, past the response and past the app's shutdown. Shielded, the query finishes (it is
+short), its answer is dropped, and the app's shutdown waits for it with a bound.
+"""
 
 from __future__ import annotations
 
@@ -10,32 +17,37 @@ from strawberry.dataloader import DataLoader
 from app.domain.records import Balance, Entry, ExpiringPoints, Redemption, Reward
 from app.domain.tiers import TierProgress
 from app.services.queries import Queries
+from app.supervisor import TaskSupervisor
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 
-def _loader(
-    fetch: Callable[[Sequence[K]], Awaitable[dict[K, V]]], *, cache: bool
-) -> DataLoader[K, V | None]:
-    async def load(keys: list[K]) -> list[V | None]:
-        found = await fetch(keys)
-        return [found.get(key) for key in keys]
-
-    return DataLoader(load_fn=load, cache=cache)
-
-
 class Loaders:
-    def __init__(self, queries: Queries, *, cache: bool = True) -> None:
-        self.member = _loader(queries.members, cache=cache)
-        self.member_by_external_id = _loader(queries.members_by_external_id, cache=cache)
-        self.balance: DataLoader[int, Balance | None] = _loader(queries.balances, cache=cache)
-        self.tier: DataLoader[int, TierProgress | None] = _loader(queries.tiers, cache=cache)
-        self.expiring: DataLoader[int, list[ExpiringPoints] | None] = _loader(
-            queries.expiring_soon, cache=cache
+    def __init__(self, queries: Queries, tasks: TaskSupervisor, *, cache: bool = True) -> None:
+        self._tasks = tasks
+        self._cache = cache
+        self.member = self._loader(queries.members)
+        self.member_by_external_id = self._loader(queries.members_by_external_id)
+        self.balance: DataLoader[int, Balance | None] = self._loader(queries.balances)
+        self.tier: DataLoader[int, TierProgress | None] = self._loader(queries.tiers)
+        self.expiring: DataLoader[int, list[ExpiringPoints] | None] = self._loader(
+            queries.expiring_soon
         )
-        self.reward: DataLoader[int, Reward | None] = _loader(queries.rewards, cache=cache)
-        self.redemption: DataLoader[int, Redemption | None] = _loader(
-            queries.redemptions, cache=cache
-        )
-        self.entry: DataLoader[int, Entry | None] = _loader(queries.entries, cache=cache)
+        self.reward: DataLoader[int, Reward | None] = self._loader(queries.rewards)
+        self.redemption: DataLoader[int, Redemption | None] = self._loader(queries.redemptions)
+        self.entry: DataLoader[int, Entry | None] = self._loader(queries.entries)
+
+    def _loader(
+        self, fetch: Callable[[Sequence[K]], Awaitable[dict[K, V]]]
+    ) -> DataLoader[K, V | None]:
+        name = f"loader:{getattr(fetch, '__name__', 'fetch')}"
+
+        async def fetched(keys: list[K]) -> dict[K, V]:
+            return await fetch(keys)
+
+        async def load(keys: list[K]) -> list[V | None]:
+            found = await self._tasks.shielded(fetched(keys), name=name)
+            return [found.get(key) for key in keys]
+
+        return DataLoader(load_fn=load, cache=self._cache)

@@ -82,7 +82,7 @@ class TallyGraphQL(GraphQL[Context, None]):
         return Context(
             services=self.services,
             principal=principal,
-            loaders=Loaders(self.services.queries, cache=not is_socket),
+            loaders=Loaders(self.services.queries, self.services.tasks, cache=not is_socket),
         )
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:

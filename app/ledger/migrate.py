@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.ledger.database import ensure_sqlite_directory
+from app.ledger.database import database_url, ensure_sqlite_directory
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
@@ -20,7 +20,7 @@ MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.set_main_option("sqlalchemy.url", database_url(url).replace("%", "%%"))
     return config
 
 

@@ -1,0 +1,43 @@
+"""Database URLs as hosting providers hand them out are accepted and use our drivers."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.ledger.database import UnsupportedDatabaseUrl, database_url, libpq_dsn
+from app.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        (
+            "postgres://u:pw@db.example.com:5432/tally",
+            "postgresql+asyncpg://u:pw@db.example.com:5432/tally",
+        ),
+        ("postgresql://u@db.example.com/tally", "postgresql+asyncpg://u@db.example.com/tally"),
+        ("postgresql+asyncpg://u@h/tally", "postgresql+asyncpg://u@h/tally"),
+        ("postgresql://u@h/tally?sslmode=require", "postgresql+asyncpg://u@h/tally?ssl=require"),
+        ("sqlite:///./var/tally.db", "sqlite+aiosqlite:///./var/tally.db"),
+        ("sqlite+aiosqlite:///./var/tally.db", "sqlite+aiosqlite:///./var/tally.db"),
+    ],
+)
+def test_provider_urls_use_asyncpg_or_aiosqlite(given: str, used: str) -> None:
+    assert database_url(given) == used
+    assert Settings(database_url=given).database_url == used
+
+
+@pytest.mark.parametrize(
+    "url", ["postgresql+psycopg://u@h/db", "mysql://u@h/db", "postgresql+psycopg2://u@h/db", "::"]
+)
+def test_other_drivers_are_refused_with_a_message(url: str) -> None:
+    with pytest.raises(UnsupportedDatabaseUrl, match="database URL"):
+        database_url(url)
+
+
+def test_the_listen_connection_gets_libpq_sslmode_back() -> None:
+    assert (
+        libpq_dsn("postgres://u@h/db?sslmode=verify-full")
+        == "postgresql://u@h/db?sslmode=verify-full"
+    )
+    assert libpq_dsn("postgresql+asyncpg://u:pw@h/db") == "postgresql://u:pw@h/db"
