@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -38,6 +39,18 @@ class Balance:
             "lifetimeEarned": self.lifetime_earned,
             "version": self.version,
         }
+
+    @classmethod
+    def from_data(cls, member_id: int, data: Mapping[str, Any]) -> Balance:
+        """The inverse of `as_data` (the member is not part of that shape)."""
+        return cls(
+            member_id=member_id,
+            available=int(data["available"]),
+            pending=int(data["pending"]),
+            held=int(data["held"]),
+            lifetime_earned=int(data["lifetimeEarned"]),
+            version=int(data["version"]),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,15 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
+from app.domain.records import Balance
 from app.domain.rule_definitions import ACTIVITY_KINDS
 from app.domain.rules import Line, Purchase
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
+from app.services.codec import AnswerCodec
 from app.services.common import MemberRef, active_program, credit_lot, lock_member
 from app.services.earn import CLOCK_SKEW
 from app.services.earning import explain, explanation_data, points_by_rule
@@ -35,6 +36,17 @@ class RecordActivity:
     occurred_at: datetime
     name: str | None = None  # CUSTOM activities: a name from program.custom_activities
     reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRecorded:
+    member_id: int
+    points: int
+    balance: Balance
+    upgraded_to: str | None = None
+
+
+ACTIVITYRECORDED_CODEC = AnswerCodec(ActivityRecorded)
 
 
 def activity_key(cmd: RecordActivity) -> str:
@@ -76,13 +88,13 @@ def _dedupe_key(cmd: RecordActivity, member_id: int, zone: ZoneInfo) -> str:
 
 async def record_activity(
     uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: RecordActivity
-) -> Outcome:
+) -> Outcome[ActivityRecorded]:
     try:
         _validate(cmd, clock.now())
     except DomainError as error:
         return Outcome.failure(error)
 
-    async def action(tx: WriteTx) -> dict[str, Any]:
+    async def action(tx: WriteTx) -> ActivityRecorded:
         now = clock.now()
         member, balance = await lock_member(tx, cmd.member)
         version = await active_program(tx)
@@ -143,12 +155,12 @@ async def record_activity(
         await tx.activities.set_earned(
             activity_id, points, explanation_data(explanation), transfer_id
         )
-        return {
-            "memberId": member.id,
-            "points": points,
-            **({"upgradedTo": upgraded.key} if upgraded else {}),
-            "balance": balance.as_data(),
-        }
+        return ActivityRecorded(
+            member_id=member.id,
+            points=points,
+            balance=balance,
+            upgraded_to=upgraded.key if upgraded else None,
+        )
 
     return await run_once(
         uow,
@@ -164,4 +176,5 @@ async def record_activity(
             "occurredAt": cmd.occurred_at.isoformat(),
         },
         action=action,
+        codec=ACTIVITYRECORDED_CODEC,
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.lots import allocate
+from app.domain.records import Balance
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
+from app.services.codec import AnswerCodec
 from app.services.common import MemberRef, active_program, credit_lot, lock_member
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
@@ -22,6 +23,16 @@ class AdjustPoints:
     member: MemberRef
     points: int
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PointsAdjusted:
+    member_id: int
+    points: int
+    balance: Balance
+
+
+POINTSADJUSTED_CODEC = AnswerCodec(PointsAdjusted)
 
 
 def _validate(cmd: AdjustPoints) -> None:
@@ -37,13 +48,13 @@ def _validate(cmd: AdjustPoints) -> None:
 
 async def adjust_points(
     uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: AdjustPoints
-) -> Outcome:
+) -> Outcome[PointsAdjusted]:
     try:
         _validate(cmd)
     except DomainError as error:
         return Outcome.failure(error)
 
-    async def action(tx: WriteTx) -> dict[str, Any]:
+    async def action(tx: WriteTx) -> PointsAdjusted:
         now = clock.now()
         member, balance = await lock_member(tx, cmd.member)
         version = await active_program(tx)
@@ -81,7 +92,7 @@ async def adjust_points(
                 reference=principal,
                 program_version=version.version,
             )
-        return {"memberId": member.id, "points": cmd.points, "balance": posted.balance.as_data()}
+        return PointsAdjusted(member_id=member.id, points=cmd.points, balance=posted.balance)
 
     return await run_once(
         uow,
@@ -91,4 +102,5 @@ async def adjust_points(
         operation="adjustPoints",
         request={**cmd.member.as_request(), "points": cmd.points, "reason": cmd.reason},
         action=action,
+        codec=POINTSADJUSTED_CODEC,
     )

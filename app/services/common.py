@@ -32,11 +32,13 @@ async def lock_member(tx: WriteTx, ref: MemberRef) -> tuple[Member, Balance]:
         member = await tx.members.by_id(ref.id)
     elif ref.external_id is not None:
         member = await tx.members.by_external_id(ref.external_id)
+    # The field is the input the client named the member with (the rule in graphql write.py).
+    field = "memberId" if ref.id is not None else "externalId"
     if member is None:
-        raise DomainError(ErrorCode.MEMBER_NOT_FOUND, "No such member.", "member")
+        raise DomainError(ErrorCode.MEMBER_NOT_FOUND, "No such member.", field)
     balance = await tx.members.lock(member.id)
     if balance is None:  # pragma: no cover - enroll writes both rows together
-        raise DomainError(ErrorCode.MEMBER_NOT_FOUND, "No such member.", "member")
+        raise DomainError(ErrorCode.MEMBER_NOT_FOUND, "No such member.", field)
     return member, balance
 
 
@@ -47,10 +49,6 @@ async def active_program(tx: WriteTx) -> ProgramVersion:
             ErrorCode.INVALID_STATE, "No program is active; run `tally program apply`.", None
         )
     return version
-
-
-def balance_data(balance: Balance) -> dict[str, int]:
-    return balance.as_data()
 
 
 async def credit_lot(

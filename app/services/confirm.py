@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from app.domain.errors import DomainError, ErrorCode
+from app.domain.records import Balance
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
+from app.services.codec import AnswerCodec
 from app.services.common import MemberRef, lock_member
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
@@ -19,10 +20,21 @@ class ConfirmOrder:
     order_id: str
 
 
+@dataclass(frozen=True, slots=True)
+class OrderConfirmed:
+    member_id: int
+    order_id: str
+    points: int
+    balance: Balance
+
+
+ORDERCONFIRMED_CODEC = AnswerCodec(OrderConfirmed)
+
+
 async def confirm_order(
     uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: ConfirmOrder
-) -> Outcome:
-    async def action(tx: WriteTx) -> dict[str, Any]:
+) -> Outcome[OrderConfirmed]:
+    async def action(tx: WriteTx) -> OrderConfirmed:
         found = await tx.reads.order_by_ref(cmd.order_id)
         if found is None:
             raise DomainError(ErrorCode.ORDER_NOT_FOUND, "No such order.", "orderId")
@@ -32,12 +44,9 @@ async def confirm_order(
             if state == "PENDING":
                 released += await release_lot(tx, lot_id, found.member_id, clock.now()) or 0
         after = (await tx.members.lock(found.member_id)) or balance
-        return {
-            "memberId": found.member_id,
-            "orderId": found.order_ref,
-            "points": released,
-            "balance": after.as_data(),
-        }
+        return OrderConfirmed(
+            member_id=found.member_id, order_id=found.order_ref, points=released, balance=after
+        )
 
     return await run_once(
         uow,
@@ -47,4 +56,5 @@ async def confirm_order(
         operation="confirmOrder",
         request={"orderId": cmd.order_id},
         action=action,
+        codec=ORDERCONFIRMED_CODEC,
     )

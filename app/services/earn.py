@@ -11,10 +11,12 @@ from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.order_lines import LineInput, lines_data, parse_lines
 from app.domain.points import parse_amount
+from app.domain.records import Balance
 from app.domain.rule_definitions import CHANNELS
 from app.domain.rules import Purchase
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
+from app.services.codec import AnswerCodec
 from app.services.common import MemberRef, active_program, credit_lot, lock_member
 from app.services.earning import explain, explanation_data, points_by_rule, single_line
 from app.services.idempotent import run_once
@@ -35,6 +37,21 @@ class RecordPurchase:
     occurred_at: datetime
     lines: tuple[LineInput, ...] = ()
     shipping: str = "0"
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseRecorded:
+    member_id: int
+    order_id: str
+    points: int
+    pending: bool
+    tier: str
+    balance: Balance
+    upgraded_to: str | None = None
+    referral_points: int = 0
+
+
+PURCHASERECORDED_CODEC = AnswerCodec(PurchaseRecorded)
 
 
 def _validate(cmd: RecordPurchase, now: datetime) -> tuple[Decimal, Purchase]:
@@ -58,7 +75,7 @@ def _validate(cmd: RecordPurchase, now: datetime) -> tuple[Decimal, Purchase]:
 
 async def record_purchase(
     uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: RecordPurchase
-) -> Outcome:
+) -> Outcome[PurchaseRecorded]:
     try:
         amount, purchase = _validate(cmd, clock.now())
     except DomainError as error:
@@ -72,7 +89,7 @@ async def record_purchase(
     if purchase.shipping:
         extras["shipping"] = str(purchase.shipping)
 
-    async def action(tx: WriteTx) -> dict[str, Any]:
+    async def action(tx: WriteTx) -> PurchaseRecorded:
         now = clock.now()
         member, balance = await lock_member(tx, cmd.member)
         version = await active_program(tx)
@@ -137,16 +154,16 @@ async def record_purchase(
         upgraded = await follow_earn(
             tx, version, member.id, now, before=before, gained=points + welcome
         )
-        return {
-            **({"upgradedTo": upgraded.key} if upgraded else {}),
-            **({"referralPoints": welcome} if welcome else {}),
-            "memberId": member.id,
-            "orderId": cmd.order_id,
-            "points": points,
-            "pending": pending and points > 0,
-            "tier": tier.key,
-            "balance": balance.as_data(),
-        }
+        return PurchaseRecorded(
+            member_id=member.id,
+            order_id=cmd.order_id,
+            points=points,
+            pending=pending and points > 0,
+            tier=tier.key,
+            balance=balance,
+            upgraded_to=upgraded.key if upgraded else None,
+            referral_points=welcome,
+        )
 
     return await run_once(
         uow,
@@ -164,4 +181,5 @@ async def record_purchase(
             "occurredAt": cmd.occurred_at.isoformat(),
         },
         action=action,
+        codec=PURCHASERECORDED_CODEC,
     )

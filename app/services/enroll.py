@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from app.domain.codes import new_discount_code
 from app.domain.errors import DomainError, ErrorCode
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
+from app.services.codec import AnswerCodec
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
 
@@ -19,6 +19,14 @@ class EnrollMember:
     email: str | None = None
     display_name: str | None = None
     referral_code: str | None = None  # the code of the member who referred this one
+
+
+@dataclass(frozen=True, slots=True)
+class MemberEnrolled:
+    member_id: int
+
+
+MEMBERENROLLED_CODEC = AnswerCodec(MemberEnrolled)
 
 
 def _validate(cmd: EnrollMember) -> None:
@@ -34,13 +42,13 @@ def _validate(cmd: EnrollMember) -> None:
 
 async def enroll_member(
     uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: EnrollMember
-) -> Outcome:
+) -> Outcome[MemberEnrolled]:
     try:
         _validate(cmd)
     except DomainError as error:
         return Outcome.failure(error)
 
-    async def action(tx: WriteTx) -> dict[str, Any]:
+    async def action(tx: WriteTx) -> MemberEnrolled:
         if await tx.members.by_external_id(cmd.external_id) is not None:
             raise DomainError(
                 ErrorCode.MEMBER_EXISTS, "A member with this externalId is enrolled.", "externalId"
@@ -58,7 +66,7 @@ async def enroll_member(
             referral_code=new_discount_code("REF"),
             referred_by=referrer.id if referrer else None,
         )
-        return {"memberId": member.id}
+        return MemberEnrolled(member_id=member.id)
 
     return await run_once(
         uow,
@@ -72,4 +80,5 @@ async def enroll_member(
             "displayName": cmd.display_name,
         },
         action=action,
+        codec=MEMBERENROLLED_CODEC,
     )

@@ -9,14 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from app.domain.errors import DomainError, ErrorCode
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
+from app.services.codec import AnswerCodec
 from app.services.outcome import Outcome
 
-Action = Callable[[WriteTx], Awaitable[dict[str, Any]]]
+R = TypeVar("R")
 
 MAX_KEY_LENGTH = 200
 
@@ -43,12 +44,13 @@ async def run_once(
     key: str,
     operation: str,
     request: dict[str, Any],
-    action: Action,
-) -> Outcome:
+    action: Callable[[WriteTx], Awaitable[R]],
+    codec: AnswerCodec[R],
+) -> Outcome[R]:
     try:
         check_key(key)
     except DomainError as error:
-        return Outcome.failure(error)
+        return Outcome[R].failure(error)
     digest = request_hash(operation, request)
     async with uow.write() as tx:
         earlier = await tx.idempotency.claim(
@@ -56,7 +58,7 @@ async def run_once(
         )
         if earlier is not None:
             if earlier.operation != operation or earlier.request_hash != digest:
-                return Outcome.failure(
+                return Outcome[R].failure(
                     DomainError(
                         ErrorCode.IDEMPOTENCY_CONFLICT,
                         f"idempotencyKey {key!r} was already used for a different "
@@ -65,11 +67,12 @@ async def run_once(
                     )
                 )
             assert earlier.response is not None, "a claimed key always commits with its answer"
-            return Outcome.from_stored(earlier.response)
+            return Outcome.from_stored(earlier.response, codec)
+        outcome: Outcome[R]
         try:
             async with tx.savepoint():
-                outcome = Outcome(data=await action(tx))
+                outcome = Outcome(result=await action(tx))
         except DomainError as error:
             outcome = Outcome.failure(error)
-        await tx.idempotency.answer(principal=principal, key=key, response=outcome.stored())
+        await tx.idempotency.answer(principal=principal, key=key, response=outcome.stored(codec))
     return outcome

@@ -13,6 +13,7 @@ from app.domain.program import Program, parse_program, program_to_data
 from app.ledger.programs import checksum
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
+from app.services.codec import AnswerCodec
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome, UserError
 
@@ -25,6 +26,21 @@ class Applied:
     changed: bool
     program: Program
     diff: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class ActivateProgram:
+    definition: str  # the TOML text of `tally program apply`
+
+
+@dataclass(frozen=True, slots=True)
+class ProgramActivated:
+    version: int
+    changed: bool
+    diff: tuple[str, ...]
+
+
+PROGRAMACTIVATED_CODEC = AnswerCodec(ProgramActivated)
 
 
 def load_program_file(path: Path) -> dict[str, Any]:
@@ -92,11 +108,11 @@ def parse_program_text(text: str) -> dict[str, Any]:
 
 
 async def activate_program(
-    uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, definition: str
-) -> Outcome:
+    uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: ActivateProgram
+) -> Outcome[ProgramActivated]:
     """The staff use case (program:write): every validation problem is its own user error."""
     try:
-        data = parse_program_text(definition)
+        data = parse_program_text(cmd.definition)
     except ProgramInvalid as invalid:
         return Outcome(
             errors=tuple(
@@ -105,9 +121,11 @@ async def activate_program(
             )
         )
 
-    async def action(tx: WriteTx) -> dict[str, Any]:
+    async def action(tx: WriteTx) -> ProgramActivated:
         applied = await activate(tx, data, clock.now())
-        return {"version": applied.version, "changed": applied.changed, "diff": applied.diff}
+        return ProgramActivated(
+            version=applied.version, changed=applied.changed, diff=tuple(applied.diff)
+        )
 
     return await run_once(
         uow,
@@ -117,4 +135,5 @@ async def activate_program(
         operation="activateProgram",
         request={"definition": checksum(data)},
         action=action,
+        codec=PROGRAMACTIVATED_CODEC,
     )

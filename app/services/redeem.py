@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.codes import new_discount_code
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.lots import allocate
-from app.domain.records import Reward
+from app.domain.records import Balance, Reward
 from app.domain.rewards import BLOCKER_MESSAGES, RewardState, redeem_blocker
 from app.ledger.programs import ProgramVersion
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
+from app.services.codec import AnswerCodec
 from app.services.common import MemberRef, active_program, lock_member
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
@@ -27,6 +27,17 @@ class RedeemReward:
     member: MemberRef
     reward_id: int
     quantity: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RewardRedeemed:
+    member_id: int
+    redemption_id: int
+    points: int
+    balance: Balance
+
+
+REWARDREDEEMED_CODEC = AnswerCodec(RewardRedeemed)
 
 
 def reward_state(reward: Reward, version: ProgramVersion) -> RewardState:
@@ -44,7 +55,7 @@ def reward_state(reward: Reward, version: ProgramVersion) -> RewardState:
 
 async def redeem_reward(
     uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: RedeemReward
-) -> Outcome:
+) -> Outcome[RewardRedeemed]:
     if not 1 <= cmd.quantity <= MAX_QUANTITY:
         return Outcome.failure(
             DomainError(
@@ -52,7 +63,7 @@ async def redeem_reward(
             )
         )
 
-    async def action(tx: WriteTx) -> dict[str, Any]:
+    async def action(tx: WriteTx) -> RewardRedeemed:
         now = clock.now()
         member, balance = await lock_member(tx, cmd.member)
         reward = await tx.rewards.get(cmd.reward_id)
@@ -99,12 +110,12 @@ async def redeem_reward(
             reference=reward.key,
             program_version=version.version,
         )
-        return {
-            "memberId": member.id,
-            "redemptionId": redemption_id,
-            "points": points,
-            "balance": posted.balance.as_data(),
-        }
+        return RewardRedeemed(
+            member_id=member.id,
+            redemption_id=redemption_id,
+            points=points,
+            balance=posted.balance,
+        )
 
     return await run_once(
         uow,
@@ -114,4 +125,5 @@ async def redeem_reward(
         operation="redeemReward",
         request={**cmd.member.as_request(), "rewardId": cmd.reward_id, "quantity": cmd.quantity},
         action=action,
+        codec=REWARDREDEEMED_CODEC,
     )

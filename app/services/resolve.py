@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
+from app.domain.records import Balance
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
+from app.services.codec import AnswerCodec
 from app.services.common import MemberRef, lock_member, repay_debt
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
@@ -20,15 +21,26 @@ class ResolveRedemption:
     owner_id: int | None = None  # a member token may only touch its own redemptions
 
 
+@dataclass(frozen=True, slots=True)
+class RedemptionResolved:
+    member_id: int
+    redemption_id: int
+    points: int
+    balance: Balance
+
+
+REDEMPTIONRESOLVED_CODEC = AnswerCodec(RedemptionResolved)
+
+
 async def cancel_redemption(
     uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: ResolveRedemption
-) -> Outcome:
+) -> Outcome[RedemptionResolved]:
     return await _resolve(uow, clock, principal, idempotency_key, cmd, cancel=True)
 
 
 async def fulfill_redemption(
     uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: ResolveRedemption
-) -> Outcome:
+) -> Outcome[RedemptionResolved]:
     return await _resolve(uow, clock, principal, idempotency_key, cmd, cancel=False)
 
 
@@ -40,8 +52,8 @@ async def _resolve(
     cmd: ResolveRedemption,
     *,
     cancel: bool,
-) -> Outcome:
-    async def action(tx: WriteTx) -> dict[str, Any]:
+) -> Outcome[RedemptionResolved]:
+    async def action(tx: WriteTx) -> RedemptionResolved:
         now = clock.now()
         found = await tx.redemptions.get(cmd.redemption_id)
         if found is None or (cmd.owner_id is not None and found.member_id != cmd.owner_id):
@@ -67,12 +79,12 @@ async def _resolve(
         )
         if cancel:
             await repay_debt(tx, posted)
-        return {
-            "memberId": found.member_id,
-            "redemptionId": found.id,
-            "points": found.points,
-            "balance": posted.balance.as_data(),
-        }
+        return RedemptionResolved(
+            member_id=found.member_id,
+            redemption_id=found.id,
+            points=found.points,
+            balance=posted.balance,
+        )
 
     return await run_once(
         uow,
@@ -82,4 +94,5 @@ async def _resolve(
         operation="cancelRedemption" if cancel else "fulfillRedemption",
         request={"redemptionId": cmd.redemption_id},
         action=action,
+        codec=REDEMPTIONRESOLVED_CODEC,
     )

@@ -11,8 +11,10 @@ from app.domain.errors import DomainError, ErrorCode
 from app.domain.line_returns import LineReturnPlan, ReturnLine, all_returned, plan_line_return
 from app.domain.lots import Allocation, allocate
 from app.domain.points import ReturnPolicy, parse_amount, reversal_due
+from app.domain.records import Balance
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
+from app.services.codec import AnswerCodec
 from app.services.common import MemberRef, active_program, lock_member
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
@@ -29,6 +31,19 @@ class RecordReturn:
     lines: tuple[ReturnLine, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class ReturnRecorded:
+    member_id: int
+    order_id: str
+    points: int
+    shortfall: int
+    balance: Balance
+    referral_points_reversed: int = 0
+
+
+RETURNRECORDED_CODEC = AnswerCodec(ReturnRecorded)
+
+
 def _validate(cmd: RecordReturn) -> Decimal:
     if (cmd.amount is None) == (not cmd.lines):
         raise DomainError(ErrorCode.INVALID_INPUT, "give either amount or lines", "amount")
@@ -42,7 +57,7 @@ def _validate(cmd: RecordReturn) -> Decimal:
 
 async def record_return(
     uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: RecordReturn
-) -> Outcome:
+) -> Outcome[ReturnRecorded]:
     try:
         amount = _validate(cmd)
     except DomainError as error:
@@ -53,7 +68,7 @@ async def record_return(
     else:
         request["amount"] = str(amount)
 
-    async def action(tx: WriteTx) -> dict[str, Any]:
+    async def action(tx: WriteTx) -> ReturnRecorded:
         now = clock.now()
         found = await tx.reads.order_by_ref(cmd.order_id)
         if found is None:
@@ -155,14 +170,14 @@ async def record_return(
         if clawed:
             balance = (await tx.members.lock(order.member_id)) or balance
         await follow_return(tx, version, order.member_id, recorded, now)
-        return {
-            "memberId": order.member_id,
-            "orderId": order.order_ref,
-            "points": reversed_points,
-            **({"referralPointsReversed": clawed} if clawed else {}),
-            "shortfall": left,
-            "balance": balance.as_data(),
-        }
+        return ReturnRecorded(
+            member_id=order.member_id,
+            order_id=order.order_ref,
+            points=reversed_points,
+            shortfall=left,
+            balance=balance,
+            referral_points_reversed=clawed,
+        )
 
     return await run_once(
         uow,
@@ -172,4 +187,5 @@ async def record_return(
         operation="recordReturn",
         request=request,
         action=action,
+        codec=RETURNRECORDED_CODEC,
     )

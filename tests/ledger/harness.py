@@ -13,10 +13,19 @@ from app.ledger.database import Database, open_database
 from app.ledger.uow import UnitOfWork
 from app.services import adjust, earn, enroll, redeem, resolve, returns
 from app.services.clock import FixedClock
+from app.services.codec import AnswerCodec
 from app.services.common import MemberRef
 from app.services.outcome import Outcome
 from app.services.program import apply_program, load_program_file
 from app.services.queries import Queries
+
+
+def answer(outcome: Outcome[Any]) -> dict[str, Any]:
+    """A write's answer in the shape the idempotency store keeps it (what the model predicts)."""
+    if outcome.result is None:
+        return {}
+    return AnswerCodec(type(outcome.result)).encode(outcome.result)
+
 
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 PROGRAM_FILE = Path(__file__).resolve().parents[2] / "app" / "programs" / "demo.toml"
@@ -115,11 +124,11 @@ class Ledger:
             cmd=enroll.EnrollMember(external_id=external_id),
         )
         assert out.ok, out.errors
-        return int(out.data["memberId"])
+        return int(out.value.member_id)
 
     async def purchase(
         self, member_id: int, order: str, amount: str, key: str | None = None
-    ) -> Outcome:
+    ) -> Outcome[Any]:
         return await earn.record_purchase(
             self.uow,
             self.clock,
@@ -130,7 +139,7 @@ class Ledger:
             ),
         )
 
-    async def return_(self, order: str, amount: str, key: str | None = None) -> Outcome:
+    async def return_(self, order: str, amount: str, key: str | None = None) -> Outcome[Any]:
         return await returns.record_return(
             self.uow,
             self.clock,
@@ -145,7 +154,7 @@ class Ledger:
 
     async def redeem(
         self, member_id: int, reward_id: int, quantity: int = 1, key: str | None = None
-    ) -> Outcome:
+    ) -> Outcome[Any]:
         return await redeem.redeem_reward(
             self.uow,
             self.clock,
@@ -154,7 +163,7 @@ class Ledger:
             cmd=redeem.RedeemReward(MemberRef(id=member_id), reward_id, quantity),
         )
 
-    async def cancel(self, redemption_id: int, key: str | None = None) -> Outcome:
+    async def cancel(self, redemption_id: int, key: str | None = None) -> Outcome[Any]:
         return await resolve.cancel_redemption(
             self.uow,
             self.clock,
@@ -163,7 +172,7 @@ class Ledger:
             cmd=resolve.ResolveRedemption(redemption_id),
         )
 
-    async def fulfill(self, redemption_id: int, key: str | None = None) -> Outcome:
+    async def fulfill(self, redemption_id: int, key: str | None = None) -> Outcome[Any]:
         return await resolve.fulfill_redemption(
             self.uow,
             self.clock,
@@ -172,7 +181,7 @@ class Ledger:
             cmd=resolve.ResolveRedemption(redemption_id),
         )
 
-    async def adjust(self, member_id: int, points: int, key: str | None = None) -> Outcome:
+    async def adjust(self, member_id: int, points: int, key: str | None = None) -> Outcome[Any]:
         return await adjust.adjust_points(
             self.uow,
             self.clock,

@@ -70,23 +70,23 @@ async def test_activities_earn_once_and_purchases_ignore_activity_rules(db_url: 
                 ),
             )
 
-        assert (await did("SIGNUP", "a1")).data["points"] == 100
+        assert (await did("SIGNUP", "a1")).value.points == 100
         assert (await did("SIGNUP", "a2")).errors[0].code == ErrorCode.LIMIT_REACHED
-        assert (await did("BIRTHDAY", "a3")).data["points"] == 250
+        assert (await did("BIRTHDAY", "a3")).value.points == 250
         assert (await did("BIRTHDAY", "a4")).errors[0].code == ErrorCode.LIMIT_REACHED
         next_year = ledger.clock.now() + timedelta(days=366)
         ledger.clock.current = next_year
-        assert (await did("BIRTHDAY", "a5")).data["points"] == 250  # a new calendar year
-        assert (await did("REVIEW", "a6", reference="r-1")).data["points"] == 20
+        assert (await did("BIRTHDAY", "a5")).value.points == 250  # a new calendar year
+        assert (await did("REVIEW", "a6", reference="r-1")).value.points == 20
         assert (await did("REVIEW", "a7", reference="r-1")).errors[
             0
         ].code == ErrorCode.LIMIT_REACHED
-        assert (await did("CUSTOM", "a8", name="STORE_VISIT", reference="v-1")).data["points"] == 20
-        assert (await did("REVIEW", "a9", reference="r-2")).data["points"] == 0  # monthly cap
+        assert (await did("CUSTOM", "a8", name="STORE_VISIT", reference="v-1")).value.points == 20
+        assert (await did("REVIEW", "a9", reference="r-2")).value.points == 0  # monthly cap
         unknown = await did("CUSTOM", "a10", name="SKYDIVING", reference="x")
         assert unknown.errors[0].code == ErrorCode.INVALID_INPUT
         assert (await did("REVIEW", "a11")).errors[0].field == "reference"
-        assert (await ledger.purchase(m, "o-1", "10")).data["points"] == 10  # base only
+        assert (await ledger.purchase(m, "o-1", "10")).value.points == 10  # base only
         assert (await ledger.balance(m))["available"] == 100 + 250 + 250 + 20 + 20 + 10
     finally:
         await ledger.close()

@@ -83,9 +83,9 @@ async def test_50_concurrent_requests_with_one_key_make_one_transfer_and_one_ans
 
         outcomes = await asyncio.gather(*(attempt(n) for n in range(50)))
         assert all(o.ok for o in outcomes)
-        assert len({repr((o.data, o.errors)) for o in outcomes}) == 1  # identical answers
+        assert len({repr((o.result, o.errors)) for o in outcomes}) == 1  # identical answers
         assert sum(not o.replayed for o in outcomes) == 1  # one did the work
-        assert outcomes[0].data["points"] == 99
+        assert outcomes[0].value.points == 99
         balance = await ledger.balance(member)
         assert balance["available"] == 99
         assert balance["version"] == 1

@@ -33,7 +33,7 @@ async def test_rules_apply_in_priority_order_and_each_earn_stores_its_explanatio
         ledger.clock.current = TUESDAY
         m = await ledger.enroll("rules")
         out = await ledger.purchase(m, "o-1", "120.00")
-        assert out.data["points"] == 120 + 120 + 50
+        assert out.value.points == 120 + 120 + 50
         explained = await _explanation(ledger, "o-1")
         assert [(e["rule"], e["points"], e["cappedBy"]) for e in explained] == [
             ("base", 120, 0),
@@ -52,15 +52,15 @@ async def test_a_cap_holds_across_orders_in_its_period_and_resets_in_the_next(
         await apply_program(ledger.uow, ledger.clock, rules_program())
         ledger.clock.current = TUESDAY
         m = await ledger.enroll("capped")
-        assert (await ledger.purchase(m, "o-1", "100")).data["points"] == 100 + 100 + 50
+        assert (await ledger.purchase(m, "o-1", "100")).value.points == 100 + 100 + 50
         second = await ledger.purchase(m, "o-2", "100")
-        assert second.data["points"] == 100 + 100 + 10  # 60 a day: 10 left
+        assert second.value.points == 100 + 100 + 10  # 60 a day: 10 left
         assert (await _explanation(ledger, "o-2"))[-1]["cappedBy"] == 40
         ledger.clock.advance(days=1)  # Wednesday: no double points, a fresh cap
-        assert (await ledger.purchase(m, "o-3", "100")).data["points"] == 100 + 50
+        assert (await ledger.purchase(m, "o-3", "100")).value.points == 100 + 50
         other = await ledger.enroll("other")  # caps are per member
         ledger.clock.current = TUESDAY
-        assert (await ledger.purchase(other, "o-4", "100")).data["points"] == 250
+        assert (await ledger.purchase(other, "o-4", "100")).value.points == 250
     finally:
         await ledger.close()
 
@@ -72,9 +72,9 @@ async def test_tier_multiplier_scales_per_unit_rates_not_bonuses(db_url: str) ->
         ledger.clock.current = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # a Wednesday
         m = await ledger.enroll("golden")
         assert (await ledger.adjust(m, 5)).ok
-        assert (await ledger.purchase(m, "o-1", "1000")).data["points"] == 1000 + 50
+        assert (await ledger.purchase(m, "o-1", "1000")).value.points == 1000 + 50
         # 1000 qualifying points: gold (x2) from now on
-        assert (await ledger.purchase(m, "o-2", "100")).data["points"] == 200 + 10
+        assert (await ledger.purchase(m, "o-2", "100")).value.points == 200 + 10
     finally:
         await ledger.close()
 
@@ -135,7 +135,7 @@ async def test_rules_select_lines_by_sku_and_category_after_discounts(db_url: st
 
         out = await buy("o-1", "27.00", "k1")
         # base 7 + 20 on the lines (not shipping), beans x3 (+40), shipping 5 via its own rule
-        assert out.data["points"] == 7 + 20 * 3 + 5
+        assert out.value.points == 7 + 20 * 3 + 5
         explained = await _explanation(ledger, "o-1")
         assert explained[1]["lines"] == [[1, 40]]
         assert explained[2]["lines"] == [[-1, 5]]
@@ -179,7 +179,7 @@ async def test_returning_lines_reverses_exactly_their_points(db_url: str) -> Non
                 MemberRef(id=m), "o-1", "32.00", "EUR", "POS", ledger.clock.now(), lines=lines
             ),
         )
-        assert bought.data["points"] == 12 + 60
+        assert bought.value.points == 12 + 60
 
         async def give_back(key: str, *items: ReturnLine, amount: str | None = None) -> Any:
             return await returns.record_return(
@@ -190,13 +190,13 @@ async def test_returning_lines_reverses_exactly_their_points(db_url: str) -> Non
                 cmd=returns.RecordReturn("o-1", amount=amount, lines=items),
             )
 
-        assert (await give_back("r1", ReturnLine("beans", 1))).data["points"] == 60
-        assert (await give_back("r2", ReturnLine("cup", 2))).data["points"] == 8
+        assert (await give_back("r1", ReturnLine("beans", 1))).value.points == 60
+        assert (await give_back("r2", ReturnLine("cup", 2))).value.points == 8
         refused = await give_back("r3", amount="4.00")
         assert refused.errors[0].code == ErrorCode.INVALID_INPUT  # this order has lines
         too_many = await give_back("r4", ReturnLine("cup", 2))
         assert too_many.errors[0].code == ErrorCode.INVALID_INPUT
-        assert (await give_back("r5", ReturnLine("cup", 1))).data["points"] == 4
+        assert (await give_back("r5", ReturnLine("cup", 1))).value.points == 4
         assert await ledger.balance(m) == {
             "available": 0,
             "pending": 0,
@@ -219,7 +219,7 @@ async def test_a_backdated_purchase_is_capped_by_its_own_period_only(db_url: str
         await apply_program(ledger.uow, ledger.clock, rules_program())
         ledger.clock.current = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # Wednesday
         m = await ledger.enroll("offline-pos")
-        assert (await ledger.purchase(m, "today", "100")).data["points"] == 150
+        assert (await ledger.purchase(m, "today", "100")).value.points == 150
         yesterday = await earn.record_purchase(
             ledger.uow,
             ledger.clock,
@@ -234,6 +234,6 @@ async def test_a_backdated_purchase_is_capped_by_its_own_period_only(db_url: str
                 ledger.clock.now() - timedelta(days=1, hours=2),
             ),
         )
-        assert yesterday.data["points"] == 100 + 100 + 50  # Tuesday x2, its own day's cap
+        assert yesterday.value.points == 100 + 100 + 50  # Tuesday x2, its own day's cap
     finally:
         await ledger.close()

@@ -29,7 +29,7 @@ from app.services.outcome import Outcome
 from app.services.program import apply_program
 from app.services.sweeps import run_sweeps
 from tests.ledger import model as m
-from tests.ledger.harness import Ledger, program_data
+from tests.ledger.harness import Ledger, answer, program_data
 
 EXPIRY_DAYS = 30
 STOCK = 5  # the tote's stock at the start of every example
@@ -262,14 +262,16 @@ class Run:
         code = actual.errors[0].code.value if actual.errors else None
         assert (code, actual.replayed) == (expected.code, expected.replayed), actual.errors
         if expected.code is None:
-            want = {k: actual.data.get(k) if v is m.ANY_ID else v for k, v in expected.data.items()}
-            assert actual.data == want
+            data = answer(actual)
+            want = {k: data.get(k) if v is m.ANY_ID else v for k, v in expected.data.items()}
+            assert data == want
             if expected.bind is not None:
-                expected.bind(actual.data)
+                expected.bind(data)
         else:
-            assert actual.data == {}
+            assert actual.result is None
         if actual.replayed:  # the stored first answer, message and all
-            assert (actual.data, actual.errors) == (self.first[key].data, self.first[key].errors)
+            first = self.first[key]
+            assert (actual.result, actual.errors) == (first.result, first.errors)
         elif key in self.model.keys:  # the model stored this key now or earlier
             self.first.setdefault(key, actual)
 
@@ -378,9 +380,9 @@ async def test_returning_a_third_of_an_order_reverses_a_third_of_its_points(db_u
     ledger = await Ledger.open(db_url)
     try:
         member = await ledger.enroll("thirds")
-        assert (await ledger.purchase(member, "o-1", "30.00", key="thirds-1")).data["points"] == 30
+        assert (await ledger.purchase(member, "o-1", "30.00", key="thirds-1")).value.points == 30
         out = await ledger.return_("o-1", "10.00", key="thirds-2")
         assert out.ok, out.errors
-        assert out.data["points"] == 10  # floor(30 x 10.00 / 30.00), not floor(30 x 0.33...3)
+        assert out.value.points == 10  # floor(30 x 10.00 / 30.00), not floor(30 x 0.33...3)
     finally:
         await ledger.close()

@@ -70,7 +70,7 @@ async def test_cancelled_hold_restores_its_lots_and_they_still_expire(db_url: st
         assert red.ok
         ledger.clock.advance(days=31)
         assert await expire_lots(ledger.uow, ledger.clock) == 0  # nothing available to expire
-        assert (await ledger.cancel(red.data["redemptionId"])).ok
+        assert (await ledger.cancel(red.value.redemption_id)).ok
         assert await expire_lots(ledger.uow, ledger.clock) == 1  # restored points expire
         assert await ledger.balance(m) == {
             "available": 0,
@@ -92,7 +92,7 @@ async def test_pending_points_release_after_the_return_window_and_cannot_be_spen
         m = await ledger.enroll("patient")
         out = await ledger.purchase(m, "o-1", "80")
         assert out.ok
-        assert out.data["pending"] is True
+        assert out.value.pending is True
         assert await ledger.balance(m) == {
             "available": 0,
             "pending": 80,
@@ -121,7 +121,7 @@ async def test_return_inside_the_window_voids_pending_points(db_url: str) -> Non
         m = await ledger.enroll("returner")
         assert (await ledger.purchase(m, "o-1", "80")).ok
         out = await ledger.return_("o-1", "20")
-        assert out.data["points"] == 20
+        assert out.value.points == 20
         ledger.clock.advance(days=8)
         report = await run_sweeps(ledger.uow, ledger.clock)
         assert report.released == 1
@@ -146,7 +146,7 @@ async def test_partial_returns_never_reverse_more_than_was_earned(db_url: str) -
         for amount in ("3.33", "3.33", "3.34"):
             out = await ledger.return_("o-1", amount)
             assert out.ok, out.errors
-            reversed_points.append(out.data["points"])
+            reversed_points.append(out.value.points)
         assert reversed_points == [3, 3, 4]  # floor of the cumulative share, exact at the end
         too_much = await ledger.return_("o-1", "0.01")
         assert too_much.errors[0].code == ErrorCode.INVALID_INPUT
@@ -165,7 +165,7 @@ async def test_return_of_spent_points_takes_what_is_there_and_records_the_shortf
         assert (await ledger.purchase(m, "o-1", "50")).ok
         assert (await ledger.redeem(m, await ledger.reward_id("coffee"), 4)).ok  # 40 held
         out = await ledger.return_("o-1", "50")
-        assert out.data == {**out.data, "points": 10, "shortfall": 40}
+        assert (out.value.points, out.value.shortfall) == (10, 40)
         assert (await ledger.balance(m))["available"] == 0
         await _invariants(ledger, m)
     finally:
@@ -178,7 +178,7 @@ async def test_a_hold_resolves_once(db_url: str) -> None:
         m = await ledger.enroll("resolver")
         assert (await ledger.adjust(m, 100)).ok
         red = await ledger.redeem(m, await ledger.reward_id("coffee"))
-        rid = red.data["redemptionId"]
+        rid = red.value.redemption_id
         assert (await ledger.fulfill(rid)).ok
         assert (await ledger.cancel(rid)).errors[0].code == ErrorCode.INVALID_STATE
         assert (await ledger.fulfill(rid)).errors[0].code == ErrorCode.INVALID_STATE
@@ -258,13 +258,13 @@ async def test_confirming_an_order_releases_its_pending_points_once(db_url: str)
             )
 
         first = await confirm("c1")
-        assert first.data["points"] == 40
-        assert first.data["balance"]["available"] == 40
-        assert (await confirm("c2")).data["points"] == 0  # already released
+        assert first.value.points == 40
+        assert first.value.balance.available == 40
+        assert (await confirm("c2")).value.points == 0  # already released
         assert (await confirm("c3", "nope")).errors[0].code == ErrorCode.ORDER_NOT_FOUND
         ledger.clock.advance(days=15)
         assert await release_pending(ledger.uow, ledger.clock) == 0  # the sweep finds nothing
-        assert (await ledger.return_("o-1", "10")).data["points"] == 10  # from available now
+        assert (await ledger.return_("o-1", "10")).value.points == 10  # from available now
         await _invariants(ledger, m)
     finally:
         await ledger.close()

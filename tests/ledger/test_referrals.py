@@ -43,13 +43,13 @@ async def test_both_earn_on_the_first_qualifying_purchase_only(db_url: str) -> N
     try:
         await apply_program(ledger.uow, ledger.clock, referral_program())
         ann = await ledger.enroll("ann")
-        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).data["memberId"]
+        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).value.member_id
         small = await ledger.purchase(bob, "o-small", "10")  # under the minimum
-        assert "referralPoints" not in small.data
+        assert small.value.referral_points == 0
         first = await ledger.purchase(bob, "o-first", "30")
-        assert first.data["referralPoints"] == 200
-        assert first.data["balance"]["available"] == 10 + 30 + 200
-        assert "referralPoints" not in (await ledger.purchase(bob, "o-next", "50")).data
+        assert first.value.referral_points == 200
+        assert first.value.balance.available == 10 + 30 + 200
+        assert (await ledger.purchase(bob, "o-next", "50")).value.referral_points == 0
         assert (await ledger.balance(ann))["available"] == 500
         unknown = await _enroll(ledger, "eve", "REF-NOPE")
         assert unknown.errors[0].code == ErrorCode.INVALID_INPUT
@@ -65,12 +65,12 @@ async def test_a_referrer_earns_up_to_the_cap_per_period(db_url: str) -> None:
         ann = await ledger.enroll("ann")
         code = await _code(ledger, ann)
         for n in range(3):
-            friend = (await _enroll(ledger, f"friend-{n}", code)).data["memberId"]
+            friend = (await _enroll(ledger, f"friend-{n}", code)).value.member_id
             out = await ledger.purchase(friend, f"o-{n}", "25")
-            assert out.data["referralPoints"] == 200  # the newcomer always earns
+            assert out.value.referral_points == 200  # the newcomer always earns
         assert (await ledger.balance(ann))["available"] == 2 * 500
         ledger.clock.advance(days=366)  # a new year: room again
-        late = (await _enroll(ledger, "friend-late", code)).data["memberId"]
+        late = (await _enroll(ledger, "friend-late", code)).value.member_id
         assert (await ledger.purchase(late, "o-late", "25")).ok
         assert (await ledger.balance(ann))["available"] == 3 * 500
     finally:
@@ -82,12 +82,12 @@ async def test_a_full_return_of_the_first_purchase_takes_both_awards_back(db_url
     try:
         await apply_program(ledger.uow, ledger.clock, referral_program())
         ann = await ledger.enroll("ann")
-        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).data["memberId"]
-        assert (await ledger.purchase(bob, "o-1", "40")).data["referralPoints"] == 200
+        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).value.member_id
+        assert (await ledger.purchase(bob, "o-1", "40")).value.referral_points == 200
         partial = await ledger.return_("o-1", "10")
-        assert "referralPointsReversed" not in partial.data
+        assert partial.value.referral_points_reversed == 0
         full = await ledger.return_("o-1", "30")
-        assert full.data["referralPointsReversed"] == 700
+        assert full.value.referral_points_reversed == 700
         assert (await ledger.balance(ann))["available"] == 0
         assert (await ledger.balance(bob))["available"] == 0
         async with ledger.uow.read() as r:

@@ -35,7 +35,7 @@ async def spent_then_returned(ledger: Ledger) -> int:
     assert (await ledger.purchase(m, "o-1", "100")).ok
     tote = await ledger.reward_id("tote")
     redeemed = await ledger.redeem(m, tote)  # 50 points
-    assert (await ledger.fulfill(redeemed.data["redemptionId"])).ok
+    assert (await ledger.fulfill(redeemed.value.redemption_id)).ok
     return m
 
 
@@ -44,7 +44,7 @@ async def test_the_default_policy_records_a_shortfall(db_url: str) -> None:
     try:
         m = await spent_then_returned(ledger)
         out = await ledger.return_("o-1", "100")
-        assert (out.data["points"], out.data["shortfall"]) == (50, 50)
+        assert (out.value.points, out.value.shortfall) == (50, 50)
         assert (await ledger.balance(m))["available"] == 0
     finally:
         await ledger.close()
@@ -55,8 +55,8 @@ async def test_a_negative_balance_owes_what_was_spent(db_url: str) -> None:
     try:
         m = await spent_then_returned(ledger)
         out = await ledger.return_("o-1", "100")
-        assert (out.data["points"], out.data["shortfall"]) == (100, 0)
-        assert out.data["balance"]["available"] == -50
+        assert (out.value.points, out.value.shortfall) == (100, 0)
+        assert out.value.balance.available == -50
         await assert_lots_match(ledger, m)
         again = await ledger.return_("o-1", "1")  # the order is fully returned already
         assert again.errors[0].code == ErrorCode.INVALID_INPUT
@@ -72,9 +72,9 @@ async def test_later_earns_repay_the_debt_first(db_url: str) -> None:
         coffee = await ledger.reward_id("coffee")
         blocked = await ledger.redeem(m, coffee)
         assert blocked.errors[0].code == ErrorCode.INSUFFICIENT_POINTS
-        assert (await ledger.purchase(m, "o-2", "30")).data["balance"]["available"] == -20
+        assert (await ledger.purchase(m, "o-2", "30")).value.balance.available == -20
         await assert_lots_match(ledger, m)
-        assert (await ledger.purchase(m, "o-3", "45")).data["balance"]["available"] == 25
+        assert (await ledger.purchase(m, "o-3", "45")).value.balance.available == 25
         await assert_lots_match(ledger, m)
         assert (await ledger.redeem(m, coffee)).ok  # 10 of the 25
         await assert_lots_match(ledger, m)
@@ -89,7 +89,7 @@ async def test_a_staff_credit_repays_and_a_debit_below_zero_is_refused(db_url: s
         await ledger.return_("o-1", "100")
         refused = await ledger.adjust(m, -1)
         assert refused.errors[0].code == ErrorCode.INSUFFICIENT_POINTS
-        assert (await ledger.adjust(m, 50)).data["balance"]["available"] == 0  # forgiven
+        assert (await ledger.adjust(m, 50)).value.balance.available == 0  # forgiven
         await assert_lots_match(ledger, m)
     finally:
         await ledger.close()
@@ -104,7 +104,7 @@ async def test_pending_points_repay_when_released_not_before(db_url: str) -> Non
             ledger.uow, ledger.clock, program_data(return_policy="NEGATIVE_BALANCE", pending_days=7)
         )
         earned = await ledger.purchase(m, "o-2", "80")
-        assert (earned.data["balance"]["available"], earned.data["balance"]["pending"]) == (
+        assert (earned.value.balance.available, earned.value.balance.pending) == (
             -50,
             80,
         )
@@ -114,7 +114,7 @@ async def test_pending_points_repay_when_released_not_before(db_url: str) -> Non
         assert (await ledger.balance(m))["available"] == 30
         await assert_lots_match(ledger, m)
         early = await ledger.purchase(m, "o-3", "100")  # confirmed early: released now
-        assert early.data["pending"] is True
+        assert early.value.pending is True
         await ledger.return_("o-2", "80")  # 30 left of it, 50 more owed
         assert (await ledger.balance(m))["available"] == -50
         out = await confirm.confirm_order(
@@ -124,7 +124,7 @@ async def test_pending_points_repay_when_released_not_before(db_url: str) -> Non
             idempotency_key=ledger.key(),
             cmd=confirm.ConfirmOrder("o-3"),
         )
-        assert out.data["balance"]["available"] == 50
+        assert out.value.balance.available == 50
         await assert_lots_match(ledger, m)
     finally:
         await ledger.close()
@@ -138,8 +138,8 @@ async def test_a_cancelled_redemption_gives_back_what_the_debt_leaves(db_url: st
         held = await ledger.redeem(m, await ledger.reward_id("tote"))  # 50 held
         await ledger.return_("o-1", "100")  # 50 available taken, 50 owed
         assert (await ledger.balance(m))["available"] == -50
-        cancelled = await ledger.cancel(held.data["redemptionId"])
-        assert cancelled.data["balance"] == {**cancelled.data["balance"], "available": 0, "held": 0}
+        cancelled = await ledger.cancel(held.value.redemption_id)
+        assert (cancelled.value.balance.available, cancelled.value.balance.held) == (0, 0)
         await assert_lots_match(ledger, m)
     finally:
         await ledger.close()
@@ -152,11 +152,11 @@ async def test_a_referral_claw_back_follows_the_policy(db_url: str) -> None:
         data["program"]["return_policy"] = "NEGATIVE_BALANCE"
         await apply_program(ledger.uow, ledger.clock, data)
         ann = await ledger.enroll("ann")
-        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).data["memberId"]
-        assert (await ledger.purchase(bob, "o-first", "30")).data["referralPoints"] == 200
+        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).value.member_id
+        assert (await ledger.purchase(bob, "o-first", "30")).value.referral_points == 200
         assert (await ledger.adjust(ann, -450)).ok  # ann spent most of her 500
         out = await ledger.return_("o-first", "30")
-        assert out.data["referralPointsReversed"] == 700
+        assert out.value.referral_points_reversed == 700
         assert (await ledger.balance(ann))["available"] == -450
         assert (await ledger.balance(bob))["available"] == 0
         for member in (ann, bob):

@@ -63,9 +63,9 @@ async def test_an_upgrade_happens_in_the_earn_that_crosses_the_threshold(db_url:
     try:
         m = await ledger.enroll("climber")
         first = await ledger.purchase(m, "o-1", "400")
-        assert "upgradedTo" not in first.data
+        assert first.value.upgraded_to is None
         crossing = await ledger.purchase(m, "o-2", "700")
-        assert (crossing.data["tier"], crossing.data["upgradedTo"]) == ("member", "gold")
+        assert (crossing.value.tier, crossing.value.upgraded_to) == ("member", "gold")
         tier = await tier_of(ledger, m)
         assert (tier.current.key, tier.since, tier.review_at) == (
             "gold",
@@ -73,7 +73,7 @@ async def test_an_upgrade_happens_in_the_earn_that_crosses_the_threshold(db_url:
             ledger.clock.now() + YEAR,
         )
         assert tier.points_to_keep == 1000  # to keep gold: 1000 more within the period
-        assert (await ledger.purchase(m, "o-3", "10")).data["points"] == 20  # gold: x2
+        assert (await ledger.purchase(m, "o-3", "10")).value.points == 20  # gold: x2
         [event] = await changes(ledger, m)
         assert (event["from"], event["to"], event["direction"], event["reason"]) == (
             "member",
@@ -92,8 +92,8 @@ async def test_returning_the_purchase_that_reached_a_tier_takes_the_tier_back(
     ledger = await open_tiered(db_url)
     try:
         m = await ledger.enroll("returner")
-        assert (await ledger.purchase(m, "o-1", "600")).data["upgradedTo"] == "silver"
-        assert (await ledger.purchase(m, "o-2", "1500")).data["upgradedTo"] == "platinum"
+        assert (await ledger.purchase(m, "o-1", "600")).value.upgraded_to == "silver"
+        assert (await ledger.purchase(m, "o-2", "1500")).value.upgraded_to == "platinum"
         assert (await ledger.return_("o-2", "1500")).ok
         tier = await tier_of(ledger, m)
         assert tier.current.key == "silver"  # the measure (600) still supports silver
@@ -150,7 +150,7 @@ async def test_at_the_period_end_the_supported_policy_drops_to_the_supported_tie
             started + 2 * YEAR,
         )
         assert (await changes(ledger, m))[-1]["reason"] == "REVIEW"
-        assert (await ledger.purchase(m, "o-3", "10")).data["points"] == 10  # silver: x1
+        assert (await ledger.purchase(m, "o-3", "10")).value.points == 10  # silver: x1
     finally:
         await ledger.close()
 
@@ -229,7 +229,7 @@ async def test_a_calendar_year_tier_holds_through_the_next_year(db_url: str) -> 
     try:
         ledger.clock.current = datetime(2026, 11, 20, tzinfo=UTC)
         m = await ledger.enroll("yearly")
-        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         assert (await tier_of(ledger, m)).review_at == datetime(2027, 1, 1, tzinfo=UTC)
         ledger.clock.current = datetime(2027, 1, 1, 0, 5, tzinfo=UTC)
         await run_sweeps(ledger.uow, ledger.clock)
@@ -334,8 +334,8 @@ async def test_activities_and_referral_awards_upgrade_too(db_url: str) -> None:
             idempotency_key=ledger.key(),
             cmd=RecordActivity(MemberRef(id=ann), "REVIEW", ledger.clock.now(), reference="r-1"),
         )
-        assert out.data["upgradedTo"] == "silver"
-        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).data["memberId"]
+        assert out.value.upgraded_to == "silver"
+        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).value.member_id
         await ledger.purchase(bob, "o-1", "10")  # ann earns 1200: 1800 in all
         assert (await tier_of(ledger, ann)).current.key == "gold"
         await ledger.return_("o-1", "10")  # the award is taken back, and the tier with it

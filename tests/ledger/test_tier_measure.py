@@ -22,9 +22,9 @@ async def test_spend_over_the_calendar_year(db_url: str) -> None:
             400,
         )
         assert tier.period_ends_at == datetime(2027, 1, 1, tzinfo=UTC)
-        assert (await ledger.purchase(m, "o-2", "450")).data["points"] == 4500  # x1 still
+        assert (await ledger.purchase(m, "o-2", "450")).value.points == 4500  # x1 still
         assert (await ledger.queries.tiers([m]))[m].current.key == "gold"
-        assert (await ledger.purchase(m, "o-3", "10")).data["points"] == 200  # gold: x2
+        assert (await ledger.purchase(m, "o-3", "10")).value.points == 200  # gold: x2
         assert (await ledger.return_("o-2", "450")).ok  # returns lower the spend
         assert (await ledger.queries.tiers([m]))[m].qualifying_points == 610
         ledger.clock.current = datetime(2027, 1, 1, tzinfo=UTC)  # a new year starts at zero

@@ -46,7 +46,7 @@ async def test_a_later_unrelated_return_keeps_a_never_downgrade_tier(db_url: str
     ledger = await open_tiered(db_url, never_downgrade_silver())
     try:
         m = await ledger.enroll("lifer")
-        assert (await ledger.purchase(m, "o-1", "600")).data["upgradedTo"] == "silver"
+        assert (await ledger.purchase(m, "o-1", "600")).value.upgraded_to == "silver"
         ledger.clock.advance(days=400)  # the rolling measure has forgotten o-1
         await run_sweeps(ledger.uow, ledger.clock)
         await ledger.purchase(m, "o-2", "20")
@@ -64,7 +64,7 @@ async def test_returning_a_later_upgrade_goes_back_to_the_tier_held_before(
         m = await ledger.enroll("lifer2")
         await ledger.purchase(m, "o-1", "600")  # silver, for good
         ledger.clock.advance(days=400)
-        assert (await ledger.purchase(m, "o-2", "1200")).data["upgradedTo"] == "gold"
+        assert (await ledger.purchase(m, "o-2", "1200")).value.upgraded_to == "gold"
         assert (await ledger.return_("o-2", "1200")).ok
         assert (await tier_of(ledger, m)).current.key == "silver"
     finally:
@@ -78,7 +78,7 @@ async def test_buying_and_returning_a_tier_restores_the_old_review_date(db_url: 
         await ledger.purchase(m, "o-1", "600")  # silver, reviewed a year on
         silver = await tier_of(ledger, m)
         ledger.clock.advance(days=300)
-        assert (await ledger.purchase(m, "o-2", "1200")).data["upgradedTo"] == "gold"
+        assert (await ledger.purchase(m, "o-2", "1200")).value.upgraded_to == "gold"
         assert (await ledger.return_("o-2", "1200")).ok
         tier = await tier_of(ledger, m)
         assert (tier.current.key, tier.since, tier.review_at) == (
@@ -98,7 +98,7 @@ async def test_returning_an_order_from_before_the_window_keeps_a_current_upgrade
         m = await ledger.enroll("old-return")
         await ledger.purchase(m, "o-1", "400")
         ledger.clock.advance(days=380)  # o-1 has left the rolling window
-        assert (await ledger.purchase(m, "o-2", "1000")).data["upgradedTo"] == "gold"
+        assert (await ledger.purchase(m, "o-2", "1000")).value.upgraded_to == "gold"
         assert (await ledger.return_("o-1", "400")).ok  # counted when o-1 was made
         tier = await tier_of(ledger, m)
         assert (tier.current.key, tier.qualifying_points) == ("gold", 1000)
@@ -117,8 +117,8 @@ async def test_a_member_from_before_stored_tiers_who_earns_first_is_not_upgraded
         before = await changes(ledger, m)
         ledger.clock.advance(days=1)
         out = await ledger.purchase(m, "o-2", "10")  # before any sweep
-        assert out.data["tier"] == "gold"
-        assert "upgradedTo" not in out.data
+        assert out.value.tier == "gold"
+        assert out.value.upgraded_to is None
         assert await changes(ledger, m) == before
         await ledger.return_("o-2", "10")
         await ledger.return_("o-1", "300")  # the measure falls to silver's: kept gold
@@ -149,7 +149,7 @@ async def test_a_program_change_while_an_earn_is_in_flight_is_still_applied(
         cheaper["tiers"][2]["threshold"] = 550  # gold now at 550
         await apply_program(ledger.uow, ledger.clock, cheaper)
         resume.set()
-        assert (await buying).data["upgradedTo"] == "silver"  # decided under the old tiers
+        assert (await buying).value.upgraded_to == "silver"  # decided under the old tiers
         assert await review_tiers(ledger.uow, ledger.clock) == 1
         assert (await tier_of(ledger, m)).current.key == "gold"  # 600 >= 550
     finally:
@@ -188,7 +188,7 @@ async def test_an_order_from_a_skewed_till_is_taken_back_with_its_tier(
     try:
         m = await ledger.enroll("till")
         out = await buy(ledger, m, "o-1", "600", ledger.clock.now() + skew)
-        assert out.data["upgradedTo"] == "silver"
+        assert out.value.upgraded_to == "silver"
         assert (await ledger.return_("o-1", "600")).ok
         assert (await tier_of(ledger, m)).current.key == "member"
     finally:
@@ -211,7 +211,7 @@ async def test_a_backdated_order_uploaded_after_a_renewal_is_taken_back_with_its
         assert (await tier_of(ledger, m)).current.key == "gold"
         # An offline till uploads a sale made two days ago, before the renewal.
         out = await buy(ledger, m, "o-3", "4000", ledger.clock.now() - timedelta(days=2))
-        assert out.data["upgradedTo"] == "platinum"
+        assert out.value.upgraded_to == "platinum"
         assert (await ledger.return_("o-3", "4000")).ok
         assert (await tier_of(ledger, m)).current.key == "gold"
     finally:
@@ -228,7 +228,7 @@ async def test_returning_a_backdated_upgrade_restores_the_old_period(db_url: str
         ledger.clock.advance(days=10)
         # recorded after the silver upgrade, made before it
         out = await buy(ledger, m, "o-2", "500", ledger.clock.now() - timedelta(days=11))
-        assert out.data["upgradedTo"] == "gold"
+        assert out.value.upgraded_to == "gold"
         assert (await ledger.return_("o-2", "500")).ok
         tier = await tier_of(ledger, m)
         assert (tier.current.key, tier.since, tier.review_at) == (
@@ -247,7 +247,7 @@ async def test_a_small_return_keeps_a_tier_once_older_earns_age_out(db_url: str)
         ledger.clock.advance(days=1)
         await ledger.purchase(m, "o-1", "600")  # silver
         ledger.clock.advance(days=300)
-        assert (await ledger.purchase(m, "o-2", "450")).data["upgradedTo"] == "gold"  # 1050
+        assert (await ledger.purchase(m, "o-2", "450")).value.upgraded_to == "gold"  # 1050
         ledger.clock.advance(days=70)  # o-1 leaves the rolling window
         assert (await ledger.return_("o-2", "1")).ok  # 1049 when gold was reached: kept
         assert (await tier_of(ledger, m)).current.key == "gold"
@@ -259,7 +259,7 @@ async def test_an_upgrade_at_review_is_undone_with_the_earn_that_carried_it(db_u
     ledger = await open_tiered(db_url, tiered(flat=True))
     try:
         m = await ledger.enroll("bought")
-        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         cheaper = tiered(flat=True)
         cheaper["tiers"][3]["threshold"] = 1100
         await apply_program(ledger.uow, ledger.clock, cheaper)
@@ -302,11 +302,11 @@ async def test_aged_out_points_and_a_later_earn_do_not_keep_a_returned_upgrade(
     ledger = await open_tiered(db_url, tiered(flat=True))
     try:
         m = await ledger.enroll("overlap")
-        assert (await ledger.purchase(m, "o-0", "900")).data["upgradedTo"] == "silver"
+        assert (await ledger.purchase(m, "o-0", "900")).value.upgraded_to == "silver"
         ledger.clock.advance(days=360)
-        assert (await ledger.purchase(m, "o-1", "200")).data["upgradedTo"] == "gold"  # 1100
+        assert (await ledger.purchase(m, "o-1", "200")).value.upgraded_to == "gold"  # 1100
         ledger.clock.advance(days=10)  # o-0 has left the rolling window
-        assert "upgradedTo" not in (await ledger.purchase(m, "o-3", "200")).data
+        assert (await ledger.purchase(m, "o-3", "200")).value.upgraded_to is None
         ledger.clock.advance(days=5)
         assert (await ledger.return_("o-1", "200")).ok
         # without o-1: 900 when gold was reached, 200 now: not gold. Back to silver, whose
@@ -320,11 +320,11 @@ async def test_an_earn_after_the_period_end_counts_for_the_next_period_only(db_u
     ledger = await open_tiered(db_url, tiered(flat=True, top="gold"))
     try:
         m = await ledger.enroll("late")
-        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         ledger.clock.advance(days=365, seconds=1)  # gold's period just ended
         ledger.clock.advance(minutes=1)  # the sweep has not run yet
         # the review comes first (member), then o-2 reaches gold again, returnable
-        assert (await ledger.purchase(m, "o-2", "1000")).data["upgradedTo"] == "gold"
+        assert (await ledger.purchase(m, "o-2", "1000")).value.upgraded_to == "gold"
         await run_sweeps(ledger.uow, ledger.clock)
         assert (await tier_of(ledger, m)).current.key == "gold"
         assert (await ledger.return_("o-2", "1000")).ok
@@ -339,12 +339,12 @@ async def test_returned_goods_never_count_for_tiers_even_when_their_points_were_
     ledger = await open_tiered(db_url, tiered(flat=True))
     try:
         m = await ledger.enroll("spender")
-        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         coffee = await ledger.reward_id("coffee")
         for _ in range(6):
             assert (await ledger.redeem(m, coffee, 20)).ok  # 1200 spent in all
         out = await ledger.return_("o-1", "1200")
-        assert out.data["shortfall"] == 1200
+        assert out.value.shortfall == 1200
         tier = await tier_of(ledger, m)
         assert (tier.current.key, tier.qualifying_points) == ("member", 0)
     finally:
@@ -355,7 +355,7 @@ async def test_a_returned_renewal_in_grace_is_judged_on_the_grace_window(db_url:
     ledger = await open_tiered(db_url, tiered(flat=True, tier_grace_days=30, top="gold"))
     try:
         m = await ledger.enroll("graced")
-        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         ledger.clock.advance(days=30)
         await ledger.purchase(m, "o-2", "900")
         ledger.clock.advance(days=336)  # the period ended a day ago: 900 in it
@@ -385,10 +385,10 @@ async def test_an_earn_long_after_a_grace_ended_makes_every_overdue_review_first
     ledger = await open_tiered(db_url, tiered(flat=True, top="gold", tier_grace_days=30))
     try:
         m = await ledger.enroll("late-grace")
-        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         ledger.clock.advance(days=405)  # period ended 40 days ago, grace 10 days ago; no sweep
         out = await ledger.purchase(m, "o-2", "1000")  # grace, then down, then o-2: gold
-        assert out.data["upgradedTo"] == "gold"
+        assert out.value.upgraded_to == "gold"
         await run_sweeps(ledger.uow, ledger.clock)
         tier = await tier_of(ledger, m)
         assert (tier.current.key, tier.qualifying_points, tier.grace_ends_at) == (
@@ -411,10 +411,10 @@ async def test_an_earn_after_an_overdue_review_is_priced_at_the_reviewed_tier(
     ledger = await open_tiered(db_url, tiered(top="gold"))  # gold earns x2
     try:
         m = await ledger.enroll("stale")
-        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         ledger.clock.advance(days=366)  # period over, nothing in it; no sweep yet
         out = await ledger.purchase(m, "o-2", "100")
-        assert (out.data["tier"], out.data["points"]) == ("member", 100)
+        assert (out.value.tier, out.value.points) == ("member", 100)
     finally:
         await ledger.close()
 
@@ -427,7 +427,7 @@ async def test_a_returned_referral_whose_award_was_spent_takes_the_tier_back(
     ledger = await open_tiered(db_url, data)
     try:
         ann = await ledger.enroll("ann")
-        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).data["memberId"]
+        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).value.member_id
         await ledger.purchase(bob, "o-1", "10")  # ann earns 1200: gold
         assert (await tier_of(ledger, ann)).current.key == "gold"
         coffee = await ledger.reward_id("coffee")
@@ -446,7 +446,7 @@ async def test_undoing_a_renewal_in_grace_keeps_a_later_upgrade_that_stands_alon
     ledger = await open_tiered(db_url, tiered(flat=True, tier_grace_days=30))
     try:
         m = await ledger.enroll("renewed")
-        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         ledger.clock.advance(days=30)
         await ledger.purchase(m, "o-2", "400")
         ledger.clock.advance(days=336)  # period ended a day ago: 400 in it
@@ -456,7 +456,7 @@ async def test_undoing_a_renewal_in_grace_keeps_a_later_upgrade_that_stands_alon
         await ledger.purchase(m, "o-3", "600")  # 1000 in the grace window: renewed
         assert (await tier_of(ledger, m)).grace_ends_at is None
         ledger.clock.advance(days=30)  # past the old grace end
-        assert (await ledger.purchase(m, "o-4", "1500")).data["upgradedTo"] == "platinum"
+        assert (await ledger.purchase(m, "o-4", "1500")).value.upgraded_to == "platinum"
         ledger.clock.advance(days=5)
         assert (await ledger.return_("o-3", "600")).ok
         await run_sweeps(ledger.uow, ledger.clock)
@@ -476,9 +476,9 @@ async def test_a_later_upgrade_that_stood_without_the_returned_earn_is_kept(db_u
         m = await ledger.enroll("upgrade-then")
         await ledger.purchase(m, "o-2", "300")  # day 0
         ledger.clock.advance(days=10)
-        assert (await ledger.purchase(m, "o-3", "300")).data["upgradedTo"] == "silver"
+        assert (await ledger.purchase(m, "o-3", "300")).value.upgraded_to == "silver"
         ledger.clock.advance(days=10)
-        assert (await ledger.purchase(m, "o-4", "1700")).data["upgradedTo"] == "platinum"
+        assert (await ledger.purchase(m, "o-4", "1700")).value.upgraded_to == "platinum"
         ledger.clock.advance(days=360)  # o-2 has aged out
         assert (await ledger.return_("o-3", "300")).ok  # 2000 without it when o-4 came
         assert (await tier_of(ledger, m)).current.key == "platinum"
@@ -490,7 +490,7 @@ async def test_undoing_a_renewal_keeps_a_later_upgrade_that_stood_without_it(db_
     ledger = await open_tiered(db_url, tiered(flat=True, tier_grace_days=30))
     try:
         m = await ledger.enroll("renewal-then")
-        assert (await ledger.purchase(m, "o-1", "1200")).data["upgradedTo"] == "gold"
+        assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         ledger.clock.advance(days=100)
         await ledger.purchase(m, "o-2", "400")  # day 100
         ledger.clock.advance(days=266)  # day 366: grace
@@ -498,7 +498,7 @@ async def test_undoing_a_renewal_keeps_a_later_upgrade_that_stood_without_it(db_
         ledger.clock.advance(days=4)  # day 370: 400 + 600 in the grace window
         await ledger.purchase(m, "o-3", "600")
         ledger.clock.advance(days=30)  # day 400: without o-3, 2100 in the rolling year
-        assert (await ledger.purchase(m, "o-4", "1700")).data["upgradedTo"] == "platinum"
+        assert (await ledger.purchase(m, "o-4", "1700")).value.upgraded_to == "platinum"
         ledger.clock.advance(days=70)  # day 470: o-2 has aged out
         assert (await ledger.return_("o-3", "600")).ok
         await run_sweeps(ledger.uow, ledger.clock)
@@ -511,9 +511,9 @@ async def test_a_restored_standing_reviewed_down_is_lifted_by_later_earns(db_url
     ledger = await open_tiered(db_url, tiered(flat=True, top="gold"))
     try:
         m = await ledger.enroll("restored")
-        assert (await ledger.purchase(m, "o-0", "600")).data["upgradedTo"] == "silver"
+        assert (await ledger.purchase(m, "o-0", "600")).value.upgraded_to == "silver"
         ledger.clock.advance(days=300)
-        assert (await ledger.purchase(m, "o-1", "600")).data["upgradedTo"] == "gold"
+        assert (await ledger.purchase(m, "o-1", "600")).value.upgraded_to == "gold"
         ledger.clock.advance(days=80)  # day 380: silver's period (to day 365) has ended
         await ledger.purchase(m, "o-2", "500")
         ledger.clock.advance(days=20)

@@ -8,15 +8,15 @@ import strawberry
 
 from app.auth.scopes import Scope
 from app.graphql.context import Context
-from app.graphql.mutations.base import IDEMPOTENCY_HELP, errors_of, writer_key
+from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.program import Program
-from app.services.program import activate_program
+from app.services.program import ActivateProgram, ProgramActivated, activate_program
 
 
 @strawberry.type
-class ActivateProgramPayload:
+class ActivateProgramPayload(WritePayload):
     program: Program | None
     changed: bool | None = strawberry.field(description="False when it was the active version.")
     diff: list[str] | None = strawberry.field(description="What changed, one line per change.")
@@ -33,22 +33,23 @@ async def activate_program_mutation(
     definition: str,
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> ActivateProgramPayload:
-    services = info.context.services
-    outcome = await activate_program(
-        services.uow,
-        services.clock,
-        principal=writer_key(info),
-        idempotency_key=idempotency_key,
-        definition=definition,
-    )
-    if not outcome.ok:
+
+    async def command(w: Writer) -> ActivateProgram:
+        return ActivateProgram(definition=definition)
+
+    async def shown(w: Writer, done: ProgramActivated) -> ActivateProgramPayload:
+        version = await w.services.queries.program()
         return ActivateProgramPayload(
-            program=None, changed=None, diff=None, user_errors=errors_of(outcome)
+            program=Program.of(version) if version else None,
+            changed=done.changed,
+            diff=list(done.diff),
+            user_errors=[],
         )
-    version = await services.queries.program()
-    return ActivateProgramPayload(
-        program=Program.of(version) if version else None,
-        changed=bool(outcome.data["changed"]),
-        diff=list(outcome.data["diff"]),
-        user_errors=[],
+
+    return await Writer(info).run(
+        activate_program,
+        command,
+        idempotency_key=idempotency_key,
+        shown=shown,
+        failed=ActivateProgramPayload.failed,
     )

@@ -8,19 +8,11 @@ import strawberry
 
 from app.auth.scopes import Scope
 from app.graphql.context import Context
-from app.graphql.mutations.base import (
-    IDEMPOTENCY_HELP,
-    balance_of,
-    errors_of,
-    member_not_found,
-    member_of,
-    target_member,
-    writer_key,
-)
+from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance, Member
-from app.services.adjust import AdjustPoints, adjust_points
+from app.services.adjust import AdjustPoints, PointsAdjusted, adjust_points
 
 
 @strawberry.input
@@ -32,7 +24,7 @@ class AdjustPointsInput:
 
 
 @strawberry.type
-class AdjustPointsPayload:
+class AdjustPointsPayload(WritePayload):
     member: Member | None
     balance: Balance | None
     user_errors: list[UserError]
@@ -44,21 +36,23 @@ async def adjust_points_mutation(
     input: AdjustPointsInput,
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> AdjustPointsPayload:
-    ref = await target_member(
-        info, input.member_id, input.external_id, partner_scope=Scope.POINTS_ADJUST
-    )
-    if ref is None:
-        return AdjustPointsPayload(member=None, balance=None, user_errors=member_not_found())
-    services = info.context.services
-    outcome = await adjust_points(
-        services.uow,
-        services.clock,
-        principal=writer_key(info),
+    async def command(w: Writer) -> AdjustPoints:
+        member = await w.member(
+            input.member_id, input.external_id, partner_scope=Scope.POINTS_ADJUST
+        )
+        return AdjustPoints(member=member, points=input.points, reason=input.reason)
+
+    async def shown(w: Writer, done: PointsAdjusted) -> AdjustPointsPayload:
+        return AdjustPointsPayload(
+            member=await w.member_view(done.member_id),
+            balance=w.balance(done.balance),
+            user_errors=[],
+        )
+
+    return await Writer(info).run(
+        adjust_points,
+        command,
         idempotency_key=idempotency_key,
-        cmd=AdjustPoints(member=ref, points=input.points, reason=input.reason),
-    )
-    return AdjustPointsPayload(
-        member=await member_of(info, outcome),
-        balance=balance_of(outcome),
-        user_errors=errors_of(outcome),
+        shown=shown,
+        failed=AdjustPointsPayload.failed,
     )

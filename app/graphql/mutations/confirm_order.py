@@ -8,21 +8,15 @@ import strawberry
 
 from app.auth.scopes import Scope
 from app.graphql.context import Context
-from app.graphql.mutations.base import (
-    IDEMPOTENCY_HELP,
-    balance_of,
-    errors_of,
-    member_of,
-    writer_key,
-)
+from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance, Member
-from app.services.confirm import ConfirmOrder, confirm_order
+from app.services.confirm import ConfirmOrder, OrderConfirmed, confirm_order
 
 
 @strawberry.type
-class ConfirmOrderPayload:
+class ConfirmOrderPayload(WritePayload):
     member: Member | None
     points_released: int | None
     balance: Balance | None
@@ -38,17 +32,21 @@ async def confirm_order_mutation(
     order_id: str,
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> ConfirmOrderPayload:
-    services = info.context.services
-    outcome = await confirm_order(
-        services.uow,
-        services.clock,
-        principal=writer_key(info),
+    async def command(w: Writer) -> ConfirmOrder:
+        return ConfirmOrder(order_id=order_id)
+
+    async def shown(w: Writer, done: OrderConfirmed) -> ConfirmOrderPayload:
+        return ConfirmOrderPayload(
+            member=await w.member_view(done.member_id),
+            points_released=done.points,
+            balance=w.balance(done.balance),
+            user_errors=[],
+        )
+
+    return await Writer(info).run(
+        confirm_order,
+        command,
         idempotency_key=idempotency_key,
-        cmd=ConfirmOrder(order_id=order_id),
-    )
-    return ConfirmOrderPayload(
-        member=await member_of(info, outcome),
-        points_released=outcome.data.get("points"),
-        balance=balance_of(outcome),
-        user_errors=errors_of(outcome),
+        shown=shown,
+        failed=ConfirmOrderPayload.failed,
     )

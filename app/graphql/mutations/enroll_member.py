@@ -8,11 +8,11 @@ import strawberry
 
 from app.auth.scopes import Scope
 from app.graphql.context import Context
-from app.graphql.mutations.base import IDEMPOTENCY_HELP, errors_of, member_of, writer_key
+from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Member
-from app.services.enroll import EnrollMember, enroll_member
+from app.services.enroll import EnrollMember, MemberEnrolled, enroll_member
 
 
 @strawberry.input
@@ -26,7 +26,7 @@ class EnrollMemberInput:
 
 
 @strawberry.type
-class EnrollMemberPayload:
+class EnrollMemberPayload(WritePayload):
     member: Member | None
     user_errors: list[UserError]
 
@@ -37,19 +37,23 @@ async def enroll_member_mutation(
     input: EnrollMemberInput,
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> EnrollMemberPayload:
-    services = info.context.services
-    outcome = await enroll_member(
-        services.uow,
-        services.clock,
-        principal=writer_key(info),
-        idempotency_key=idempotency_key,
-        cmd=EnrollMember(
+    async def command(w: Writer) -> EnrollMember:
+        return EnrollMember(
             external_id=input.external_id,
             email=input.email,
             display_name=input.display_name,
             referral_code=input.referral_code,
-        ),
-    )
-    return EnrollMemberPayload(
-        member=await member_of(info, outcome, enrolled=True), user_errors=errors_of(outcome)
+        )
+
+    async def shown(w: Writer, done: MemberEnrolled) -> EnrollMemberPayload:
+        return EnrollMemberPayload(
+            member=await w.member_view(done.member_id, enrolled=True), user_errors=[]
+        )
+
+    return await Writer(info).run(
+        enroll_member,
+        command,
+        idempotency_key=idempotency_key,
+        shown=shown,
+        failed=EnrollMemberPayload.failed,
     )

@@ -10,21 +10,12 @@ import strawberry
 
 from app.auth.scopes import Scope
 from app.graphql.context import Context
-from app.graphql.mutations.base import (
-    IDEMPOTENCY_HELP,
-    balance_of,
-    errors_of,
-    member_not_found,
-    member_of,
-    target_member,
-    upgrade_of,
-    writer_key,
-)
+from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance, Member
 from app.graphql.types.program import Tier
-from app.services.activity import RecordActivity, record_activity
+from app.services.activity import ActivityRecorded, RecordActivity, record_activity
 
 
 @strawberry.enum(description="What the member did.")
@@ -52,7 +43,7 @@ class RecordActivityInput:
 
 
 @strawberry.type
-class RecordActivityPayload:
+class RecordActivityPayload(WritePayload):
     member: Member | None
     points_earned: int | None
     upgraded_to: Tier | None = strawberry.field(
@@ -73,31 +64,30 @@ async def record_activity_mutation(
     input: RecordActivityInput,
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> RecordActivityPayload:
-    ref = await target_member(
-        info, input.member_id, input.external_id, partner_scope=Scope.POINTS_WRITE
-    )
-    if ref is None:
-        return RecordActivityPayload(
-            member=None, points_earned=None, balance=None, user_errors=member_not_found()
-        )
-    services = info.context.services
-    outcome = await record_activity(
-        services.uow,
-        services.clock,
-        principal=writer_key(info),
-        idempotency_key=idempotency_key,
-        cmd=RecordActivity(
-            member=ref,
+    async def command(w: Writer) -> RecordActivity:
+        return RecordActivity(
+            member=await w.member(
+                input.member_id, input.external_id, partner_scope=Scope.POINTS_WRITE
+            ),
             kind=input.kind.value,
             occurred_at=input.occurred_at,
             name=input.name,
             reference=input.reference,
-        ),
-    )
-    return RecordActivityPayload(
-        member=await member_of(info, outcome),
-        points_earned=outcome.data.get("points"),
-        balance=balance_of(outcome),
-        upgraded_to=await upgrade_of(info, outcome),
-        user_errors=errors_of(outcome),
+        )
+
+    async def shown(w: Writer, done: ActivityRecorded) -> RecordActivityPayload:
+        return RecordActivityPayload(
+            member=await w.member_view(done.member_id),
+            points_earned=done.points,
+            balance=w.balance(done.balance),
+            upgraded_to=await w.tier(done.upgraded_to),
+            user_errors=[],
+        )
+
+    return await Writer(info).run(
+        record_activity,
+        command,
+        idempotency_key=idempotency_key,
+        shown=shown,
+        failed=RecordActivityPayload.failed,
     )

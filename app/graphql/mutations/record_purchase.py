@@ -10,22 +10,13 @@ import strawberry
 
 from app.auth.scopes import Scope
 from app.graphql.context import Context
-from app.graphql.mutations.base import (
-    IDEMPOTENCY_HELP,
-    balance_of,
-    errors_of,
-    member_not_found,
-    member_of,
-    target_member,
-    upgrade_of,
-    writer_key,
-)
+from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance, Member
 from app.graphql.types.order import Channel, OrderLineInput
 from app.graphql.types.program import Tier
-from app.services.earn import RecordPurchase, record_purchase
+from app.services.earn import PurchaseRecorded, RecordPurchase, record_purchase
 
 
 @strawberry.input
@@ -47,7 +38,7 @@ class RecordPurchaseInput:
 
 
 @strawberry.type
-class RecordPurchasePayload:
+class RecordPurchasePayload(WritePayload):
     member: Member | None
     points_earned: int | None
     upgraded_to: Tier | None = strawberry.field(
@@ -71,25 +62,11 @@ async def record_purchase_mutation(
     input: RecordPurchaseInput,
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> RecordPurchasePayload:
-    ref = await target_member(
-        info, input.member_id, input.external_id, partner_scope=Scope.POINTS_WRITE
-    )
-    if ref is None:
-        return RecordPurchasePayload(
-            member=None,
-            points_earned=None,
-            pending=None,
-            balance=None,
-            user_errors=member_not_found(),
-        )
-    services = info.context.services
-    outcome = await record_purchase(
-        services.uow,
-        services.clock,
-        principal=writer_key(info),
-        idempotency_key=idempotency_key,
-        cmd=RecordPurchase(
-            member=ref,
+    async def command(w: Writer) -> RecordPurchase:
+        return RecordPurchase(
+            member=await w.member(
+                input.member_id, input.external_id, partner_scope=Scope.POINTS_WRITE
+            ),
             order_id=input.order_id,
             amount=str(input.amount),
             currency=input.currency,
@@ -97,14 +74,23 @@ async def record_purchase_mutation(
             occurred_at=input.occurred_at,
             lines=tuple(line.to_domain() for line in input.lines or ()),
             shipping=str(input.shipping or 0),
-        ),
-    )
-    return RecordPurchasePayload(
-        member=await member_of(info, outcome),
-        points_earned=outcome.data.get("points"),
-        pending=outcome.data.get("pending"),
-        balance=balance_of(outcome),
-        upgraded_to=await upgrade_of(info, outcome),
-        referral_points=outcome.data.get("referralPoints"),
-        user_errors=errors_of(outcome),
+        )
+
+    async def shown(w: Writer, done: PurchaseRecorded) -> RecordPurchasePayload:
+        return RecordPurchasePayload(
+            member=await w.member_view(done.member_id),
+            points_earned=done.points,
+            pending=done.pending,
+            balance=w.balance(done.balance),
+            upgraded_to=await w.tier(done.upgraded_to),
+            referral_points=done.referral_points or None,
+            user_errors=[],
+        )
+
+    return await Writer(info).run(
+        record_purchase,
+        command,
+        idempotency_key=idempotency_key,
+        shown=shown,
+        failed=RecordPurchasePayload.failed,
     )

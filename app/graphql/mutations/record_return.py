@@ -10,17 +10,11 @@ import strawberry
 from app.auth.scopes import Scope
 from app.domain.line_returns import ReturnLine
 from app.graphql.context import Context
-from app.graphql.mutations.base import (
-    IDEMPOTENCY_HELP,
-    balance_of,
-    errors_of,
-    member_of,
-    writer_key,
-)
+from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance, Member
-from app.services.returns import RecordReturn, record_return
+from app.services.returns import RecordReturn, ReturnRecorded, record_return
 
 
 @strawberry.input(description="One returned line: which SKU, how many units.")
@@ -43,7 +37,7 @@ class RecordReturnInput:
 
 
 @strawberry.type
-class RecordReturnPayload:
+class RecordReturnPayload(WritePayload):
     member: Member | None
     points_reversed: int | None
     shortfall: int | None = strawberry.field(
@@ -64,23 +58,27 @@ async def record_return_mutation(
     input: RecordReturnInput,
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> RecordReturnPayload:
-    services = info.context.services
-    outcome = await record_return(
-        services.uow,
-        services.clock,
-        principal=writer_key(info),
-        idempotency_key=idempotency_key,
-        cmd=RecordReturn(
+    async def command(w: Writer) -> RecordReturn:
+        return RecordReturn(
             order_id=input.order_id,
             amount=None if input.amount is None else str(input.amount),
             lines=tuple(ReturnLine(line.sku, line.quantity) for line in input.lines or ()),
-        ),
-    )
-    return RecordReturnPayload(
-        member=await member_of(info, outcome),
-        points_reversed=outcome.data.get("points"),
-        shortfall=outcome.data.get("shortfall"),
-        balance=balance_of(outcome),
-        referral_points_reversed=outcome.data.get("referralPointsReversed"),
-        user_errors=errors_of(outcome),
+        )
+
+    async def shown(w: Writer, done: ReturnRecorded) -> RecordReturnPayload:
+        return RecordReturnPayload(
+            member=await w.member_view(done.member_id),
+            points_reversed=done.points,
+            shortfall=done.shortfall,
+            balance=w.balance(done.balance),
+            referral_points_reversed=done.referral_points_reversed or None,
+            user_errors=[],
+        )
+
+    return await Writer(info).run(
+        record_return,
+        command,
+        idempotency_key=idempotency_key,
+        shown=shown,
+        failed=RecordReturnPayload.failed,
     )

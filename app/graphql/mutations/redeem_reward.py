@@ -10,20 +10,12 @@ import strawberry
 from app.auth.scopes import Scope
 from app.graphql.context import Context
 from app.graphql.ids import from_global_id
-from app.graphql.mutations.base import (
-    IDEMPOTENCY_HELP,
-    balance_of,
-    errors_of,
-    member_not_found,
-    redemption_of,
-    target_member,
-    writer_key,
-)
+from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance
 from app.graphql.types.redemption import Redemption
-from app.services.redeem import RedeemReward, redeem_reward
+from app.services.redeem import RedeemReward, RewardRedeemed, redeem_reward
 
 
 @strawberry.input
@@ -37,7 +29,7 @@ class RedeemRewardInput:
 
 
 @strawberry.type
-class RedeemRewardPayload:
+class RedeemRewardPayload(WritePayload):
     redemption: Redemption | None
     balance: Balance | None
     user_errors: list[UserError]
@@ -52,21 +44,24 @@ async def redeem_reward_mutation(
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> RedeemRewardPayload:
     reward_pk = from_global_id(str(input.reward_id), expect="Reward", field="rewardId")[1]
-    ref = await target_member(
-        info, input.member_id, input.external_id, partner_scope=Scope.REDEMPTIONS_WRITE
-    )
-    if ref is None:
-        return RedeemRewardPayload(redemption=None, balance=None, user_errors=member_not_found())
-    services = info.context.services
-    outcome = await redeem_reward(
-        services.uow,
-        services.clock,
-        principal=writer_key(info),
+
+    async def command(w: Writer) -> RedeemReward:
+        member = await w.member(
+            input.member_id, input.external_id, partner_scope=Scope.REDEMPTIONS_WRITE
+        )
+        return RedeemReward(member=member, reward_id=reward_pk, quantity=input.quantity)
+
+    async def shown(w: Writer, done: RewardRedeemed) -> RedeemRewardPayload:
+        return RedeemRewardPayload(
+            redemption=await w.redemption(done.redemption_id),
+            balance=w.balance(done.balance),
+            user_errors=[],
+        )
+
+    return await Writer(info).run(
+        redeem_reward,
+        command,
         idempotency_key=idempotency_key,
-        cmd=RedeemReward(member=ref, reward_id=reward_pk, quantity=input.quantity),
-    )
-    return RedeemRewardPayload(
-        redemption=await redemption_of(info, outcome),
-        balance=balance_of(outcome),
-        user_errors=errors_of(outcome),
+        shown=shown,
+        failed=RedeemRewardPayload.failed,
     )

@@ -10,22 +10,29 @@ from app.auth.scopes import Scope
 from app.graphql.context import Context
 from app.graphql.errors import Forbidden
 from app.graphql.ids import from_global_id
-from app.graphql.mutations.base import (
-    IDEMPOTENCY_HELP,
-    balance_of,
-    errors_of,
-    redemption_of,
-    writer_key,
-)
+from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
 from app.graphql.permissions import needs, own_member_id, principal_of
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance
 from app.graphql.types.redemption import Redemption
-from app.services.resolve import ResolveRedemption, cancel_redemption, fulfill_redemption
+from app.services.resolve import (
+    RedemptionResolved,
+    ResolveRedemption,
+    cancel_redemption,
+    fulfill_redemption,
+)
 
 
 @strawberry.type
-class ResolveRedemptionPayload:
+class ResolveRedemptionPayload(WritePayload):
+    @staticmethod
+    async def shown(w: Writer, done: RedemptionResolved) -> ResolveRedemptionPayload:
+        return ResolveRedemptionPayload(
+            redemption=await w.redemption(done.redemption_id),
+            balance=w.balance(done.balance),
+            user_errors=[],
+        )
+
     redemption: Redemption | None
     balance: Balance | None
     user_errors: list[UserError]
@@ -46,18 +53,16 @@ async def cancel_redemption_mutation(
         raise Forbidden("Partners need redemptions:write to cancel a member's redemption.")
     # A member token may cancel only its own; -1 matches no member, so others' are "not found".
     owner = (await own_member_id(info) or -1) if principal.is_member else None
-    services = info.context.services
-    outcome = await cancel_redemption(
-        services.uow,
-        services.clock,
-        principal=writer_key(info),
+
+    async def command(w: Writer) -> ResolveRedemption:
+        return ResolveRedemption(redemption_id=pk, owner_id=owner)
+
+    return await Writer(info).run(
+        cancel_redemption,
+        command,
         idempotency_key=idempotency_key,
-        cmd=ResolveRedemption(redemption_id=pk, owner_id=owner),
-    )
-    return ResolveRedemptionPayload(
-        redemption=await redemption_of(info, outcome),
-        balance=balance_of(outcome),
-        user_errors=errors_of(outcome),
+        shown=ResolveRedemptionPayload.shown,
+        failed=ResolveRedemptionPayload.failed,
     )
 
 
@@ -71,16 +76,14 @@ async def fulfill_redemption_mutation(
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> ResolveRedemptionPayload:
     pk = from_global_id(str(redemption_id), expect="Redemption", field="redemptionId")[1]
-    services = info.context.services
-    outcome = await fulfill_redemption(
-        services.uow,
-        services.clock,
-        principal=writer_key(info),
+
+    async def command(w: Writer) -> ResolveRedemption:
+        return ResolveRedemption(redemption_id=pk)
+
+    return await Writer(info).run(
+        fulfill_redemption,
+        command,
         idempotency_key=idempotency_key,
-        cmd=ResolveRedemption(redemption_id=pk),
-    )
-    return ResolveRedemptionPayload(
-        redemption=await redemption_of(info, outcome),
-        balance=balance_of(outcome),
-        user_errors=errors_of(outcome),
+        shown=ResolveRedemptionPayload.shown,
+        failed=ResolveRedemptionPayload.failed,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.domain.errors import ErrorCode
+from app.domain.errors import DomainError, ErrorCode
 from app.services.outcome import UserError as DomainUserError
 
 UserErrorCode = strawberry.enum(
@@ -31,4 +31,8 @@ class UserError:
 
     @classmethod
     def of(cls, error: DomainUserError) -> UserError:
+        return cls(field=error.field, code=error.code, message=error.message)
+
+    @classmethod
+    def of_domain(cls, error: DomainError) -> UserError:
         return cls(field=error.field, code=error.code, message=error.message)

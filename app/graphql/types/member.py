@@ -57,17 +57,6 @@ class Balance:
             member_pk=b.member_id,
         )
 
-    @classmethod
-    def from_data(cls, member_id: int, data: dict[str, int]) -> Balance:
-        return cls(
-            available=data["available"],
-            pending=data["pending"],
-            held=data["held"],
-            lifetime_earned=data["lifetimeEarned"],
-            version=data["version"],
-            member_pk=member_id,
-        )
-
 
 @strawberry.type
 class TierProgress:
