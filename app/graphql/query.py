@@ -10,15 +10,15 @@ from app.auth.scopes import Scope
 from app.domain.errors import DomainError
 from app.graphql.context import Context
 from app.graphql.errors import BadInput, PublicError
-from app.graphql.ids import decode_cursor, encode_cursor, from_global_id, page_size
+from app.graphql.ids import decode_cursor, from_global_id, page_size
 from app.graphql.permissions import may_read_member, needs, own_member_id, principal_of
 from app.graphql.types.activity import LedgerEntry, RuleAward
-from app.graphql.types.common import Node, PageInfo
+from app.graphql.types.common import Connection, Node
 from app.graphql.types.member import Member
 from app.graphql.types.order import Channel, OrderLineInput
 from app.graphql.types.program import PointsEstimate, Program, Tier
 from app.graphql.types.redemption import Redemption
-from app.graphql.types.reward import Reward, RewardConnection, RewardEdge
+from app.graphql.types.reward import Reward
 
 ANY_READER = (Scope.LOYALTY_READ, Scope.REWARDS_READ, Scope.MEMBERS_READ, Scope.POINTS_WRITE)
 
@@ -95,17 +95,11 @@ class Query:
     @strawberry.field(description="The reward catalog.", extensions=needs(Scope.REWARDS_READ))
     async def rewards(
         self, info: strawberry.Info[Context, None], first: int | None = 20, after: str | None = None
-    ) -> RewardConnection:
+    ) -> Connection[Reward]:
         page = await info.context.services.queries.reward_page(
             after=decode_cursor(after) or 0, limit=page_size(first)
         )
-        edges = [RewardEdge(cursor=encode_cursor(r.id), node=Reward.of(r)) for r in page.items]
-        return RewardConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
-        )
+        return Connection.of(page, Reward.of, key=lambda r: r.id)
 
     @strawberry.field(
         description="What an order would earn, with the member's tier multiplier. Writes nothing.",

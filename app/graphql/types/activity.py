@@ -10,7 +10,7 @@ import strawberry
 from app.domain.records import Entry
 from app.domain.records import RuleAward as RuleAwardRecord
 from app.graphql.ids import to_global_id
-from app.graphql.types.common import Node, PageInfo
+from app.graphql.types.common import Node
 
 
 @strawberry.enum(description="What moved the points.")
@@ -72,15 +72,3 @@ class LedgerEntry(Node):
                 [RuleAward.of(a) for a in e.explanation] if e.explanation is not None else None
             ),
         )
-
-
-@strawberry.type
-class LedgerEntryEdge:
-    cursor: str
-    node: LedgerEntry
-
-
-@strawberry.type
-class LedgerEntryConnection:
-    edges: list[LedgerEntryEdge]
-    page_info: PageInfo

@@ -9,15 +9,13 @@ import strawberry
 from app.domain.records import Balance as BalanceRecord
 from app.domain.records import Member as MemberRecord
 from app.graphql.context import Context
-from app.graphql.ids import decode_cursor, encode_cursor, page_size, to_global_id
-from app.graphql.types.activity import LedgerEntry, LedgerEntryConnection, LedgerEntryEdge
-from app.graphql.types.common import Node, PageInfo
+from app.graphql.ids import decode_cursor, page_size, to_global_id
+from app.graphql.types.activity import LedgerEntry
+from app.graphql.types.common import Connection, Node
 from app.graphql.types.program import Tier
-from app.graphql.types.redemption import Redemption, RedemptionConnection, RedemptionEdge
+from app.graphql.types.redemption import Redemption
 from app.graphql.types.reward import (
     AvailableReward,
-    AvailableRewardConnection,
-    AvailableRewardEdge,
 )
 
 
@@ -148,51 +146,26 @@ class Member(Node):
     )
     async def available_rewards(
         self, info: strawberry.Info[Context, None], first: int | None = 20, after: str | None = None
-    ) -> AvailableRewardConnection:
+    ) -> Connection[AvailableReward]:
         page = await info.context.services.queries.available_rewards(
             self.pk, after=decode_cursor(after) or 0, limit=page_size(first)
         )
-        edges = [
-            AvailableRewardEdge(cursor=encode_cursor(a.reward.id), node=AvailableReward.of(a))
-            for a in page.items
-        ]
-        return AvailableRewardConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
-        )
+        return Connection.of(page, AvailableReward.of, key=lambda a: a.reward.id)
 
     @strawberry.field(description="Ledger entries on this member's accounts, newest first.")
     async def activity(
         self, info: strawberry.Info[Context, None], first: int | None = 20, after: str | None = None
-    ) -> LedgerEntryConnection:
+    ) -> Connection[LedgerEntry]:
         page = await info.context.services.queries.activity(
             self.pk, before=decode_cursor(after), limit=page_size(first)
         )
-        edges = [
-            LedgerEntryEdge(cursor=encode_cursor(e.id), node=LedgerEntry.of(e)) for e in page.items
-        ]
-        return LedgerEntryConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
-        )
+        return Connection.of(page, LedgerEntry.of, key=lambda e: e.id)
 
     @strawberry.field(description="This member's redemptions, newest first.")
     async def redemptions(
         self, info: strawberry.Info[Context, None], first: int | None = 20, after: str | None = None
-    ) -> RedemptionConnection:
+    ) -> Connection[Redemption]:
         page = await info.context.services.queries.redemption_page(
             self.pk, before=decode_cursor(after), limit=page_size(first)
         )
-        edges = [
-            RedemptionEdge(cursor=encode_cursor(r.id), node=Redemption.of(r)) for r in page.items
-        ]
-        return RedemptionConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=page.has_next, end_cursor=edges[-1].cursor if edges else None
-            ),
-        )
+        return Connection.of(page, Redemption.of, key=lambda r: r.id)

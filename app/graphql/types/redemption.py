@@ -10,7 +10,7 @@ import strawberry
 from app.domain.records import Redemption as RedemptionRecord
 from app.graphql.context import Context
 from app.graphql.ids import to_global_id
-from app.graphql.types.common import Node, PageInfo
+from app.graphql.types.common import Node
 from app.graphql.types.reward import Reward
 
 
@@ -52,15 +52,3 @@ class Redemption(Node):
             reward_pk=r.reward_id,
             member_pk=r.member_id,
         )
-
-
-@strawberry.type
-class RedemptionEdge:
-    cursor: str
-    node: Redemption
-
-
-@strawberry.type
-class RedemptionConnection:
-    edges: list[RedemptionEdge]
-    page_info: PageInfo

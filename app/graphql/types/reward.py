@@ -8,7 +8,7 @@ import strawberry
 
 from app.domain.records import Reward as RewardRecord
 from app.graphql.ids import to_global_id
-from app.graphql.types.common import Node, PageInfo, UserErrorCode
+from app.graphql.types.common import Node, UserErrorCode
 from app.services.queries import RewardAvailability as AvailabilityRecord
 
 
@@ -48,18 +48,6 @@ class Reward(Node):
         )
 
 
-@strawberry.type
-class RewardEdge:
-    cursor: str
-    node: Reward
-
-
-@strawberry.type
-class RewardConnection:
-    edges: list[RewardEdge]
-    page_info: PageInfo
-
-
 @strawberry.type(
     description="A reward as one member sees it: can they redeem it now, and if not, why."
 )
@@ -71,15 +59,3 @@ class AvailableReward:
     @classmethod
     def of(cls, a: AvailabilityRecord) -> AvailableReward:
         return cls(reward=Reward.of(a.reward), can_redeem=a.can_redeem, reason=a.reason)
-
-
-@strawberry.type
-class AvailableRewardEdge:
-    cursor: str
-    node: AvailableReward
-
-
-@strawberry.type
-class AvailableRewardConnection:
-    edges: list[AvailableRewardEdge]
-    page_info: PageInfo
