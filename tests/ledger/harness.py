@@ -111,6 +111,13 @@ class Ledger:
     async def close(self) -> None:
         await self.db.dispose()
 
+    async def __aenter__(self) -> Ledger:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        """`async with ledger:` closes it however the test ends."""
+        await self.close()
+
     def key(self) -> str:
         self._keys += 1
         return f"k-{self._keys}"

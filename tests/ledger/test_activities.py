@@ -48,7 +48,7 @@ def activity_program() -> dict[str, Any]:
 
 async def test_activities_earn_once_and_purchases_ignore_activity_rules(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         await apply_program(ledger.uow, ledger.clock, activity_program())
         m = await ledger.enroll("active")
 
@@ -88,8 +88,6 @@ async def test_activities_earn_once_and_purchases_ignore_activity_rules(db_url: 
         assert (await did("REVIEW", "a11")).errors[0].field == "reference"
         assert (await ledger.purchase(m, "o-1", "10")).value.points == 10  # base only
         assert (await ledger.balance(m))["available"] == 100 + 250 + 250 + 20 + 20 + 10
-    finally:
-        await ledger.close()
 
 
 def test_activity_rules_must_name_known_activities_and_give_a_bonus() -> None:

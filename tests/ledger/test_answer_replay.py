@@ -43,7 +43,7 @@ def _old_balance(b: Balance) -> dict[str, int]:
 
 async def test_old_answers_of_every_write_replay_as_typed_results(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         member = await ledger.enroll("alice", key="enroll-1")
         bought = (await ledger.purchase(member, "o-1", "1200", key="buy-1")).value
         adjusted = (await ledger.adjust(member, 40, key="adjust-1")).value
@@ -134,13 +134,11 @@ async def test_old_answers_of_every_write_replay_as_typed_results(db_url: str) -
         assert (again_return.value, again_return.replayed) == (returned, True)
         assert isinstance(again_return.value, ReturnRecorded)
         assert again_failed.errors == failed.errors  # failures are never stored: judged again
-    finally:
-        await ledger.close()
 
 
 async def test_a_stored_failure_replays_its_error(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         member = await ledger.enroll("alice")
         first = await ledger.adjust(member, -5, key="adjust-1")  # more than available
         assert first.errors
@@ -161,15 +159,13 @@ async def test_a_stored_failure_replays_its_error(db_url: str) -> None:
         assert again.replayed
         assert again.result is None
         assert again.errors == first.errors
-    finally:
-        await ledger.close()
 
 
 async def test_request_hashes_are_the_ones_keys_were_stored_with(db_url: str) -> None:
     """The shape of a purchase request, frozen: the hash earlier code stored for it, so a key
     used before an upgrade still matches the same request after it."""
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         member = await ledger.enroll("alice")
         await ledger.purchase(member, "o-1", "12.50", key="buy-1")
         async with ledger.db.read_engine.connect() as conn:
@@ -178,8 +174,6 @@ async def test_request_hashes_are_the_ones_keys_were_stored_with(db_url: str) ->
                     select(idempotency_keys.c.request_hash).where(idempotency_keys.c.key == "buy-1")
                 )
             ).scalar_one()
-    finally:
-        await ledger.close()
     expected = {
         "memberId": member,
         "externalId": None,

@@ -28,7 +28,7 @@ async def test_rules_apply_in_priority_order_and_each_earn_stores_its_explanatio
     db_url: str,
 ) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         await apply_program(ledger.uow, ledger.clock, rules_program())
         ledger.clock.current = TUESDAY
         m = await ledger.enroll("rules")
@@ -40,15 +40,13 @@ async def test_rules_apply_in_priority_order_and_each_earn_stores_its_explanatio
             ("tuesday", 120, 0),
             ("big-basket", 50, 0),
         ]
-    finally:
-        await ledger.close()
 
 
 async def test_a_cap_holds_across_orders_in_its_period_and_resets_in_the_next(
     db_url: str,
 ) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         await apply_program(ledger.uow, ledger.clock, rules_program())
         ledger.clock.current = TUESDAY
         m = await ledger.enroll("capped")
@@ -61,13 +59,11 @@ async def test_a_cap_holds_across_orders_in_its_period_and_resets_in_the_next(
         other = await ledger.enroll("other")  # caps are per member
         ledger.clock.current = TUESDAY
         assert (await ledger.purchase(other, "o-4", "100")).value.points == 250
-    finally:
-        await ledger.close()
 
 
 async def test_tier_multiplier_scales_per_unit_rates_not_bonuses(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         await apply_program(ledger.uow, ledger.clock, rules_program())
         ledger.clock.current = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # a Wednesday
         m = await ledger.enroll("golden")
@@ -75,8 +71,6 @@ async def test_tier_multiplier_scales_per_unit_rates_not_bonuses(db_url: str) ->
         assert (await ledger.purchase(m, "o-1", "1000")).value.points == 1000 + 50
         # 1000 qualifying points: gold (x2) from now on
         assert (await ledger.purchase(m, "o-2", "100")).value.points == 200 + 10
-    finally:
-        await ledger.close()
 
 
 async def test_rules_select_lines_by_sku_and_category_after_discounts(db_url: str) -> None:
@@ -107,7 +101,7 @@ async def test_rules_select_lines_by_sku_and_category_after_discounts(db_url: st
         },
     ]
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         await apply_program(ledger.uow, ledger.clock, data)
         m = await ledger.enroll("lines")
         lines = (
@@ -142,8 +136,6 @@ async def test_rules_select_lines_by_sku_and_category_after_discounts(db_url: st
         wrong = await buy("o-2", "30.00", "k2")
         assert wrong.errors[0].code == ErrorCode.INVALID_INPUT
         assert wrong.errors[0].field == "lines"
-    finally:
-        await ledger.close()
 
 
 async def test_returning_lines_reverses_exactly_their_points(db_url: str) -> None:
@@ -166,7 +158,7 @@ async def test_returning_lines_reverses_exactly_their_points(db_url: str) -> Non
         },
     ]
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         await apply_program(ledger.uow, ledger.clock, data)
         m = await ledger.enroll("returner")
         lines = (LineInput("cup", 3, "4.00"), LineInput("beans", 1, "20.00", "beans"))
@@ -204,8 +196,6 @@ async def test_returning_lines_reverses_exactly_their_points(db_url: str) -> Non
             "lifetimeEarned": 0,
             "version": 4,
         }
-    finally:
-        await ledger.close()
 
 
 async def test_a_backdated_purchase_is_capped_by_its_own_period_only(db_url: str) -> None:
@@ -215,7 +205,7 @@ async def test_a_backdated_purchase_is_capped_by_its_own_period_only(db_url: str
     from app.services.common import MemberRef
 
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         await apply_program(ledger.uow, ledger.clock, rules_program())
         ledger.clock.current = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # Wednesday
         m = await ledger.enroll("offline-pos")
@@ -235,5 +225,3 @@ async def test_a_backdated_purchase_is_capped_by_its_own_period_only(db_url: str
             ),
         )
         assert yesterday.value.points == 100 + 100 + 50  # Tuesday x2, its own day's cap
-    finally:
-        await ledger.close()

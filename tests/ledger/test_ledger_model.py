@@ -332,7 +332,7 @@ async def run_example(
 ) -> None:
     prefix = f"x{next(_examples)}"
     ledger = await Ledger.open(url, pending_days=pending_days, points_expiry_days=EXPIRY_DAYS)
-    try:
+    async with ledger:
         rewards = {key: await ledger.reward_id(key) for key in ("coffee", "tote", "lounge")}
         # Examples share the database: give the tote the same stock left in each.
         tote = (await ledger.queries.rewards([rewards["tote"]]))[rewards["tote"]]
@@ -356,8 +356,6 @@ async def run_example(
         for cmd in [EnrollCmd(0), EnrollCmd(1), *steps]:
             await run.step(cmd)
         await run.check_invariants()
-    finally:
-        await ledger.close()
 
 
 @given(
@@ -378,11 +376,9 @@ def test_ledger_agrees_with_the_model(
 
 async def test_returning_a_third_of_an_order_reverses_a_third_of_its_points(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         member = await ledger.enroll("thirds")
         assert (await ledger.purchase(member, "o-1", "30.00", key="thirds-1")).value.points == 30
         out = await ledger.return_("o-1", "10.00", key="thirds-2")
         assert out.ok, out.errors
         assert out.value.points == 10  # floor(30 x 10.00 / 30.00), not floor(30 x 0.33...3)
-    finally:
-        await ledger.close()

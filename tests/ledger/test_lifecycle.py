@@ -28,7 +28,7 @@ async def _invariants(ledger: Ledger, member: int) -> None:
 
 async def test_expiry_sweep_expires_each_lot_once_even_when_run_twice_at_once(db_url: str) -> None:
     ledger = await Ledger.open(db_url, points_expiry_days=30)
-    try:
+    async with ledger:
         m = await ledger.enroll("expiring")
         assert (await ledger.purchase(m, "o-1", "100")).ok
         ledger.clock.advance(days=10)
@@ -41,13 +41,11 @@ async def test_expiry_sweep_expires_each_lot_once_even_when_run_twice_at_once(db
         assert await expire_lots(ledger.uow, ledger.clock) == 0  # re-running changes nothing
         assert (await ledger.balance(m))["available"] == 40
         await _invariants(ledger, m)
-    finally:
-        await ledger.close()
 
 
 async def test_spending_consumes_the_lot_that_expires_first(db_url: str) -> None:
     ledger = await Ledger.open(db_url, points_expiry_days=30)
-    try:
+    async with ledger:
         m = await ledger.enroll("spender")
         assert (await ledger.purchase(m, "o-old", "30")).ok
         ledger.clock.advance(days=5)
@@ -57,13 +55,11 @@ async def test_spending_consumes_the_lot_that_expires_first(db_url: str) -> None
         assert await expire_lots(ledger.uow, ledger.clock) == 1
         assert (await ledger.balance(m))["available"] == 30
         await _invariants(ledger, m)
-    finally:
-        await ledger.close()
 
 
 async def test_cancelled_hold_restores_its_lots_and_they_still_expire(db_url: str) -> None:
     ledger = await Ledger.open(db_url, points_expiry_days=30)
-    try:
+    async with ledger:
         m = await ledger.enroll("canceller")
         assert (await ledger.purchase(m, "o-1", "50")).ok
         red = await ledger.redeem(m, await ledger.reward_id("tote"), 1)
@@ -80,15 +76,13 @@ async def test_cancelled_hold_restores_its_lots_and_they_still_expire(db_url: st
             "version": 4,
         }
         await _invariants(ledger, m)
-    finally:
-        await ledger.close()
 
 
 async def test_pending_points_release_after_the_return_window_and_cannot_be_spent(
     db_url: str,
 ) -> None:
     ledger = await Ledger.open(db_url, pending_days=7)
-    try:
+    async with ledger:
         m = await ledger.enroll("patient")
         out = await ledger.purchase(m, "o-1", "80")
         assert out.ok
@@ -111,13 +105,11 @@ async def test_pending_points_release_after_the_return_window_and_cannot_be_spen
         assert sorted(released) == [0, 1]
         assert (await ledger.balance(m))["available"] == 80
         await _invariants(ledger, m)
-    finally:
-        await ledger.close()
 
 
 async def test_return_inside_the_window_voids_pending_points(db_url: str) -> None:
     ledger = await Ledger.open(db_url, pending_days=7)
-    try:
+    async with ledger:
         m = await ledger.enroll("returner")
         assert (await ledger.purchase(m, "o-1", "80")).ok
         out = await ledger.return_("o-1", "20")
@@ -133,13 +125,11 @@ async def test_return_inside_the_window_voids_pending_points(db_url: str) -> Non
             "version": 3,
         }
         await _invariants(ledger, m)
-    finally:
-        await ledger.close()
 
 
 async def test_partial_returns_never_reverse_more_than_was_earned(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("partial")
         assert (await ledger.purchase(m, "o-1", "10.00")).ok  # 10 points
         reversed_points = []
@@ -152,15 +142,13 @@ async def test_partial_returns_never_reverse_more_than_was_earned(db_url: str) -
         assert too_much.errors[0].code == ErrorCode.INVALID_INPUT
         assert (await ledger.balance(m))["available"] == 0
         await _invariants(ledger, m)
-    finally:
-        await ledger.close()
 
 
 async def test_return_of_spent_points_takes_what_is_there_and_records_the_shortfall(
     db_url: str,
 ) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("spent")
         assert (await ledger.purchase(m, "o-1", "50")).ok
         assert (await ledger.redeem(m, await ledger.reward_id("coffee"), 4)).ok  # 40 held
@@ -168,13 +156,11 @@ async def test_return_of_spent_points_takes_what_is_there_and_records_the_shortf
         assert (out.value.points, out.value.shortfall) == (10, 40)
         assert (await ledger.balance(m))["available"] == 0
         await _invariants(ledger, m)
-    finally:
-        await ledger.close()
 
 
 async def test_a_hold_resolves_once(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("resolver")
         assert (await ledger.adjust(m, 100)).ok
         red = await ledger.redeem(m, await ledger.reward_id("coffee"))
@@ -192,13 +178,11 @@ async def test_a_hold_resolves_once(db_url: str) -> None:
         async with ledger.uow.read() as r:
             assert (await r.account_totals())["redeemed"] == 10
         await _invariants(ledger, m)
-    finally:
-        await ledger.close()
 
 
 async def test_idempotency_replays_failures_and_refuses_a_changed_request(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("replayer")
         coffee = await ledger.reward_id("coffee")
         first = await ledger.redeem(m, coffee, key="k-redeem")
@@ -210,15 +194,13 @@ async def test_idempotency_replays_failures_and_refuses_a_changed_request(db_url
         changed = await ledger.redeem(m, coffee, quantity=2, key="k-redeem")
         assert changed.errors[0].code == ErrorCode.IDEMPOTENCY_CONFLICT
         assert (await ledger.balance(m))["version"] == 1  # only the adjustment wrote
-    finally:
-        await ledger.close()
 
 
 async def test_each_change_is_one_outbox_event_streamed_in_order(db_url: str) -> None:
     from app.services.balance_stream import balance_changes
 
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("streamer")
         assert (await ledger.purchase(m, "o-1", "30")).ok
         stream = balance_changes(ledger.queries, ledger.feed, m, since_version=0)
@@ -236,15 +218,13 @@ async def test_each_change_is_one_outbox_event_streamed_in_order(db_url: str) ->
             25,
         )
         await stream.aclose()
-    finally:
-        await ledger.close()
 
 
 async def test_confirming_an_order_releases_its_pending_points_once(db_url: str) -> None:
     from app.services.confirm import ConfirmOrder, confirm_order
 
     ledger = await Ledger.open(db_url, pending_days=14)
-    try:
+    async with ledger:
         m = await ledger.enroll("confirmed")
         assert (await ledger.purchase(m, "o-1", "40")).ok
 
@@ -266,13 +246,11 @@ async def test_confirming_an_order_releases_its_pending_points_once(db_url: str)
         assert await release_pending(ledger.uow, ledger.clock) == 0  # the sweep finds nothing
         assert (await ledger.return_("o-1", "10")).value.points == 10  # from available now
         await _invariants(ledger, m)
-    finally:
-        await ledger.close()
 
 
 async def test_end_of_month_policy_expires_lots_at_the_month_boundary(db_url: str) -> None:
     ledger = await Ledger.open(db_url, expiry_policy="END_OF_MONTH", expiry_months=1)
-    try:
+    async with ledger:
         m = await ledger.enroll("monthly")  # START is 5 January: expires 1 March (UTC)
         assert (await ledger.purchase(m, "o-1", "20")).ok
         ledger.clock.current = START.replace(month=2, day=28, hour=23, minute=59)
@@ -281,13 +259,11 @@ async def test_end_of_month_policy_expires_lots_at_the_month_boundary(db_url: st
         assert (await run_sweeps(ledger.uow, ledger.clock)).expired == 1
         assert (await ledger.balance(m))["available"] == 0
         await _invariants(ledger, m)
-    finally:
-        await ledger.close()
 
 
 async def test_inactivity_policy_expires_everything_after_n_quiet_days(db_url: str) -> None:
     ledger = await Ledger.open(db_url, expiry_policy="INACTIVITY", inactivity_days=30)
-    try:
+    async with ledger:
         quiet = await ledger.enroll("quiet")
         busy = await ledger.enroll("busy")
         for member, order in ((quiet, "q-1"), (busy, "b-1")):
@@ -301,8 +277,6 @@ async def test_inactivity_policy_expires_everything_after_n_quiet_days(db_url: s
         assert (await ledger.balance(busy))["available"] == 25
         assert (await run_sweeps(ledger.uow, ledger.clock)).expired == 0  # re-run: nothing
         await _invariants(ledger, quiet)
-    finally:
-        await ledger.close()
 
 
 async def test_points_expiring_is_written_once_before_expiry(db_url: str) -> None:
@@ -311,7 +285,7 @@ async def test_points_expiring_is_written_once_before_expiry(db_url: str) -> Non
     from app.ledger.tables import outbox
 
     ledger = await Ledger.open(db_url, points_expiry_days=40, expiry_warning_days=7)
-    try:
+    async with ledger:
         m = await ledger.enroll("warned")
         assert (await ledger.purchase(m, "o-1", "30")).ok
         ledger.clock.advance(days=32)
@@ -328,13 +302,11 @@ async def test_points_expiring_is_written_once_before_expiry(db_url: str) -> Non
                 )
             )
         assert [e.payload["points"] for e in events] == [30]
-    finally:
-        await ledger.close()
 
 
 async def test_inactivity_counts_from_enrolment_and_adjustments_too(db_url: str) -> None:
     ledger = await Ledger.open(db_url, expiry_policy="INACTIVITY", inactivity_days=30)
-    try:
+    async with ledger:
         gifted = await ledger.enroll("gifted")
         assert (await ledger.adjust(gifted, 500)).ok  # no earn ever: still active today
         assert (await run_sweeps(ledger.uow, ledger.clock)).expired == 0
@@ -342,5 +314,3 @@ async def test_inactivity_counts_from_enrolment_and_adjustments_too(db_url: str)
         assert (await run_sweeps(ledger.uow, ledger.clock)).expired == 1
         assert (await ledger.balance(gifted))["available"] == 0
         await _invariants(ledger, gifted)
-    finally:
-        await ledger.close()

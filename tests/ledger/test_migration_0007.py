@@ -215,14 +215,12 @@ async def test_0007_on_existing_data(empty_db: str) -> None:
     assert linked == 3
 
     ledger = await Ledger.open(empty_db)  # gold at 1000 points in 365 days
-    try:
+    async with ledger:
         ledger.clock.current = AT + timedelta(days=30)
         await run_sweeps(ledger.uow, ledger.clock)
         tier = (await ledger.queries.tiers([1]))[1]
         assert (tier.current.key, tier.qualifying_points) == ("gold", 1150)
         assert tier.review_at == ledger.clock.now() + timedelta(days=365)
-    finally:
-        await ledger.close()
 
 
 REFERRALS = _t(
@@ -338,10 +336,8 @@ async def test_0007_on_a_reversed_referral(tmp_path: Path, clawed_back: int) -> 
     if clawed_back:
         assert counts[2] == AT
     ledger = await Ledger.open(url)  # gold at 1000
-    try:
+    async with ledger:
         ledger.clock.current = AT + timedelta(days=30)
         await run_sweeps(ledger.uow, ledger.clock)
         tier = (await ledger.queries.tiers([1]))[1]
         assert (tier.current.key, tier.qualifying_points) == ("member", 0)
-    finally:
-        await ledger.close()

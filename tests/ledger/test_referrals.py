@@ -40,7 +40,7 @@ async def _code(ledger: Ledger, member_id: int) -> str:
 
 async def test_both_earn_on_the_first_qualifying_purchase_only(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         await apply_program(ledger.uow, ledger.clock, referral_program())
         ann = await ledger.enroll("ann")
         bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).value.member_id
@@ -54,13 +54,11 @@ async def test_both_earn_on_the_first_qualifying_purchase_only(db_url: str) -> N
         unknown = await _enroll(ledger, "eve", "REF-NOPE")
         assert unknown.errors[0].code == ErrorCode.INVALID_INPUT
         assert unknown.errors[0].field == "referralCode"
-    finally:
-        await ledger.close()
 
 
 async def test_a_referrer_earns_up_to_the_cap_per_period(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         await apply_program(ledger.uow, ledger.clock, referral_program(max_per_referrer=2))
         ann = await ledger.enroll("ann")
         code = await _code(ledger, ann)
@@ -73,13 +71,11 @@ async def test_a_referrer_earns_up_to_the_cap_per_period(db_url: str) -> None:
         late = (await _enroll(ledger, "friend-late", code)).value.member_id
         assert (await ledger.purchase(late, "o-late", "25")).ok
         assert (await ledger.balance(ann))["available"] == 3 * 500
-    finally:
-        await ledger.close()
 
 
 async def test_a_full_return_of_the_first_purchase_takes_both_awards_back(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         await apply_program(ledger.uow, ledger.clock, referral_program())
         ann = await ledger.enroll("ann")
         bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).value.member_id
@@ -93,5 +89,3 @@ async def test_a_full_return_of_the_first_purchase_takes_both_awards_back(db_url
         async with ledger.uow.read() as r:
             assert sum((await r.account_totals()).values()) == 0
             assert await r.transfer_imbalances() == 0
-    finally:
-        await ledger.close()

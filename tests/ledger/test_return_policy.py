@@ -41,18 +41,16 @@ async def spent_then_returned(ledger: Ledger) -> int:
 
 async def test_the_default_policy_records_a_shortfall(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         m = await spent_then_returned(ledger)
         out = await ledger.return_("o-1", "100")
         assert (out.value.points, out.value.shortfall) == (50, 50)
         assert (await ledger.balance(m))["available"] == 0
-    finally:
-        await ledger.close()
 
 
 async def test_a_negative_balance_owes_what_was_spent(db_url: str) -> None:
     ledger = await open_ledger(db_url)
-    try:
+    async with ledger:
         m = await spent_then_returned(ledger)
         out = await ledger.return_("o-1", "100")
         assert (out.value.points, out.value.shortfall) == (100, 0)
@@ -60,13 +58,11 @@ async def test_a_negative_balance_owes_what_was_spent(db_url: str) -> None:
         await assert_lots_match(ledger, m)
         again = await ledger.return_("o-1", "1")  # the order is fully returned already
         assert again.errors[0].code == ErrorCode.INVALID_INPUT
-    finally:
-        await ledger.close()
 
 
 async def test_later_earns_repay_the_debt_first(db_url: str) -> None:
     ledger = await open_ledger(db_url)
-    try:
+    async with ledger:
         m = await spent_then_returned(ledger)
         await ledger.return_("o-1", "100")
         coffee = await ledger.reward_id("coffee")
@@ -78,26 +74,22 @@ async def test_later_earns_repay_the_debt_first(db_url: str) -> None:
         await assert_lots_match(ledger, m)
         assert (await ledger.redeem(m, coffee)).ok  # 10 of the 25
         await assert_lots_match(ledger, m)
-    finally:
-        await ledger.close()
 
 
 async def test_a_staff_credit_repays_and_a_debit_below_zero_is_refused(db_url: str) -> None:
     ledger = await open_ledger(db_url)
-    try:
+    async with ledger:
         m = await spent_then_returned(ledger)
         await ledger.return_("o-1", "100")
         refused = await ledger.adjust(m, -1)
         assert refused.errors[0].code == ErrorCode.INSUFFICIENT_POINTS
         assert (await ledger.adjust(m, 50)).value.balance.available == 0  # forgiven
         await assert_lots_match(ledger, m)
-    finally:
-        await ledger.close()
 
 
 async def test_pending_points_repay_when_released_not_before(db_url: str) -> None:
     ledger = await open_ledger(db_url)
-    try:
+    async with ledger:
         m = await spent_then_returned(ledger)
         await ledger.return_("o-1", "100")
         await apply_program(
@@ -126,13 +118,11 @@ async def test_pending_points_repay_when_released_not_before(db_url: str) -> Non
         )
         assert out.value.balance.available == 50
         await assert_lots_match(ledger, m)
-    finally:
-        await ledger.close()
 
 
 async def test_a_cancelled_redemption_gives_back_what_the_debt_leaves(db_url: str) -> None:
     ledger = await open_ledger(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("holder")
         await ledger.purchase(m, "o-1", "100")
         held = await ledger.redeem(m, await ledger.reward_id("tote"))  # 50 held
@@ -141,13 +131,11 @@ async def test_a_cancelled_redemption_gives_back_what_the_debt_leaves(db_url: st
         cancelled = await ledger.cancel(held.value.redemption_id)
         assert (cancelled.value.balance.available, cancelled.value.balance.held) == (0, 0)
         await assert_lots_match(ledger, m)
-    finally:
-        await ledger.close()
 
 
 async def test_a_referral_claw_back_follows_the_policy(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         data = referral_program()
         data["program"]["return_policy"] = "NEGATIVE_BALANCE"
         await apply_program(ledger.uow, ledger.clock, data)
@@ -161,5 +149,3 @@ async def test_a_referral_claw_back_follows_the_policy(db_url: str) -> None:
         assert (await ledger.balance(bob))["available"] == 0
         for member in (ann, bob):
             await assert_lots_match(ledger, member)
-    finally:
-        await ledger.close()

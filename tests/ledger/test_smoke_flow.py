@@ -5,7 +5,7 @@ from tests.ledger.harness import Ledger
 
 async def test_earn_redeem_cancel_return_keep_balances_consistent(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("alice")
         out = await ledger.purchase(m, "o-1", "120.50")
         assert out.ok, out.errors
@@ -31,5 +31,3 @@ async def test_earn_redeem_cancel_return_keep_balances_consistent(db_url: str) -
             "lifetimeEarned": 60,
             "version": 4,
         }
-    finally:
-        await ledger.close()

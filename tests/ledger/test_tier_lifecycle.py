@@ -60,7 +60,7 @@ async def changes(ledger: Ledger, member: int) -> list[dict[str, Any]]:
 
 async def test_an_upgrade_happens_in_the_earn_that_crosses_the_threshold(db_url: str) -> None:
     ledger = await open_tiered(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("climber")
         first = await ledger.purchase(m, "o-1", "400")
         assert first.value.upgraded_to is None
@@ -82,15 +82,13 @@ async def test_an_upgrade_happens_in_the_earn_that_crosses_the_threshold(db_url:
             "EARN",
         )
         assert event["reviewAt"] == (ledger.clock.now() + YEAR).isoformat()
-    finally:
-        await ledger.close()
 
 
 async def test_returning_the_purchase_that_reached_a_tier_takes_the_tier_back(
     db_url: str,
 ) -> None:
     ledger = await open_tiered(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("returner")
         assert (await ledger.purchase(m, "o-1", "600")).value.upgraded_to == "silver"
         assert (await ledger.purchase(m, "o-2", "1500")).value.upgraded_to == "platinum"
@@ -104,13 +102,11 @@ async def test_returning_the_purchase_that_reached_a_tier_takes_the_tier_back(
         ]
         assert (await ledger.return_("o-1", "600")).ok
         assert (await tier_of(ledger, m)).current.key == "member"
-    finally:
-        await ledger.close()
 
 
 async def test_a_tier_kept_at_review_is_not_lost_to_a_later_return(db_url: str) -> None:
     ledger = await open_tiered(db_url, tiered(flat=True, top="gold"))
-    try:
+    async with ledger:
         m = await ledger.enroll("loyal")
         await ledger.purchase(m, "o-1", "1200")
         ledger.clock.advance(days=200)
@@ -121,8 +117,6 @@ async def test_a_tier_kept_at_review_is_not_lost_to_a_later_return(db_url: str) 
         assert (await ledger.return_("o-2", "1100")).ok
         tier = await tier_of(ledger, m)
         assert (tier.current.key, tier.points_to_keep) == ("gold", 1000)  # until the next review
-    finally:
-        await ledger.close()
 
 
 async def review_after_a_quiet_year(db_url: str, **head: Any) -> tuple[Ledger, int]:
@@ -139,7 +133,7 @@ async def test_at_the_period_end_the_supported_policy_drops_to_the_supported_tie
     db_url: str,
 ) -> None:
     ledger, m = await review_after_a_quiet_year(db_url)
-    try:
+    async with ledger:
         started = (await tier_of(ledger, m)).since
         report = await run_sweeps(ledger.uow, ledger.clock)
         assert report.tiers_changed == 1
@@ -151,27 +145,23 @@ async def test_at_the_period_end_the_supported_policy_drops_to_the_supported_tie
         )
         assert (await changes(ledger, m))[-1]["reason"] == "REVIEW"
         assert (await ledger.purchase(m, "o-3", "10")).value.points == 10  # silver: x1
-    finally:
-        await ledger.close()
 
 
 async def test_at_the_period_end_the_one_level_policy_drops_one_tier(db_url: str) -> None:
     ledger, m = await review_after_a_quiet_year(db_url, tier_downgrade="ONE_LEVEL")
-    try:
+    async with ledger:
         await run_sweeps(ledger.uow, ledger.clock)
         assert (await tier_of(ledger, m)).current.key == "gold"
         ledger.clock.advance(days=365)  # another quiet year: one more level
         await run_sweeps(ledger.uow, ledger.clock)
         assert (await tier_of(ledger, m)).current.key == "silver"
-    finally:
-        await ledger.close()
 
 
 async def test_a_never_downgrade_tier_is_kept_for_good(db_url: str) -> None:
     data = tiered()
     data["tiers"][2]["never_downgrade"] = True  # gold
     ledger, m = await review_after_a_quiet_year(db_url)
-    try:
+    async with ledger:
         await apply_program(ledger.uow, ledger.clock, data)
         await run_sweeps(ledger.uow, ledger.clock)
         tier = await tier_of(ledger, m)
@@ -179,13 +169,11 @@ async def test_a_never_downgrade_tier_is_kept_for_good(db_url: str) -> None:
         ledger.clock.advance(days=5 * 365)
         await run_sweeps(ledger.uow, ledger.clock)
         assert (await tier_of(ledger, m)).current.key == "gold"
-    finally:
-        await ledger.close()
 
 
 async def test_a_grace_period_keeps_the_tier_and_an_earn_in_it_renews(db_url: str) -> None:
     ledger, m = await review_after_a_quiet_year(db_url, tier_grace_days=60)
-    try:
+    async with ledger:
         started = (await tier_of(ledger, m)).since
         await run_sweeps(ledger.uow, ledger.clock)
         tier = await tier_of(ledger, m)
@@ -200,13 +188,11 @@ async def test_a_grace_period_keeps_the_tier_and_an_earn_in_it_renews(db_url: st
             None,
             started + 2 * YEAR,
         )
-    finally:
-        await ledger.close()
 
 
 async def test_without_an_earn_the_grace_ends_in_a_downgrade(db_url: str) -> None:
     ledger, m = await review_after_a_quiet_year(db_url, tier_grace_days=60)
-    try:
+    async with ledger:
         started = (await tier_of(ledger, m)).since
         await run_sweeps(ledger.uow, ledger.clock)
         ledger.clock.advance(days=61)
@@ -218,8 +204,6 @@ async def test_without_an_earn_the_grace_ends_in_a_downgrade(db_url: str) -> Non
             None,
         )
         assert tier.review_at == started + 2 * YEAR
-    finally:
-        await ledger.close()
 
 
 async def test_a_calendar_year_tier_holds_through_the_next_year(db_url: str) -> None:
@@ -249,20 +233,18 @@ async def test_a_calendar_year_tier_holds_through_the_next_year(db_url: str) -> 
 
 async def test_two_sweeps_at_once_review_a_member_once(db_url: str) -> None:
     ledger, m = await review_after_a_quiet_year(db_url)
-    try:
+    async with ledger:
         counts = await asyncio.gather(
             review_tiers(ledger.uow, ledger.clock), review_tiers(ledger.uow, ledger.clock)
         )
         assert sorted(counts) == [0, 1]
         assert [e["to"] for e in await changes(ledger, m)] == ["platinum", "silver"]
         assert await review_tiers(ledger.uow, ledger.clock) == 0  # and again: nothing
-    finally:
-        await ledger.close()
 
 
 async def test_a_member_from_before_stored_tiers_is_evaluated_silently(db_url: str) -> None:
     ledger = await open_tiered(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("veteran")
         await ledger.purchase(m, "o-1", "1200")
         async with ledger.uow.write() as tx:  # as migration 0007 leaves such a member
@@ -276,13 +258,11 @@ async def test_a_member_from_before_stored_tiers_is_evaluated_silently(db_url: s
         tier = await tier_of(ledger, m)
         assert (tier.current.key, tier.review_at) == ("gold", ledger.clock.now() + YEAR)
         assert len(await changes(ledger, m)) == 1  # the original upgrade only
-    finally:
-        await ledger.close()
 
 
 async def test_a_lowered_threshold_upgrades_at_the_next_sweep(db_url: str) -> None:
     ledger = await open_tiered(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("almost")
         await ledger.purchase(m, "o-1", "800")
         assert (await tier_of(ledger, m)).current.key == "silver"
@@ -292,8 +272,6 @@ async def test_a_lowered_threshold_upgrades_at_the_next_sweep(db_url: str) -> No
         assert await review_tiers(ledger.uow, ledger.clock) == 1
         assert (await tier_of(ledger, m)).current.key == "gold"
         assert await review_tiers(ledger.uow, ledger.clock) == 0
-    finally:
-        await ledger.close()
 
 
 DAY = timedelta(days=1)
@@ -325,7 +303,7 @@ async def test_activities_and_referral_awards_upgrade_too(db_url: str) -> None:
     ]
     data["referral"] = {"referrer_points": 1200, "referee_points": 0}
     ledger = await open_tiered(db_url, data)
-    try:
+    async with ledger:
         ann = await ledger.enroll("ann")
         out = await record_activity(
             ledger.uow,
@@ -341,13 +319,11 @@ async def test_activities_and_referral_awards_upgrade_too(db_url: str) -> None:
         await ledger.return_("o-1", "10")  # the award is taken back, and the tier with it
         assert (await tier_of(ledger, ann)).current.key == "silver"
         assert [e["reason"] for e in await changes(ledger, ann)] == ["EARN", "EARN", "RETURN"]
-    finally:
-        await ledger.close()
 
 
 async def test_a_new_multiplier_or_benefit_flags_no_one_for_review(db_url: str) -> None:
     ledger = await open_tiered(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("steady")
         await ledger.purchase(m, "o-1", "800")
         renamed = tiered()
@@ -361,5 +337,3 @@ async def test_a_new_multiplier_or_benefit_flags_no_one_for_review(db_url: str) 
         assert await due_members(ledger) == [m]
         assert await review_tiers(ledger.uow, ledger.clock) == 0  # kept until its review
         assert (await tier_of(ledger, m)).current.key == "silver"
-    finally:
-        await ledger.close()

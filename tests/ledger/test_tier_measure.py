@@ -35,10 +35,8 @@ async def test_spend_over_the_calendar_year(db_url: str) -> None:
 
 async def test_points_over_a_rolling_year_stay_the_default(db_url: str) -> None:
     ledger = await Ledger.open(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("pointy")
         assert (await ledger.purchase(m, "o-1", "1000")).ok
         tier = (await ledger.queries.tiers([m]))[m]
         assert (tier.current.key, tier.qualifying_points) == ("gold", 1000)
-    finally:
-        await ledger.close()

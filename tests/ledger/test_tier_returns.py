@@ -44,7 +44,7 @@ async def as_before_stored_tiers(ledger: Any, member: int) -> None:
 
 async def test_a_later_unrelated_return_keeps_a_never_downgrade_tier(db_url: str) -> None:
     ledger = await open_tiered(db_url, never_downgrade_silver())
-    try:
+    async with ledger:
         m = await ledger.enroll("lifer")
         assert (await ledger.purchase(m, "o-1", "600")).value.upgraded_to == "silver"
         ledger.clock.advance(days=400)  # the rolling measure has forgotten o-1
@@ -52,28 +52,24 @@ async def test_a_later_unrelated_return_keeps_a_never_downgrade_tier(db_url: str
         await ledger.purchase(m, "o-2", "20")
         assert (await ledger.return_("o-2", "20")).ok
         assert (await tier_of(ledger, m)).current.key == "silver"
-    finally:
-        await ledger.close()
 
 
 async def test_returning_a_later_upgrade_goes_back_to_the_tier_held_before(
     db_url: str,
 ) -> None:
     ledger = await open_tiered(db_url, never_downgrade_silver())
-    try:
+    async with ledger:
         m = await ledger.enroll("lifer2")
         await ledger.purchase(m, "o-1", "600")  # silver, for good
         ledger.clock.advance(days=400)
         assert (await ledger.purchase(m, "o-2", "1200")).value.upgraded_to == "gold"
         assert (await ledger.return_("o-2", "1200")).ok
         assert (await tier_of(ledger, m)).current.key == "silver"
-    finally:
-        await ledger.close()
 
 
 async def test_buying_and_returning_a_tier_restores_the_old_review_date(db_url: str) -> None:
     ledger = await open_tiered(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("gamer")
         await ledger.purchase(m, "o-1", "600")  # silver, reviewed a year on
         silver = await tier_of(ledger, m)
@@ -86,15 +82,13 @@ async def test_buying_and_returning_a_tier_restores_the_old_review_date(db_url: 
             silver.since,
             silver.review_at,
         )
-    finally:
-        await ledger.close()
 
 
 async def test_returning_an_order_from_before_the_window_keeps_a_current_upgrade(
     db_url: str,
 ) -> None:
     ledger = await open_tiered(db_url, tiered(flat=True, top="gold"))
-    try:
+    async with ledger:
         m = await ledger.enroll("old-return")
         await ledger.purchase(m, "o-1", "400")
         ledger.clock.advance(days=380)  # o-1 has left the rolling window
@@ -102,15 +96,13 @@ async def test_returning_an_order_from_before_the_window_keeps_a_current_upgrade
         assert (await ledger.return_("o-1", "400")).ok  # counted when o-1 was made
         tier = await tier_of(ledger, m)
         assert (tier.current.key, tier.qualifying_points) == ("gold", 1000)
-    finally:
-        await ledger.close()
 
 
 async def test_a_member_from_before_stored_tiers_who_earns_first_is_not_upgraded_again(
     db_url: str,
 ) -> None:
     ledger = await open_tiered(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("veteran")
         await ledger.purchase(m, "o-1", "1200")
         await as_before_stored_tiers(ledger, m)
@@ -123,8 +115,6 @@ async def test_a_member_from_before_stored_tiers_who_earns_first_is_not_upgraded
         await ledger.return_("o-2", "10")
         await ledger.return_("o-1", "300")  # the measure falls to silver's: kept gold
         assert (await tier_of(ledger, m)).current.key == "gold"
-    finally:
-        await ledger.close()
 
 
 async def test_a_program_change_while_an_earn_is_in_flight_is_still_applied(
@@ -132,7 +122,7 @@ async def test_a_program_change_while_an_earn_is_in_flight_is_still_applied(
 ) -> None:
     """PostgreSQL only: SQLite's single writer cannot activate a program mid-earn."""
     ledger = await open_tiered(postgres_url, tiered(flat=True))
-    try:
+    async with ledger:
         m = await ledger.enroll("racer")
         reached, resume = asyncio.Event(), asyncio.Event()
         original = earn_service.follow_earn
@@ -152,8 +142,6 @@ async def test_a_program_change_while_an_earn_is_in_flight_is_still_applied(
         assert (await buying).value.upgraded_to == "silver"  # decided under the old tiers
         assert await review_tiers(ledger.uow, ledger.clock) == 1
         assert (await tier_of(ledger, m)).current.key == "gold"  # 600 >= 550
-    finally:
-        await ledger.close()
 
 
 # --- times: a till's clock never decides (what it helped bring about is judged by
@@ -185,14 +173,12 @@ async def test_an_order_from_a_skewed_till_is_taken_back_with_its_tier(
     db_url: str, skew: timedelta
 ) -> None:
     ledger = await open_tiered(db_url)
-    try:
+    async with ledger:
         m = await ledger.enroll("till")
         out = await buy(ledger, m, "o-1", "600", ledger.clock.now() + skew)
         assert out.value.upgraded_to == "silver"
         assert (await ledger.return_("o-1", "600")).ok
         assert (await tier_of(ledger, m)).current.key == "member"
-    finally:
-        await ledger.close()
 
 
 async def test_a_backdated_order_uploaded_after_a_renewal_is_taken_back_with_its_tier(
@@ -201,7 +187,7 @@ async def test_a_backdated_order_uploaded_after_a_renewal_is_taken_back_with_its
     data = tiered(flat=True)
     data["tiers"][3]["threshold"] = 5000
     ledger = await open_tiered(db_url, data)
-    try:
+    async with ledger:
         m = await ledger.enroll("offline-pos")
         await ledger.purchase(m, "o-1", "1200")  # gold
         ledger.clock.advance(days=300)
@@ -214,13 +200,11 @@ async def test_a_backdated_order_uploaded_after_a_renewal_is_taken_back_with_its
         assert out.value.upgraded_to == "platinum"
         assert (await ledger.return_("o-3", "4000")).ok
         assert (await tier_of(ledger, m)).current.key == "gold"
-    finally:
-        await ledger.close()
 
 
 async def test_returning_a_backdated_upgrade_restores_the_old_period(db_url: str) -> None:
     ledger = await open_tiered(db_url, tiered(flat=True))
-    try:
+    async with ledger:
         m = await ledger.enroll("chain")
         ledger.clock.advance(days=30)
         await ledger.purchase(m, "o-1", "600")  # silver now
@@ -236,13 +220,11 @@ async def test_returning_a_backdated_upgrade_restores_the_old_period(db_url: str
             silver.since,
             silver.review_at,
         )
-    finally:
-        await ledger.close()
 
 
 async def test_a_small_return_keeps_a_tier_once_older_earns_age_out(db_url: str) -> None:
     ledger = await open_tiered(db_url, tiered(flat=True))
-    try:
+    async with ledger:
         m = await ledger.enroll("drift")
         ledger.clock.advance(days=1)
         await ledger.purchase(m, "o-1", "600")  # silver
@@ -251,13 +233,11 @@ async def test_a_small_return_keeps_a_tier_once_older_earns_age_out(db_url: str)
         ledger.clock.advance(days=70)  # o-1 leaves the rolling window
         assert (await ledger.return_("o-2", "1")).ok  # 1049 when gold was reached: kept
         assert (await tier_of(ledger, m)).current.key == "gold"
-    finally:
-        await ledger.close()
 
 
 async def test_an_upgrade_at_review_is_undone_with_the_earn_that_carried_it(db_url: str) -> None:
     ledger = await open_tiered(db_url, tiered(flat=True))
-    try:
+    async with ledger:
         m = await ledger.enroll("bought")
         assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         cheaper = tiered(flat=True)
@@ -267,15 +247,13 @@ async def test_an_upgrade_at_review_is_undone_with_the_earn_that_carried_it(db_u
         assert (await tier_of(ledger, m)).current.key == "platinum"
         assert (await ledger.return_("o-1", "1200")).ok
         assert (await tier_of(ledger, m)).current.key == "member"
-    finally:
-        await ledger.close()
 
 
 async def test_a_renewal_in_grace_bought_and_returned_puts_the_member_back_in_grace(
     db_url: str,
 ) -> None:
     ledger, m = await review_after_a_quiet_year(db_url, tier_grace_days=60)
-    try:
+    async with ledger:
         await run_sweeps(ledger.uow, ledger.clock)  # platinum, in grace (600 of 2000)
         graced = await tier_of(ledger, m)
         ledger.clock.advance(days=10)
@@ -288,8 +266,6 @@ async def test_a_renewal_in_grace_bought_and_returned_puts_the_member_back_in_gr
             graced.grace_ends_at,
             graced.review_at,
         )
-    finally:
-        await ledger.close()
 
 
 # --- what "without the returned earn" means (third review) ---
@@ -300,7 +276,7 @@ async def test_aged_out_points_and_a_later_earn_do_not_keep_a_returned_upgrade(
 ) -> None:
     """o-0 and o-3 never share a rolling window: together they cannot keep gold."""
     ledger = await open_tiered(db_url, tiered(flat=True))
-    try:
+    async with ledger:
         m = await ledger.enroll("overlap")
         assert (await ledger.purchase(m, "o-0", "900")).value.upgraded_to == "silver"
         ledger.clock.advance(days=360)
@@ -312,13 +288,11 @@ async def test_aged_out_points_and_a_later_earn_do_not_keep_a_returned_upgrade(
         # without o-1: 900 when gold was reached, 200 now: not gold. Back to silver, whose
         # period (reached with o-0) ended on day 365 with nothing in it: member.
         assert (await tier_of(ledger, m)).current.key == "member"
-    finally:
-        await ledger.close()
 
 
 async def test_an_earn_after_the_period_end_counts_for_the_next_period_only(db_url: str) -> None:
     ledger = await open_tiered(db_url, tiered(flat=True, top="gold"))
-    try:
+    async with ledger:
         m = await ledger.enroll("late")
         assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         ledger.clock.advance(days=365, seconds=1)  # gold's period just ended
@@ -329,15 +303,13 @@ async def test_an_earn_after_the_period_end_counts_for_the_next_period_only(db_u
         assert (await tier_of(ledger, m)).current.key == "gold"
         assert (await ledger.return_("o-2", "1000")).ok
         assert (await tier_of(ledger, m)).current.key == "member"
-    finally:
-        await ledger.close()
 
 
 async def test_returned_goods_never_count_for_tiers_even_when_their_points_were_spent(
     db_url: str,
 ) -> None:
     ledger = await open_tiered(db_url, tiered(flat=True))
-    try:
+    async with ledger:
         m = await ledger.enroll("spender")
         assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         coffee = await ledger.reward_id("coffee")
@@ -347,13 +319,11 @@ async def test_returned_goods_never_count_for_tiers_even_when_their_points_were_
         assert out.value.shortfall == 1200
         tier = await tier_of(ledger, m)
         assert (tier.current.key, tier.qualifying_points) == ("member", 0)
-    finally:
-        await ledger.close()
 
 
 async def test_a_returned_renewal_in_grace_is_judged_on_the_grace_window(db_url: str) -> None:
     ledger = await open_tiered(db_url, tiered(flat=True, tier_grace_days=30, top="gold"))
-    try:
+    async with ledger:
         m = await ledger.enroll("graced")
         assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         ledger.clock.advance(days=30)
@@ -372,8 +342,6 @@ async def test_a_returned_renewal_in_grace_is_judged_on_the_grace_window(db_url:
         await run_sweeps(ledger.uow, ledger.clock)
         # without o-3: 900 in the period and grace, so silver at the grace's end
         assert (await tier_of(ledger, m)).current.key == "silver"
-    finally:
-        await ledger.close()
 
 
 # --- late sweeps and spent awards (fourth review) ---
@@ -383,7 +351,7 @@ async def test_an_earn_long_after_a_grace_ended_makes_every_overdue_review_first
     db_url: str,
 ) -> None:
     ledger = await open_tiered(db_url, tiered(flat=True, top="gold", tier_grace_days=30))
-    try:
+    async with ledger:
         m = await ledger.enroll("late-grace")
         assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         ledger.clock.advance(days=405)  # period ended 40 days ago, grace 10 days ago; no sweep
@@ -401,22 +369,18 @@ async def test_an_earn_long_after_a_grace_ended_makes_every_overdue_review_first
             ("member", "REVIEW"),
             ("gold", "EARN"),
         ]
-    finally:
-        await ledger.close()
 
 
 async def test_an_earn_after_an_overdue_review_is_priced_at_the_reviewed_tier(
     db_url: str,
 ) -> None:
     ledger = await open_tiered(db_url, tiered(top="gold"))  # gold earns x2
-    try:
+    async with ledger:
         m = await ledger.enroll("stale")
         assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         ledger.clock.advance(days=366)  # period over, nothing in it; no sweep yet
         out = await ledger.purchase(m, "o-2", "100")
         assert (out.value.tier, out.value.points) == ("member", 100)
-    finally:
-        await ledger.close()
 
 
 async def test_a_returned_referral_whose_award_was_spent_takes_the_tier_back(
@@ -425,7 +389,7 @@ async def test_a_returned_referral_whose_award_was_spent_takes_the_tier_back(
     data = tiered(flat=True)
     data["referral"] = {"referrer_points": 1200, "referee_points": 0}
     ledger = await open_tiered(db_url, data)
-    try:
+    async with ledger:
         ann = await ledger.enroll("ann")
         bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).value.member_id
         await ledger.purchase(bob, "o-1", "10")  # ann earns 1200: gold
@@ -436,15 +400,13 @@ async def test_a_returned_referral_whose_award_was_spent_takes_the_tier_back(
         assert (await ledger.return_("o-1", "10")).ok
         tier = await tier_of(ledger, ann)
         assert (tier.current.key, tier.qualifying_points) == ("member", 0)
-    finally:
-        await ledger.close()
 
 
 async def test_undoing_a_renewal_in_grace_keeps_a_later_upgrade_that_stands_alone(
     db_url: str,
 ) -> None:
     ledger = await open_tiered(db_url, tiered(flat=True, tier_grace_days=30))
-    try:
+    async with ledger:
         m = await ledger.enroll("renewed")
         assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         ledger.clock.advance(days=30)
@@ -463,8 +425,6 @@ async def test_undoing_a_renewal_in_grace_keeps_a_later_upgrade_that_stands_alon
         # without o-3: down at the grace end, then o-4 (1500 in the window) reaches gold
         tier = await tier_of(ledger, m)
         assert (tier.current.key, tier.qualifying_points) == ("gold", 1500)
-    finally:
-        await ledger.close()
 
 
 # --- later changes that stand on their own (fifth review) ---
@@ -472,7 +432,7 @@ async def test_undoing_a_renewal_in_grace_keeps_a_later_upgrade_that_stands_alon
 
 async def test_a_later_upgrade_that_stood_without_the_returned_earn_is_kept(db_url: str) -> None:
     ledger = await open_tiered(db_url, tiered(flat=True))
-    try:
+    async with ledger:
         m = await ledger.enroll("upgrade-then")
         await ledger.purchase(m, "o-2", "300")  # day 0
         ledger.clock.advance(days=10)
@@ -482,13 +442,11 @@ async def test_a_later_upgrade_that_stood_without_the_returned_earn_is_kept(db_u
         ledger.clock.advance(days=360)  # o-2 has aged out
         assert (await ledger.return_("o-3", "300")).ok  # 2000 without it when o-4 came
         assert (await tier_of(ledger, m)).current.key == "platinum"
-    finally:
-        await ledger.close()
 
 
 async def test_undoing_a_renewal_keeps_a_later_upgrade_that_stood_without_it(db_url: str) -> None:
     ledger = await open_tiered(db_url, tiered(flat=True, tier_grace_days=30))
-    try:
+    async with ledger:
         m = await ledger.enroll("renewal-then")
         assert (await ledger.purchase(m, "o-1", "1200")).value.upgraded_to == "gold"
         ledger.clock.advance(days=100)
@@ -503,13 +461,11 @@ async def test_undoing_a_renewal_keeps_a_later_upgrade_that_stood_without_it(db_
         assert (await ledger.return_("o-3", "600")).ok
         await run_sweeps(ledger.uow, ledger.clock)
         assert (await tier_of(ledger, m)).current.key == "platinum"
-    finally:
-        await ledger.close()
 
 
 async def test_a_restored_standing_reviewed_down_is_lifted_by_later_earns(db_url: str) -> None:
     ledger = await open_tiered(db_url, tiered(flat=True, top="gold"))
-    try:
+    async with ledger:
         m = await ledger.enroll("restored")
         assert (await ledger.purchase(m, "o-0", "600")).value.upgraded_to == "silver"
         ledger.clock.advance(days=300)
@@ -522,8 +478,6 @@ async def test_a_restored_standing_reviewed_down_is_lifted_by_later_earns(db_url
         # without o-1: silver reviewed down at day 365, then o-2 (500) reaches silver again
         tier = await tier_of(ledger, m)
         assert (tier.current.key, tier.qualifying_points) == ("silver", 500)
-    finally:
-        await ledger.close()
 
 
 @pytest.mark.parametrize("policy", ["RECORD_SHORTFALL", "NEGATIVE_BALANCE"])
@@ -531,7 +485,7 @@ async def test_partial_returns_of_spent_points_leave_the_measure_once(
     db_url: str, policy: str
 ) -> None:
     ledger = await open_tiered(db_url, tiered(flat=True, return_policy=policy))
-    try:
+    async with ledger:
         m = await ledger.enroll("partial")
         await ledger.purchase(m, "o-1", "1200")
         coffee = await ledger.reward_id("coffee")
@@ -540,5 +494,3 @@ async def test_partial_returns_of_spent_points_leave_the_measure_once(
         for amount, left in (("600", 600), ("300", 300), ("300", 0)):
             assert (await ledger.return_("o-1", amount)).ok
             assert (await tier_of(ledger, m)).qualifying_points == left
-    finally:
-        await ledger.close()
