@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
+
+
+class LotState(StrEnum):
+    """A lot waits out the return window (PENDING), then can be spent (AVAILABLE)."""
+
+    PENDING = "PENDING"
+    AVAILABLE = "AVAILABLE"
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from app.domain.errors import ProgramInvalid
 from app.domain.expiry import Expiry, ExpiryPolicy
 from app.domain.points import ReturnPolicy
 from app.domain.referrals import ReferralTerms, parse_referral, referral_to_data
+from app.domain.rewards import RewardKind
 from app.domain.rule_definitions import parse_rules, rules_to_data
 from app.domain.rules import Effect, Rule
 from app.domain.tier_definitions import (
@@ -27,7 +28,7 @@ from app.domain.tier_definitions import (
 )
 from app.domain.tier_policy import DowngradePolicy, Tier, TierMeasure, TierSettings, TierWindow
 
-REWARD_KINDS = frozenset({"DISCOUNT_CODE"})
+REWARD_KINDS = frozenset(kind.value for kind in RewardKind)
 
 
 @dataclass(frozen=True, slots=True)

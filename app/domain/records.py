@@ -8,6 +8,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from app.domain.rewards import RedemptionStatus
+
 T = TypeVar("T")
 
 
@@ -135,7 +137,7 @@ class Redemption:
     reward_id: int
     quantity: int
     points: int
-    status: str
+    status: RedemptionStatus
     codes: tuple[str, ...]
     created_at: datetime
     resolved_at: datetime | None

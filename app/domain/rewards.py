@@ -4,8 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from app.domain.errors import ErrorCode
+
+
+class RewardKind(StrEnum):
+    """What a reward gives the member."""
+
+    DISCOUNT_CODE = "DISCOUNT_CODE"
+
+
+class RedemptionStatus(StrEnum):
+    """HELD: points reserved, code issued. Then FULFILLED or CANCELLED, once."""
+
+    HELD = "HELD"
+    FULFILLED = "FULFILLED"
+    CANCELLED = "CANCELLED"
 
 
 @dataclass(frozen=True, slots=True)

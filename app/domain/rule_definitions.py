@@ -4,13 +4,35 @@ from __future__ import annotations
 
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from app.domain.definition_reader import Reader
 from app.domain.rules import Cap, Conditions, Effect, Period, Rule
 
-CHANNELS = frozenset({"POS", "ONLINE", "APP", "OTHER"})
-ACTIVITY_KINDS = ("SIGNUP", "PROFILE_COMPLETED", "BIRTHDAY", "REVIEW", "SOCIAL_SHARE", "CUSTOM")
+
+class Channel(StrEnum):
+    """Where a purchase happened."""
+
+    POS = "POS"
+    ONLINE = "ONLINE"
+    APP = "APP"
+    OTHER = "OTHER"
+
+
+class ActivityKind(StrEnum):
+    """What a member did that activity rules can reward."""
+
+    SIGNUP = "SIGNUP"
+    PROFILE_COMPLETED = "PROFILE_COMPLETED"
+    BIRTHDAY = "BIRTHDAY"
+    REVIEW = "REVIEW"
+    SOCIAL_SHARE = "SOCIAL_SHARE"
+    CUSTOM = "CUSTOM"
+
+
+CHANNELS = frozenset(channel.value for channel in Channel)
+ACTIVITY_KINDS = tuple(kind.value for kind in ActivityKind)
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import ColumnElement, exists, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import TransferKind
+from app.domain.lots import LotState
 from app.ledger.tables import balances, lots, members, outbox, transfers
 
 EXPIRING_TOPIC = "points.expiring"
@@ -52,7 +53,11 @@ class ExpiryStore:
     async def spendable_lot_ids(self, member_id: int) -> list[int]:
         rows = await self.conn.execute(
             select(lots.c.id)
-            .where(lots.c.member_id == member_id, lots.c.state == "AVAILABLE", lots.c.remaining > 0)
+            .where(
+                lots.c.member_id == member_id,
+                lots.c.state == LotState.AVAILABLE,
+                lots.c.remaining > 0,
+            )
             .order_by(lots.c.id)
         )
         return [int(i) for (i,) in rows]
@@ -62,7 +67,7 @@ class ExpiryStore:
         rows = await self.conn.execute(
             select(lots.c.member_id, lots.c.expires_at, func.sum(lots.c.remaining))
             .where(
-                lots.c.state == "AVAILABLE",
+                lots.c.state == LotState.AVAILABLE,
                 lots.c.remaining > 0,
                 lots.c.warned_at.is_(None),
                 lots.c.expires_at.is_not(None),
@@ -82,7 +87,7 @@ class ExpiryStore:
             .where(
                 lots.c.member_id == member_id,
                 lots.c.expires_at == expires_at,
-                lots.c.state == "AVAILABLE",
+                lots.c.state == LotState.AVAILABLE,
                 lots.c.remaining > 0,
                 lots.c.warned_at.is_(None),
             )

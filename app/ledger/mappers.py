@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.domain.records import Balance, Member, Order, Redemption, Reward
+from app.domain.rewards import RedemptionStatus
 
 
 def member(row: Any) -> Member:
@@ -75,7 +76,7 @@ def redemption(row: Any) -> Redemption:
         reward_id=row.reward_id,
         quantity=row.quantity,
         points=row.points,
-        status=row.status,
+        status=RedemptionStatus(row.status),
         codes=tuple(row.codes or ()),
         created_at=row.created_at,
         resolved_at=row.resolved_at,

@@ -10,6 +10,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import Account, TransferKind
+from app.domain.lots import LotState
 from app.domain.records import (
     Balance,
     BalanceChange,
@@ -22,6 +23,7 @@ from app.domain.records import (
     Reward,
     RuleAward,
 )
+from app.domain.rewards import RedemptionStatus
 from app.ledger import mappers
 from app.ledger.tables import (
     activities,
@@ -106,7 +108,7 @@ class ReadLedger:
             select(lots.c.member_id, lots.c.expires_at, func.sum(lots.c.remaining))
             .where(
                 lots.c.member_id.in_(list(ids)),
-                lots.c.state == "AVAILABLE",
+                lots.c.state == LotState.AVAILABLE,
                 lots.c.remaining > 0,
                 lots.c.expires_at.is_not(None),
                 lots.c.expires_at <= until,
@@ -127,7 +129,7 @@ class ReadLedger:
             .where(
                 redemptions.c.member_id == member_id,
                 redemptions.c.reward_id.in_(list(reward_ids)),
-                redemptions.c.status != "CANCELLED",
+                redemptions.c.status != RedemptionStatus.CANCELLED,
             )
             .group_by(redemptions.c.reward_id)
         )
@@ -213,7 +215,10 @@ class ReadLedger:
     async def held_by_redemptions(self, member_id: int) -> int:
         rows = await self.conn.execute(
             select(func.coalesce(func.sum(redemptions.c.points), 0)).where(
-                and_(redemptions.c.member_id == member_id, redemptions.c.status == "HELD")
+                and_(
+                    redemptions.c.member_id == member_id,
+                    redemptions.c.status == RedemptionStatus.HELD,
+                )
             )
         )
         return int(rows.scalar_one())

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.program import RewardDefinition
 from app.domain.records import Balance, Member, Order, Redemption, Reward
+from app.domain.rewards import RedemptionStatus
 from app.ledger import mappers
 from app.ledger.tables import balances, member_tiers, members, orders, redemptions, rewards
 
@@ -237,7 +238,7 @@ class RedemptionStore:
                 reward_id=reward_id,
                 quantity=quantity,
                 points=points,
-                status="HELD",
+                status=RedemptionStatus.HELD,
                 codes=codes,
                 created_at=now,
             )
@@ -251,11 +252,11 @@ class RedemptionStore:
         ).one_or_none()
         return None if row is None else mappers.redemption(row)
 
-    async def resolve(self, redemption_id: int, status: str, now: datetime) -> bool:
+    async def resolve(self, redemption_id: int, status: RedemptionStatus, now: datetime) -> bool:
         """HELD -> FULFILLED | CANCELLED, once: a second resolution matches no row."""
         result = await self.conn.execute(
             update(redemptions)
-            .where(redemptions.c.id == redemption_id, redemptions.c.status == "HELD")
+            .where(redemptions.c.id == redemption_id, redemptions.c.status == RedemptionStatus.HELD)
             .values(status=status, resolved_at=now)
         )
         return bool(result.rowcount == 1)
@@ -265,7 +266,7 @@ class RedemptionStore:
             select(func.coalesce(func.sum(redemptions.c.quantity), 0)).where(
                 redemptions.c.member_id == member_id,
                 redemptions.c.reward_id == reward_id,
-                redemptions.c.status != "CANCELLED",
+                redemptions.c.status != RedemptionStatus.CANCELLED,
             )
         )
         return int(result.scalar_one())

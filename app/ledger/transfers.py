@@ -9,7 +9,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import Account, TransferKind
-from app.domain.lots import Allocation, Lot
+from app.domain.lots import Allocation, Lot, LotState
 from app.domain.records import Balance, BalanceChange
 from app.ledger import mappers
 from app.ledger.tables import (
@@ -205,7 +205,7 @@ class LotStore:
         member_id: int,
         transfer_id: int,
         points: int,
-        state: str,
+        state: LotState,
         now: datetime,
         order_id: int | None = None,
         release_at: datetime | None = None,
@@ -231,7 +231,9 @@ class LotStore:
     async def spendable(self, member_id: int) -> list[Lot]:
         rows = await self.conn.execute(
             select(lots.c.id, lots.c.remaining, lots.c.expires_at).where(
-                lots.c.member_id == member_id, lots.c.state == "AVAILABLE", lots.c.remaining > 0
+                lots.c.member_id == member_id,
+                lots.c.state == LotState.AVAILABLE,
+                lots.c.remaining > 0,
             )
         )
         return [Lot(r.id, r.remaining, r.expires_at) for r in rows]
@@ -284,8 +286,8 @@ class LotStore:
         """Mark a pending lot available; its remaining points, or None if already done."""
         result = await self.conn.execute(
             update(lots)
-            .where(lots.c.id == lot_id, lots.c.state == "PENDING")
-            .values(state="AVAILABLE")
+            .where(lots.c.id == lot_id, lots.c.state == LotState.PENDING)
+            .values(state=LotState.AVAILABLE)
             .returning(lots.c.remaining)
         )
         remaining = result.scalar_one_or_none()
@@ -294,7 +296,7 @@ class LotStore:
     async def due_for_release(self, now: datetime, limit: int) -> list[tuple[int, int]]:
         rows = await self.conn.execute(
             select(lots.c.id, lots.c.member_id)
-            .where(lots.c.state == "PENDING", lots.c.release_at <= now)
+            .where(lots.c.state == LotState.PENDING, lots.c.release_at <= now)
             .order_by(lots.c.release_at, lots.c.id)
             .limit(limit)
         )
@@ -303,7 +305,9 @@ class LotStore:
     async def due_for_expiry(self, now: datetime, limit: int) -> list[tuple[int, int]]:
         rows = await self.conn.execute(
             select(lots.c.id, lots.c.member_id)
-            .where(lots.c.state == "AVAILABLE", lots.c.remaining > 0, lots.c.expires_at <= now)
+            .where(
+                lots.c.state == LotState.AVAILABLE, lots.c.remaining > 0, lots.c.expires_at <= now
+            )
             .order_by(lots.c.expires_at, lots.c.id)
             .limit(limit)
         )

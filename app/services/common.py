@@ -7,7 +7,7 @@ from datetime import datetime
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
-from app.domain.lots import allocate
+from app.domain.lots import LotState, allocate
 from app.domain.records import Balance, Member
 from app.ledger.programs import ProgramVersion
 from app.ledger.transfers import Posted
@@ -89,7 +89,7 @@ async def credit_lot(
         transfer_id=posted.transfer_id,
         order_id=order_id,
         points=points,
-        state="PENDING" if pending_until else "AVAILABLE",
+        state=LotState.PENDING if pending_until else LotState.AVAILABLE,
         release_at=pending_until,
         expires_at=expires_at,
         now=now,

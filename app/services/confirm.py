@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.domain.errors import DomainError, ErrorCode
+from app.domain.lots import LotState
 from app.domain.records import Balance
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
@@ -41,7 +42,7 @@ async def confirm_order(
         _member, balance = await lock_member(tx, MemberRef(id=found.member_id))
         released = 0
         for lot_id, _remaining, state in await tx.lots.for_order(found.id):
-            if state == "PENDING":
+            if state == LotState.PENDING:
                 released += await release_lot(tx, lot_id, found.member_id, clock.now()) or 0
         after = (await tx.members.lock(found.member_id)) or balance
         return OrderConfirmed(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.records import Balance
+from app.domain.rewards import RedemptionStatus
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
 from app.services.codec import AnswerCodec
@@ -59,7 +60,9 @@ async def _resolve(
         if found is None or (cmd.owner_id is not None and found.member_id != cmd.owner_id):
             raise DomainError(ErrorCode.REDEMPTION_NOT_FOUND, "No such redemption.", "redemptionId")
         await lock_member(tx, MemberRef(id=found.member_id))
-        if not await tx.redemptions.resolve(found.id, "CANCELLED" if cancel else "FULFILLED", now):
+        if not await tx.redemptions.resolve(
+            found.id, RedemptionStatus.CANCELLED if cancel else RedemptionStatus.FULFILLED, now
+        ):
             current = await tx.redemptions.get(found.id)
             status = current.status if current else "unknown"
             raise DomainError(

@@ -9,7 +9,7 @@ from typing import Any
 from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.line_returns import LineReturnPlan, ReturnLine, all_returned, plan_line_return
-from app.domain.lots import Allocation, allocate
+from app.domain.lots import Allocation, LotState, allocate
 from app.domain.points import ReturnPolicy, parse_amount, reversal_due
 from app.domain.records import Balance
 from app.ledger.uow import UnitOfWork, WriteTx
@@ -136,14 +136,16 @@ async def record_return(
         # Pending points of the order first: they were never spendable.
         own_lots = await tx.lots.for_order(order.id)
         for lot_id, remaining, state in own_lots:
-            if state == "PENDING" and left > 0 and remaining > 0:
+            if state == LotState.PENDING and left > 0 and remaining > 0:
                 await reverse([Allocation(lot_id, min(remaining, left))], Account.PENDING)
         # Then available points, the order's own lot first. What was spent is recorded as
         # the shortfall, or (NEGATIVE_BALANCE) owed: available goes below zero.
         take = min(left, max(0, balance.available))
         owed = left - take if negative else 0
         if take > 0 or owed > 0:
-            prefer = next((lot_id for lot_id, _, state in own_lots if state == "AVAILABLE"), None)
+            prefer = next(
+                (lot_id for lot_id, _, state in own_lots if state == LotState.AVAILABLE), None
+            )
             spendable = await tx.lots.spendable(order.member_id)
             await reverse(allocate(spendable, take, prefer=prefer), Account.AVAILABLE, owed)
         await tx.transfers.unreversed(  # spent, so not taken: it leaves the tier measure

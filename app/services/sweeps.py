@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from app.domain.accounts import Account, TransferKind
-from app.domain.lots import Allocation
+from app.domain.lots import Allocation, LotState
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.batches import BATCH, each_due
 from app.services.clock import Clock
@@ -87,7 +87,7 @@ async def expire_lot(
     """Expire what is left of a lot (the caller holds the member's lock). The transfer key
     derives from the lot, so the same expiry is never posted twice."""
     remaining, state, expires_at = await tx.lots.get(lot_id)
-    if state != "AVAILABLE" or remaining <= 0:
+    if state != LotState.AVAILABLE or remaining <= 0:
         return False
     if due_only and (expires_at is None or expires_at > now):
         return False

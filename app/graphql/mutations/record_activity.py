@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 from typing import Annotated
 
 import strawberry
 
 from app.auth.scopes import Scope
+from app.domain.rule_definitions import ActivityKind as DomainActivityKind
 from app.graphql.context import Context
 from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
 from app.graphql.permissions import needs
@@ -17,15 +17,10 @@ from app.graphql.types.member import Balance, Member
 from app.graphql.types.program import Tier
 from app.services.activity import ActivityRecorded, RecordActivity, record_activity
 
-
-@strawberry.enum(description="What the member did.")
-class ActivityKind(Enum):
-    SIGNUP = "SIGNUP"
-    PROFILE_COMPLETED = "PROFILE_COMPLETED"
-    BIRTHDAY = "BIRTHDAY"
-    REVIEW = "REVIEW"
-    SOCIAL_SHARE = "SOCIAL_SHARE"
-    CUSTOM = "CUSTOM"
+ActivityKind = DomainActivityKind
+strawberry.enum(
+    ActivityKind, name="ActivityKind", description="What the member did."
+)  # the domain enum, published as is
 
 
 @strawberry.input

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from enum import Enum
 
 import strawberry
 
 from app.domain.order_lines import LineInput
+from app.domain.rule_definitions import Channel as DomainChannel
 
-
-@strawberry.enum(description="Where the purchase happened.")
-class Channel(Enum):
-    POS = "POS"
-    ONLINE = "ONLINE"
-    APP = "APP"
-    OTHER = "OTHER"
+Channel = DomainChannel
+strawberry.enum(
+    Channel, name="Channel", description="Where the purchase happened."
+)  # the domain enum, published as is
 
 
 @strawberry.input(description="One line of an order; rules apply per line, after discounts.")

@@ -11,6 +11,7 @@ from app.domain.rule_definitions import WEEKDAYS
 from app.domain.rules import Rule as RuleRecord
 from app.domain.tier_policy import Tier as TierRecord
 from app.graphql.types.activity import RuleAward
+from app.graphql.types.order import Channel
 from app.ledger.programs import ProgramVersion
 
 
@@ -52,7 +53,7 @@ class EarningRule:
     priority: int = strawberry.field(description="Rules run in ascending priority.")
     effect: str = strawberry.field(description="PER_UNIT, MULTIPLIER or BONUS.")
     value: Decimal
-    channels: list[str] | None
+    channels: list[Channel] | None
     skus: list[str] | None
     categories: list[str] | None
     tiers: list[str] | None
@@ -77,7 +78,7 @@ class EarningRule:
             priority=r.priority,
             effect=r.effect.value,
             value=r.value,
-            channels=listed(c.channels),
+            channels=[Channel(v) for v in sorted(c.channels)] if c.channels is not None else None,
             skus=listed(c.skus),
             categories=listed(c.categories),
             tiers=listed(c.tiers),

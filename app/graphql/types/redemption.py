@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 
 from app.domain.records import Redemption as RedemptionRecord
+from app.domain.rewards import RedemptionStatus as DomainRedemptionStatus
 from app.graphql.context import Context
 from app.graphql.ids import to_global_id
 from app.graphql.types.common import Node
 from app.graphql.types.reward import Reward
 
-
-@strawberry.enum(
-    description="HELD: points reserved, code issued. Then FULFILLED or CANCELLED, once."
-)
-class RedemptionStatus(Enum):
-    HELD = "HELD"
-    FULFILLED = "FULFILLED"
-    CANCELLED = "CANCELLED"
+RedemptionStatus = DomainRedemptionStatus
+strawberry.enum(
+    RedemptionStatus,
+    name="RedemptionStatus",
+    description="HELD: points reserved, code issued. Then FULFILLED or CANCELLED, once.",
+)  # the domain enum, published as is
 
 
 @strawberry.type

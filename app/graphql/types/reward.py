@@ -7,9 +7,13 @@ from datetime import datetime
 import strawberry
 
 from app.domain.records import Reward as RewardRecord
+from app.domain.rewards import RewardKind as DomainRewardKind
 from app.graphql.ids import to_global_id
 from app.graphql.types.common import Node, UserErrorCode
 from app.services.queries import RewardAvailability as AvailabilityRecord
+
+RewardKind = DomainRewardKind
+strawberry.enum(RewardKind, name="RewardKind", description="What a reward gives the member.")
 
 
 @strawberry.type(description="Something a member can spend points on.")
@@ -17,7 +21,7 @@ class Reward(Node):
     key: str
     name: str
     description: str
-    kind: str
+    kind: RewardKind
     discount: str = strawberry.field(description="What the discount code is worth, as shown.")
     cost: int = strawberry.field(description="Points per unit.")
     stock: int | None = strawberry.field(description="Total stock; null means unlimited.")
@@ -35,7 +39,7 @@ class Reward(Node):
             key=r.key,
             name=r.name,
             description=r.description,
-            kind=r.kind,
+            kind=RewardKind(r.kind),
             discount=r.discount,
             cost=r.cost,
             stock=r.stock,
