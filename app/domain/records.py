@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from app.domain.rewards import RedemptionStatus
 
@@ -147,6 +147,8 @@ class Redemption:
 class BalanceChange:
     """A committed change of one member's balance, as pushed to subscribers."""
 
+    topic: ClassVar[str] = "balance.changed"  # app.domain.events.Topic.BALANCE_CHANGED
+
     member_id: int
     version: int
     kind: str
@@ -157,6 +159,9 @@ class BalanceChange:
     occurred_at: datetime
     transfer_id: int
     reference: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return self.as_payload()
 
     def as_payload(self) -> dict[str, Any]:
         return {
@@ -172,7 +177,7 @@ class BalanceChange:
         }
 
     @classmethod
-    def from_payload(cls, member_id: int, data: dict[str, Any]) -> BalanceChange:
+    def from_payload(cls, member_id: int, data: Mapping[str, Any]) -> BalanceChange:
         balance = data["balance"]
         return cls(
             member_id=member_id,

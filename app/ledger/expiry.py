@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import TransferKind
+from app.domain.events import PointsExpiring
 from app.domain.lots import LotState
-from app.ledger.tables import balances, lots, members, outbox, transfers
+from app.ledger.outbox import Outbox
+from app.ledger.tables import balances, lots, members, transfers
 
-EXPIRING_TOPIC = "points.expiring"
 # An earn, a redemption or a staff adjustment counts as activity; so does enrolling.
 ACTIVITY_KINDS = (TransferKind.EARN.value, TransferKind.HOLD.value, TransferKind.ADJUST.value)
 
@@ -96,12 +97,6 @@ class ExpiryStore:
         )
         points = sum(int(r) for (r,) in marked)
         if points > 0:
-            await self.conn.execute(
-                insert(outbox).values(
-                    topic=EXPIRING_TOPIC,
-                    member_id=member_id,
-                    payload={"points": points, "expiresAt": expires_at.isoformat()},
-                    created_at=now,
-                )
-            )
+            event = PointsExpiring(member_id=member_id, points=points, expires_at=expires_at)
+            await Outbox(self.conn).append(event, now=now)
         return points

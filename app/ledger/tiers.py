@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.domain.events import TierChanged, Topic
 from app.domain.tier_lifecycle import Reached, Standing, TierChangeReason
-from app.ledger.tables import member_tiers, outbox
+from app.ledger.outbox import Outbox
+from app.ledger.tables import member_tiers
 from app.ledger.tier_measures import Measured, measure_by_member, since_for, utc
 from app.ledger.types import UTCDateTime
-
-TIER_TOPIC = "tier.changed"
 
 
 def _at(raw: str | None) -> datetime | None:
@@ -137,29 +137,18 @@ class TierStore:
         now: datetime,
     ) -> None:
         """A tierChanged event in the outbox, in the transaction that made the change."""
-        await self.conn.execute(
-            insert(outbox).values(
-                topic=TIER_TOPIC,
-                member_id=member_id,
-                payload={
-                    "memberId": member_id,
-                    "from": before,
-                    "to": standing.tier,
-                    "direction": "UP" if upgrade else "DOWN",
-                    "reason": reason.value,
-                    "since": standing.since.isoformat(),
-                    # as Member.tier shows them: the period's end, and the grace's if any
-                    "reviewAt": (
-                        standing.period_ends_at.isoformat() if standing.period_ends_at else None
-                    ),
-                    "graceEndsAt": (
-                        standing.grace_until.isoformat() if standing.grace_until else None
-                    ),
-                    "occurredAt": now.isoformat(),
-                },
-                created_at=now,
-            )
+        event = TierChanged(
+            member_id=member_id,
+            from_tier=before,
+            to_tier=standing.tier,
+            direction="UP" if upgrade else "DOWN",
+            reason=reason.value,
+            since=standing.since,
+            review_at=standing.period_ends_at,
+            grace_ends_at=standing.grace_until,
+            occurred_at=now,
         )
+        await Outbox(self.conn).append(event, now=now)
 
     @staticmethod
     def _due(now: datetime, tiers_since: int) -> ColumnElement[bool]:
@@ -186,10 +175,6 @@ class TierStore:
         return row.first() is not None
 
     async def changes(self, member_id: int) -> list[dict[str, Any]]:
-        """The member's tier.changed events, oldest first."""
-        rows = await self.conn.execute(
-            select(outbox.c.payload)
-            .where(outbox.c.topic == TIER_TOPIC, outbox.c.member_id == member_id)
-            .order_by(outbox.c.id)
-        )
-        return [dict(r.payload) for r in rows]
+        """The member's tier.changed events, oldest first, as their stored payloads."""
+        events = await Outbox(self.conn).of_member(member_id, Topic.TIER_CHANGED)
+        return [event.payload() for event in events]

@@ -9,20 +9,21 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import Account, TransferKind
+from app.domain.events import Topic
 from app.domain.lots import Allocation, Lot, LotState
 from app.domain.records import Balance, BalanceChange
 from app.ledger import mappers
+from app.ledger.outbox import Outbox
 from app.ledger.tables import (
     balances,
     entries,
     lot_holds,
     lots,
-    outbox,
     transfers,
     unreversed_points,
 )
 
-BALANCE_TOPIC = "balance.changed"
+BALANCE_TOPIC = Topic.BALANCE_CHANGED.value
 
 
 class BalanceTooLow(Exception):
@@ -152,15 +153,7 @@ class TransferStore:
             transfer_id=transfer_id,
             reference=reference,
         )
-        await self.conn.execute(
-            insert(outbox).values(
-                topic=BALANCE_TOPIC,
-                member_id=member_id,
-                version=balance.version,
-                payload=change.as_payload(),
-                created_at=now,
-            )
-        )
+        await Outbox(self.conn).append(change, now=now, version=balance.version)
         self.touched_members.add(member_id)
         return Posted(transfer_id, balance, change)
 

@@ -1,0 +1,115 @@
+"""What the outbox records: every topic, and the typed payload of each.
+
+Each committed change writes one event in its own transaction (the ledger's `Outbox`
+store). Consumers (live subscriptions today; webhooks and fulfilment jobs next) read typed
+events back through `decode`, never a payload dict. The JSON of each payload is the shape
+already stored: `payload()` writes it and `from_payload` reads it, one pair per event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from app.domain.records import BalanceChange
+
+
+class Topic(StrEnum):
+    BALANCE_CHANGED = "balance.changed"
+    TIER_CHANGED = "tier.changed"
+    POINTS_EXPIRING = "points.expiring"
+
+
+def _at(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _read_at(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+@dataclass(frozen=True, slots=True)
+class TierChanged:
+    """A member's tier went up or down (an earn, a review, a return, a program change)."""
+
+    topic: ClassVar[Topic] = Topic.TIER_CHANGED
+
+    member_id: int
+    from_tier: str | None
+    to_tier: str | None
+    direction: str  # UP | DOWN
+    reason: str
+    since: datetime
+    review_at: datetime | None  # as Member.tier shows it: the period's end
+    grace_ends_at: datetime | None
+    occurred_at: datetime
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "memberId": self.member_id,
+            "from": self.from_tier,
+            "to": self.to_tier,
+            "direction": self.direction,
+            "reason": self.reason,
+            "since": self.since.isoformat(),
+            "reviewAt": _at(self.review_at),
+            "graceEndsAt": _at(self.grace_ends_at),
+            "occurredAt": self.occurred_at.isoformat(),
+        }
+
+    @classmethod
+    def from_payload(cls, member_id: int, data: Mapping[str, Any]) -> TierChanged:
+        return cls(
+            member_id=member_id,
+            from_tier=data.get("from"),
+            to_tier=data.get("to"),
+            direction=str(data["direction"]),
+            reason=str(data["reason"]),
+            since=datetime.fromisoformat(data["since"]),
+            review_at=_read_at(data.get("reviewAt")),
+            grace_ends_at=_read_at(data.get("graceEndsAt")),
+            occurred_at=datetime.fromisoformat(data["occurredAt"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class PointsExpiring:
+    """Available points will expire soon (written once per lot, before it expires)."""
+
+    topic: ClassVar[Topic] = Topic.POINTS_EXPIRING
+
+    member_id: int
+    points: int
+    expires_at: datetime
+
+    def payload(self) -> dict[str, Any]:
+        return {"points": self.points, "expiresAt": self.expires_at.isoformat()}
+
+    @classmethod
+    def from_payload(cls, member_id: int, data: Mapping[str, Any]) -> PointsExpiring:
+        return cls(
+            member_id=member_id,
+            points=int(data["points"]),
+            expires_at=datetime.fromisoformat(data["expiresAt"]),
+        )
+
+
+OutboxEvent = BalanceChange | TierChanged | PointsExpiring
+
+_READERS: dict[Topic, Callable[[int, Mapping[str, Any]], OutboxEvent]] = {
+    Topic.BALANCE_CHANGED: BalanceChange.from_payload,
+    Topic.TIER_CHANGED: TierChanged.from_payload,
+    Topic.POINTS_EXPIRING: PointsExpiring.from_payload,
+}
+
+
+def topic_of(event: OutboxEvent) -> Topic:
+    return Topic(event.topic)
+
+
+def decode(topic: str, member_id: int, payload: Mapping[str, Any]) -> OutboxEvent:
+    """A stored outbox row as its typed event."""
+    return _READERS[Topic(topic)](member_id, payload)
