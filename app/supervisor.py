@@ -1,5 +1,7 @@
 """Every task the app starts, in one place, stopped with a bound when the app stops.
 
+A new background loop goes here, never a bare create_task (docs/ARCHITECTURE.md).
+
 Two kinds of task:
 - a *service* runs until stopped (the change-feed listener, the sweeper): at shutdown it is
   cancelled at once;

@@ -1,4 +1,4 @@
-"""OAuth scopes of the Tally API (see DESIGN.md, "Access")."""
+"""OAuth scopes of the Tally API (the scope table is in the README, "Tokens and scopes")."""
 
 from __future__ import annotations
 

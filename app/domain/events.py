@@ -1,5 +1,7 @@
 """What the outbox records: every topic, and the typed payload of each.
 
+See docs/ARCHITECTURE.md, "Work after commit", for who writes and who reads them.
+
 Each committed change writes one event in its own transaction (the ledger's `Outbox`
 store). Consumers (live subscriptions today; webhooks and fulfilment jobs next) read typed
 events back through `decode`, never a payload dict. The JSON of each payload is the shape

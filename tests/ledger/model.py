@@ -1,6 +1,6 @@
 """A pure-Python model of the ledger: what every write command should answer and do.
 
-Independent of `app`: the rules are re-derived from DESIGN.md and the program data, with
+Independent of `app`: the rules are re-derived from docs/ARCHITECTURE.md, the README and the program data, with
 exact fractions where the ledger promises exact arithmetic. The model predicts each
 reply (data or one error code) and keeps the balances, lots, orders, redemptions, stock
 and idempotency keys that the real ledger must agree with.

@@ -1,5 +1,7 @@
 """The one way a mutation writes: resolve the member, run the use case, map the errors.
 
+The whole path of a write is in docs/ARCHITECTURE.md, "A write, end to end".
+
 A mutation gives `Writer.run` three things: how to build its command (`Writer.member`
 resolves the member it acts on), the use case, and how to show the use case's typed result.
 Every `DomainError` — raised while building the command or answered by the use case, first
