@@ -25,6 +25,8 @@ from app.domain.records import (
 )
 from app.domain.rewards import RedemptionStatus
 from app.ledger import mappers
+from app.ledger.awards import AwardStore
+from app.ledger.programs import ProgramStore
 from app.ledger.tables import (
     activities,
     balances,
@@ -37,12 +39,20 @@ from app.ledger.tables import (
     rewards,
     transfers,
 )
+from app.ledger.tier_measures import TierMeasures
+from app.ledger.tiers import TierStore
 from app.ledger.transfers import BALANCE_TOPIC
 
 
 class ReadLedger:
+    """What a read may ask, on one connection: these queries, and the read-side stores."""
+
     def __init__(self, conn: AsyncConnection) -> None:
         self.conn = conn
+        self.programs = ProgramStore(conn)
+        self.awards = AwardStore(conn)
+        self.tiers = TierStore(conn)
+        self.tier_measures = TierMeasures(conn)
 
     async def members_by_ids(self, ids: Sequence[int]) -> dict[int, Member]:
         rows = await self.conn.execute(select(members).where(members.c.id.in_(list(ids))))

@@ -17,6 +17,7 @@ from app.ledger.programs import ProgramStore
 from app.ledger.queries import ReadLedger
 from app.ledger.referrals import ReferralStore
 from app.ledger.stores import MemberStore, OrderStore, RedemptionStore, RewardStore
+from app.ledger.tier_measures import TierMeasures
 from app.ledger.tiers import TierStore
 from app.ledger.transfers import LotStore, TransferStore
 
@@ -43,6 +44,7 @@ class WriteTx:
     referrals: ReferralStore
     expiry: ExpiryStore
     tiers: TierStore
+    tier_measures: TierMeasures
     reads: ReadLedger = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,6 +67,7 @@ class WriteTx:
             referrals=ReferralStore(conn),
             expiry=ExpiryStore(conn),
             tiers=TierStore(conn),
+            tier_measures=TierMeasures(conn),
         )
 
     @contextlib.asynccontextmanager

@@ -25,8 +25,7 @@ from app.domain.records import (
 from app.domain.rewards import redeem_blocker
 from app.domain.tier_policy import Tier
 from app.domain.tiers import TierProgress
-from app.ledger.awards import AwardStore
-from app.ledger.programs import ProgramStore, ProgramVersion, activations
+from app.ledger.programs import ProgramVersion, activations
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock
 from app.services.earning import explain, explanation_data, single_line
@@ -70,7 +69,7 @@ class Queries:
             return cached[2]
         generation = activations()
         async with self.uow.read() as r:
-            version = await ProgramStore(r.conn).active()
+            version = await r.programs.active()
         self._program = (now, generation, version)
         return version
 
@@ -95,7 +94,7 @@ class Queries:
         if version is None:
             return {}
         async with self.uow.read() as r:
-            return await progress(r.conn, version.program, ids, self.clock.now())
+            return await progress(r, version.program, ids, self.clock.now())
 
     async def rewards(self, ids: Sequence[int]) -> dict[int, Reward]:
         async with self.uow.read() as r:
@@ -124,7 +123,7 @@ class Queries:
             if version is None:
                 rank = -1
             else:
-                tier = (await held_tiers(r.conn, version.program, [member_id], now))[member_id]
+                tier = (await held_tiers(r, version.program, [member_id], now))[member_id]
                 rank = version.program.tier_rank(tier.key)
         items = []
         for reward in page.items:
@@ -191,8 +190,8 @@ class Queries:
         async with self.uow.read() as r:
             tier: Tier | None = None
             if member_id is not None:
-                tier = (await held_tiers(r.conn, program, [member_id], now))[member_id]
-            awards = AwardStore(r.conn)
+                tier = (await held_tiers(r, program, [member_id], now))[member_id]
+            awards = r.awards
             applied = tier or base_tier
             explained = await explain(program, purchase, applied, awards, member_id)
             base = explained

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-
-from sqlalchemy.ext.asyncio import AsyncConnection
+from typing import Protocol
 
 from app.domain.program import Program
 from app.domain.tier_lifecycle import Standing, held, review_window
@@ -17,23 +16,33 @@ from app.ledger.tiers import TierStore
 from app.ledger.uow import WriteTx
 
 
+class TierSource(Protocol):
+    """Where tier reads come from: a write transaction or a read (both carry these stores)."""
+
+    @property
+    def tiers(self) -> TierStore: ...
+
+    @property
+    def tier_measures(self) -> TierMeasures: ...
+
+
 async def measure(
-    conn: AsyncConnection, program: Program, windows: dict[int, Window]
+    source: TierSource, program: Program, windows: dict[int, Window]
 ) -> dict[int, Measured]:
     """The program's tier measure (points or spend) over each member's window."""
-    measures = TierMeasures(conn)
+    measures = source.tier_measures
     if program.tier_measure is TierMeasure.SPEND:
         return await measures.spend(windows)
     return await measures.points(windows)
 
 
 async def measure_tiers(
-    conn: AsyncConnection, program: Program, ids: Sequence[int], now: datetime
+    source: TierSource, program: Program, ids: Sequence[int], now: datetime
 ) -> dict[int, tuple[int, datetime | None]]:
     """Per member: the tier measure over the program's window now, and when that measure
     next drops or resets (a calendar year's end, or when the oldest counted item leaves)."""
     since, period_end = measurement_window(program, now)
-    measured = await measure(conn, program, dict.fromkeys(ids, (since, None)))
+    measured = await measure(source, program, dict.fromkeys(ids, (since, None)))
     window = timedelta(days=program.qualifying_days)
     return {
         member_id: (value, period_end or (oldest + window if oldest else None))
@@ -42,11 +51,11 @@ async def measure_tiers(
 
 
 async def held_tiers(
-    conn: AsyncConnection, program: Program, ids: Sequence[int], now: datetime
+    source: TierSource, program: Program, ids: Sequence[int], now: datetime
 ) -> dict[int, Tier]:
     """The tier each member holds: the stored one; for a member not evaluated yet, the
     one the measure supports."""
-    standings = await TierStore(conn).many(ids)
+    standings = await source.tiers.many(ids)
     found: dict[int, Tier] = {}
     for member_id, standing in standings.items():
         tier = held(program, standing)
@@ -54,13 +63,13 @@ async def held_tiers(
             found[member_id] = tier
     missing = [i for i in ids if i not in found]
     if missing:
-        measured = await measure_tiers(conn, program, missing, now)
+        measured = await measure_tiers(source, program, missing, now)
         found.update({i: program.tier_for(measured[i][0]) for i in missing})
     return found
 
 
 async def progress(
-    conn: AsyncConnection, program: Program, ids: Sequence[int], now: datetime
+    source: TierSource, program: Program, ids: Sequence[int], now: datetime
 ) -> dict[int, TierProgress]:
     """Tier progress per member: the stored standing, the measure now, and (to say what
     keeping the tier needs) the measure over the review window so far."""
@@ -70,21 +79,21 @@ async def progress(
     if program.tier_measure is TierMeasure.POINTS:  # standings and measure in one query
         span = timedelta(days=program.qualifying_days)
         for member_id, (standing, (value, oldest)) in (
-            await TierStore(conn).with_points(ids, since_now)
+            await source.tiers.with_points(ids, since_now)
         ).items():
             standings[member_id] = standing
             current[member_id] = (value, period_end or (oldest + span if oldest else None))
     else:
-        standings = await TierStore(conn).many(ids)
+        standings = await source.tiers.many(ids)
     missing = [i for i in ids if i not in current]
     if missing:
-        current.update(await measure_tiers(conn, program, missing, now))
+        current.update(await measure_tiers(source, program, missing, now))
     review_since: dict[int, Window] = {}
     for member_id, standing in standings.items():
         window = review_window(program, standing) if held(program, standing) else None
         if window is not None and window[0] != since_now:
             review_since[member_id] = (window[0], None)
-    kept = await measure(conn, program, review_since)
+    kept = await measure(source, program, review_since)
     return {
         member_id: tier_progress(
             program,
@@ -96,4 +105,4 @@ async def progress(
 
 
 async def current_tier(tx: WriteTx, program: Program, member_id: int, now: datetime) -> Tier:
-    return (await held_tiers(tx.conn, program, [member_id], now))[member_id]
+    return (await held_tiers(tx, program, [member_id], now))[member_id]

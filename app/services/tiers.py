@@ -83,7 +83,7 @@ async def _catch_up(
 
 async def _measured_now(tx: WriteTx, program: Program, member_id: int, now: datetime) -> int:
     """The member's tier measure over the program's window now."""
-    return (await measure_tiers(tx.conn, program, [member_id], now))[member_id][0]
+    return (await measure_tiers(tx, program, [member_id], now))[member_id][0]
 
 
 async def _standing(tx: WriteTx, member_id: int, now: datetime) -> Standing:
@@ -140,7 +140,7 @@ async def follow_earn(
     keeps = False
     window = review_window(program, standing)
     if standing.grace_until is not None and window is not None:
-        so_far = await measure(tx.conn, program, {member_id: (window[0], None)})
+        so_far = await measure(tx, program, {member_id: (window[0], None)})
         keeps = so_far[member_id][0] >= current.threshold
     settled = after_earn(program, standing, program.tier_for(value), now, keeps=keeps)
     if settled is None and fresh:
@@ -206,11 +206,11 @@ async def _without(
         )
         window = review_window(program, was)
         assert window is not None
-        kept = (await measure(tx.conn, program, {member_id: window}))[member_id][0]
+        kept = (await measure(tx, program, {member_id: window}))[member_id][0]
         return renewed if kept >= renewed.threshold else program.tiers[0]
     at = change.changed_at
     at_the_time: dict[int, Window] = {member_id: (measurement_window(program, at)[0], at + TICK)}
-    return program.tier_for((await measure(tx.conn, program, at_the_time))[member_id][0])
+    return program.tier_for((await measure(tx, program, at_the_time))[member_id][0])
 
 
 async def _restored(
@@ -237,7 +237,7 @@ async def _review(
     window = review_window(program, standing)
     due = standing.review_at is not None and standing.review_at <= now
     if due and window is not None and held(program, standing) is not None:
-        value = (await measure(tx.conn, program, {member_id: window}))[member_id][0]
+        value = (await measure(tx, program, {member_id: window}))[member_id][0]
     else:
         value = await _measured_now(tx, program, member_id, now)
     return review(program, standing, program.tier_for(value), now)
