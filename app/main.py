@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks = runtime.services.tasks
+        tasks.open()
         FeedListener(
             runtime.db, runtime.services.feed, tasks, poll_interval=settings.feed_poll_interval
         ).start()

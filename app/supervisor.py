@@ -65,6 +65,10 @@ class TaskSupervisor:
             task.add_done_callback(_log_failure)  # nobody is left to see its outcome
             raise
 
+    def open(self) -> None:
+        """Accept tasks again: a lifespan that starts after an earlier one ended."""
+        self._closed = False
+
     @property
     def closing(self) -> bool:
         return self._closed

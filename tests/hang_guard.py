@@ -8,13 +8,18 @@ an event loop's teardown (a task that ignores cancellation) shows nothing useful
 thread dump alone: the main thread just sits in `select()`.
 
 On the main thread the timer is SIGALRM: the handler prints, then fails the test, so the
-run goes on with the next one. Elsewhere it falls back to pytest-timeout's own thread timer.
+run goes on with the next one. The failure is raised in whatever code runs at that moment;
+when that is another asyncio task, the test may go on hanging, so a second stage, a thread
+LAST_RESORT seconds later, prints the same report past pytest's capture and ends the run
+(`os._exit(1)`, as pytest-timeout's thread method does). Elsewhere than the main thread it
+falls back to pytest-timeout's own thread timer. Under a debugger nothing fires.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import signal
 import sys
 import threading
@@ -24,6 +29,10 @@ from types import CoroutineType, FrameType, GeneratorType
 from typing import Any
 
 import pytest
+import pytest_timeout
+
+#: Seconds after the first alarm before a still-stuck test ends the whole run.
+LAST_RESORT = float(os.environ.get("TALLY_TEST_LAST_RESORT", "30"))
 
 
 def _await_chain(awaitable: Any) -> Iterator[str]:
@@ -81,6 +90,18 @@ def describe_threads() -> str:
     return "\n".join(lines)
 
 
+def _last_resort(item: pytest.Item, timeout: float) -> None:
+    capture = item.config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:
+        capture.suspend_global_capture(in_=True)
+    _report(item, timeout)
+    item.config.get_terminal_writer().line(
+        f"Still stuck {LAST_RESORT:g}s after failing it: ending the run."
+    )
+    item.config.get_terminal_writer().flush()
+    os._exit(1)
+
+
 def _report(item: pytest.Item, timeout: float) -> None:
     terminal = item.config.get_terminal_writer()
     terminal.line()
@@ -98,16 +119,26 @@ def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool | None:
     if threading.current_thread() is not threading.main_thread() or settings.method != "signal":
         return None  # pytest-timeout's own timer
 
+    stage_two = threading.Timer(
+        settings.timeout + LAST_RESORT, _last_resort, (item, settings.timeout)
+    )
+    stage_two.daemon = True
+
     def on_alarm(_signum: int, _frame: FrameType | None) -> None:
         __tracebackhide__ = True
+        if not settings.disable_debugger_detection and pytest_timeout.is_debugging():
+            stage_two.cancel()
+            return
         _report(item, settings.timeout)
         pytest.fail(f"Timeout >{settings.timeout:g}s (stacks and tasks printed above)")
 
     def cancel() -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        stage_two.cancel()
 
     item.cancel_timeout = cancel  # type: ignore[attr-defined]  # read by pytest-timeout
     signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, settings.timeout)
+    stage_two.start()
     return True

@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
-from app.ledger.database import Database, libpq_dsn
+from app.ledger.database import Database, asyncpg_connect_args
 from app.ledger.queries import ReadLedger
 from app.ledger.uow import NOTIFY_CHANNEL
 from app.supervisor import TaskSupervisor
@@ -99,7 +99,7 @@ class FeedListener:
         def on_close(_conn: object) -> None:
             closed.set()
 
-        conn = await asyncpg.connect(libpq_dsn(self.db.url), timeout=CONNECT_TIMEOUT)
+        conn = await asyncpg.connect(**asyncpg_connect_args(self.db.url), timeout=CONNECT_TIMEOUT)
         try:
             conn.add_termination_listener(on_close)
             async with asyncio.timeout(CONNECT_TIMEOUT):

@@ -12,6 +12,7 @@ from typing import Any
 
 import aiosqlite
 from sqlalchemy import event
+from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -59,6 +60,19 @@ def database_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+#: Query parameters SQLAlchemy's asyncpg dialect reads itself; asyncpg.connect() would send
+#: them to the server as settings (and the server would refuse them).
+_DIALECT_ONLY = frozenset({"prepared_statement_cache_size", "prepared_statement_name_func"})
+
+
+def asyncpg_connect_args(url: str) -> dict[str, Any]:
+    """What asyncpg.connect() needs for a connection outside the pool (the LISTEN one):
+    the engine's own reading of the URL (hosts, ports, socket dirs, ssl), less the keys
+    only the dialect understands."""
+    _, options = PGDialect_asyncpg().create_connect_args(make_url(database_url(url)))  # type: ignore[no-untyped-call]
+    return {key: value for key, value in options.items() if key not in _DIALECT_ONLY}
+
+
 def libpq_dsn(url: str) -> str:
     """A PostgreSQL URL as asyncpg.connect() takes it (no driver name, libpq's sslmode)."""
     parsed: URL = make_url(database_url(url)).set(drivername="postgresql")
@@ -84,7 +98,20 @@ class _SqliteConnection(aiosqlite.Connection):
     def stop(self) -> asyncio.Future[Any] | None:
         if not self._running:
             return None
+        self._interrupt()
         return super().stop()
+
+    async def close(self) -> None:
+        self._interrupt()
+        await super().close()
+
+    def _interrupt(self) -> None:
+        """A statement still running when its connection is closed (a cancelled sweep's)
+        would hold the write lock until it ends: interrupt it (sqlite3 allows this from
+        another thread; with nothing running it does nothing)."""
+        connection = self._connection
+        if connection is not None:
+            connection.interrupt()
 
 
 def _sqlite_connector(database: str, options: Mapping[str, Any]) -> Any:

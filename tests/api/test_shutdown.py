@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.domain.records import Balance
-from app.main import Runtime
+from app.main import Runtime, create_app
 from tests.api import ops
 from tests.api.client import make_settings, open_api
 from tests.api.ops import member_gid
@@ -61,3 +61,13 @@ async def test_a_failed_sibling_never_cuts_a_loader_query_and_shutdown_drains_it
         if task is not asyncio.current_task() and not task.done()
     ]
     assert left == [], left
+
+
+async def test_one_app_runs_its_lifespan_twice(db_url: str, tmp_path: Path) -> None:
+    """A test client opened twice on one app: the second lifespan starts its tasks again."""
+    settings = make_settings(db_url, tmp_path)
+    app = create_app(settings)
+    for _ in range(2):
+        async with app.router.lifespan_context(app):
+            assert "tally-feed-listener" in app.state.runtime.services.tasks.running
+        assert app.state.runtime.services.tasks.running == ()

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from app.ledger.database import UnsupportedDatabaseUrl, database_url, libpq_dsn
+from app.ledger.database import (
+    UnsupportedDatabaseUrl,
+    asyncpg_connect_args,
+    database_url,
+    libpq_dsn,
+)
 from app.settings import Settings
 
 
@@ -41,3 +46,25 @@ def test_the_listen_connection_gets_libpq_sslmode_back() -> None:
         == "postgresql://u@h/db?sslmode=verify-full"
     )
     assert libpq_dsn("postgresql+asyncpg://u:pw@h/db") == "postgresql://u:pw@h/db"
+
+
+def test_the_listen_connection_reads_the_url_as_the_engine_does() -> None:
+    """Dialect-only keys stay out (asyncpg would send them to the server as settings);
+    several hosts and socket directories reach asyncpg as the engine sees them."""
+    assert asyncpg_connect_args("postgres://u:pw@h/db?prepared_statement_cache_size=100") == {
+        "host": "h",
+        "database": "db",
+        "user": "u",
+        "password": "pw",
+    }
+    assert asyncpg_connect_args("postgresql://u@/db?host=h1:5432&host=h2:5433") == {
+        "database": "db",
+        "user": "u",
+        "host": ["h1", "h2"],
+        "port": [5432, 5433],
+    }
+    assert asyncpg_connect_args("postgresql:///db?host=/var/run/postgresql") == {
+        "database": "db",
+        "host": "/var/run/postgresql",
+    }
+    assert asyncpg_connect_args("postgresql://u@h/db?sslmode=require")["ssl"] == "require"

@@ -3,6 +3,7 @@ goes on. Run in a child pytest so the hang is real."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,52 @@ def test_a_hang_in_loop_teardown_fails_with_every_task_and_the_run_goes_on(
     assert "in stubborn_listener" in out  # its await chain
     assert "_cancel_all_tasks" in out  # the main thread's stack: the runner's teardown
     assert "2 passed, 1 error" in out  # the stuck test's teardown errs; the next one runs
+
+
+SWALLOWS = """
+import time
+
+
+def test_swallows_its_timeout():
+    while True:
+        try:
+            time.sleep(60)
+        except BaseException:
+            pass
+
+
+def test_never_reached():
+    pass
+"""
+
+
+def test_a_test_that_swallows_its_timeout_ends_the_run_with_the_report(tmp_path: Path) -> None:
+    (tmp_path / "test_swallows.py").write_text(SWALLOWS)
+    (tmp_path / "pytest.ini").write_text("[pytest]\ntimeout = 1\n")
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "tests.hang_guard",
+            "-p",
+            "no:cacheprovider",
+            "-c",
+            str(tmp_path / "pytest.ini"),
+            "--rootdir",
+            str(tmp_path),
+            str(tmp_path / "test_swallows.py"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "TALLY_TEST_LAST_RESORT": "2"},
+    )
+    out = run.stdout + run.stderr
+    assert run.returncode == 1, out
+    assert "Still stuck 2s after failing it: ending the run." in out
+    assert "in test_swallows_its_timeout" in out  # the stack, shown past the capture
