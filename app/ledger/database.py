@@ -14,7 +14,7 @@ import aiosqlite
 from sqlalchemy import event
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg
 from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -71,16 +71,6 @@ def asyncpg_connect_args(url: str) -> dict[str, Any]:
     only the dialect understands."""
     _, options = PGDialect_asyncpg().create_connect_args(make_url(database_url(url)))  # type: ignore[no-untyped-call]
     return {key: value for key, value in options.items() if key not in _DIALECT_ONLY}
-
-
-def libpq_dsn(url: str) -> str:
-    """A PostgreSQL URL as asyncpg.connect() takes it (no driver name, libpq's sslmode)."""
-    parsed: URL = make_url(database_url(url)).set(drivername="postgresql")
-    if "ssl" in parsed.query:
-        query = dict(parsed.query)
-        query["sslmode"] = query.pop("ssl")
-        parsed = parsed.set(query=query)
-    return parsed.render_as_string(hide_password=False)
 
 
 class _SqliteConnection(aiosqlite.Connection):

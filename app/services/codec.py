@@ -55,7 +55,7 @@ class AnswerCodec(Generic[R]):
         return data
 
     def decode(self, data: Mapping[str, Any]) -> R:
-        values: dict[str, Any] = {}
+        values: dict[str, object] = {}
         for f, key, hint in self._fields:
             if key not in data:
                 if f.default is dataclasses.MISSING:

@@ -19,7 +19,7 @@ import uvicorn
 import websockets
 from starlette.applications import Starlette
 
-from app.ledger.database import libpq_dsn
+from app.ledger.database import asyncpg_connect_args
 from app.ledger.uow import NOTIFY_CHANNEL
 from app.main import Runtime, create_app
 from app.services.program import apply_program
@@ -34,7 +34,7 @@ BOUND = 20.0
 
 async def _listening_backends(db_url: str) -> int:
     """Sessions on this test's database whose last statement was our LISTEN."""
-    conn = await asyncpg.connect(libpq_dsn(db_url), timeout=5)
+    conn = await asyncpg.connect(**asyncpg_connect_args(db_url), timeout=5)
     try:
         count: int = await conn.fetchval(
             "SELECT count(*) FROM pg_stat_activity "

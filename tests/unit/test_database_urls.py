@@ -8,7 +8,6 @@ from app.ledger.database import (
     UnsupportedDatabaseUrl,
     asyncpg_connect_args,
     database_url,
-    libpq_dsn,
 )
 from app.settings import Settings
 
@@ -38,14 +37,6 @@ def test_provider_urls_use_asyncpg_or_aiosqlite(given: str, used: str) -> None:
 def test_other_drivers_are_refused_with_a_message(url: str) -> None:
     with pytest.raises(UnsupportedDatabaseUrl, match="database URL"):
         database_url(url)
-
-
-def test_the_listen_connection_gets_libpq_sslmode_back() -> None:
-    assert (
-        libpq_dsn("postgres://u@h/db?sslmode=verify-full")
-        == "postgresql://u@h/db?sslmode=verify-full"
-    )
-    assert libpq_dsn("postgresql+asyncpg://u:pw@h/db") == "postgresql://u:pw@h/db"
 
 
 def test_the_listen_connection_reads_the_url_as_the_engine_does() -> None:

@@ -36,28 +36,7 @@ def test_a_hang_in_loop_teardown_fails_with_every_task_and_the_run_goes_on(
     (tmp_path / "pytest.ini").write_text(
         "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\ntimeout = 2\n"
     )
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "tests.hang_guard",
-            "-p",
-            "no:cacheprovider",
-            "-c",
-            str(tmp_path / "pytest.ini"),
-            "--rootdir",
-            str(tmp_path),
-            str(tmp_path / "test_stuck.py"),
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    run = _child_pytest(tmp_path, "test_stuck.py")
     out = run.stdout + run.stderr
     assert run.returncode == 1, out
     assert "Timeout after 2s" in out
@@ -88,7 +67,18 @@ def test_never_reached():
 def test_a_test_that_swallows_its_timeout_ends_the_run_with_the_report(tmp_path: Path) -> None:
     (tmp_path / "test_swallows.py").write_text(SWALLOWS)
     (tmp_path / "pytest.ini").write_text("[pytest]\ntimeout = 1\n")
-    run = subprocess.run(
+    run = _child_pytest(tmp_path, "test_swallows.py", env={"TALLY_TEST_LAST_RESORT": "2"})
+    out = run.stdout + run.stderr
+    assert run.returncode == 1, out
+    assert "Still stuck 2s after failing it: ending the run." in out
+    assert "in test_swallows_its_timeout" in out  # the stack, shown past the capture
+
+
+def _child_pytest(
+    tmp_path: Path, test_file: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """pytest on one file in tmp_path, with the hang guard and tmp_path's pytest.ini."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -102,16 +92,12 @@ def test_a_test_that_swallows_its_timeout_ends_the_run_with_the_report(tmp_path:
             str(tmp_path / "pytest.ini"),
             "--rootdir",
             str(tmp_path),
-            str(tmp_path / "test_swallows.py"),
+            str(tmp_path / test_file),
         ],
         cwd=REPO,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
-        env={**os.environ, "TALLY_TEST_LAST_RESORT": "2"},
+        env={**os.environ, **(env or {})},
     )
-    out = run.stdout + run.stderr
-    assert run.returncode == 1, out
-    assert "Still stuck 2s after failing it: ending the run." in out
-    assert "in test_swallows_its_timeout" in out  # the stack, shown past the capture

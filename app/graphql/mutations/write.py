@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, Self, TypeVar
+from typing import Protocol, Self, TypeVar
 
 import strawberry
 
@@ -67,11 +67,11 @@ class WritePayload:
 
     @classmethod
     def failed(cls, errors: list[UserError]) -> Self:
-        empty: dict[str, Any] = {
-            f.name: None
+        empty = dict.fromkeys(
+            f.name
             for f in dataclasses.fields(cls)  # type: ignore[arg-type]  # strawberry types are dataclasses
             if f.name != "user_errors"
-        }
+        )
         return cls(**empty, user_errors=errors)  # type: ignore[call-arg]
 
 
