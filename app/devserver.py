@@ -10,9 +10,9 @@ from app.auth.scopes import ALL_SCOPES, MEMBER_SCOPES, format_scopes
 from app.ledger.migrate import upgrade
 from app.main import Runtime, build_runtime
 from app.services.common import MemberRef
-from app.services.earn import RecordPurchase, record_purchase
 from app.services.enroll import EnrollMember, enroll_member
 from app.services.program import DEMO_PROGRAM, apply_program, load_program_file
+from app.services.purchase import RecordPurchase, record_purchase
 from app.services.redeem import RedeemReward, redeem_reward
 from app.services.returns import RecordReturn, record_return
 from app.services.sweeps import run_sweeps

@@ -20,13 +20,13 @@ from app.domain.referrals import ReferralTerms, parse_referral, referral_to_data
 from app.domain.rewards import RewardKind
 from app.domain.rule_definitions import parse_rules, rules_to_data
 from app.domain.rules import Effect, Rule
-from app.domain.tier_definitions import (
+from app.domain.tiers.definition import (
     parse_tier_settings,
     parse_tiers,
     tier_settings_to_data,
     tiers_to_data,
 )
-from app.domain.tier_policy import DowngradePolicy, Tier, TierMeasure, TierSettings, TierWindow
+from app.domain.tiers.policy import DowngradePolicy, Tier, TierMeasure, TierSettings, TierWindow
 
 REWARD_KINDS = frozenset(kind.value for kind in RewardKind)
 

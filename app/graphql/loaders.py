@@ -15,7 +15,7 @@ from typing import TypeVar
 from strawberry.dataloader import DataLoader
 
 from app.domain.records import Balance, Entry, ExpiringPoints, Redemption, Reward
-from app.domain.tiers import TierProgress
+from app.domain.tiers.progress import TierProgress
 from app.services.queries import Queries
 from app.supervisor import TaskSupervisor
 

@@ -39,8 +39,8 @@ from app.ledger.tables import (
     rewards,
     transfers,
 )
-from app.ledger.tier_measures import TierMeasures
-from app.ledger.tiers import TierStore
+from app.ledger.tiers.measures import TierMeasures
+from app.ledger.tiers.standings import TierStore
 from app.ledger.transfers import BALANCE_TOPIC
 
 

@@ -17,8 +17,8 @@ from app.ledger.programs import ProgramStore
 from app.ledger.queries import ReadLedger
 from app.ledger.referrals import ReferralStore
 from app.ledger.stores import MemberStore, OrderStore, RedemptionStore, RewardStore
-from app.ledger.tier_measures import TierMeasures
-from app.ledger.tiers import TierStore
+from app.ledger.tiers.measures import TierMeasures
+from app.ledger.tiers.standings import TierStore
 from app.ledger.transfers import LotStore, TransferStore
 
 NOTIFY_CHANNEL = "tally_balance"

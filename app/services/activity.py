@@ -20,11 +20,11 @@ from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
 from app.services.codec import AnswerCodec
 from app.services.common import MemberRef, active_program, credit_lot, lock_member
-from app.services.earn import CLOCK_SKEW
 from app.services.earning import explain, explanation_data, points_by_rule
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
-from app.services.tiers import current_standing, follow_earn
+from app.services.purchase import CLOCK_SKEW
+from app.services.tiers.lifecycle import standing_before_earn, upgrade_after_earn
 
 ONCE_PER_MEMBER = frozenset({"SIGNUP", "PROFILE_COMPLETED"})
 
@@ -118,7 +118,7 @@ async def record_activity(
             raise DomainError(
                 ErrorCode.LIMIT_REACHED, "This activity was already recorded.", "kind"
             )
-        before = await current_standing(tx, version, member.id, now)
+        before = await standing_before_earn(tx, version, member.id, now)
         tier = before.tier
         event = Purchase(
             "OTHER",
@@ -151,7 +151,9 @@ async def record_activity(
                 earned=points,
             )
             balance, transfer_id = posted.balance, posted.transfer_id
-            upgraded = await follow_earn(tx, version, member.id, now, before=before, gained=points)
+            upgraded = await upgrade_after_earn(
+                tx, version, member.id, now, before=before, gained=points
+            )
         await tx.activities.set_earned(
             activity_id, points, explanation_data(explanation), transfer_id
         )

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from app.domain.program import Program
 from app.domain.rules import Explanation, Line, Purchase, evaluate, period_bounds
-from app.domain.tier_policy import Tier
+from app.domain.tiers.policy import Tier
 from app.ledger.awards import AwardStore
 
 

@@ -23,14 +23,14 @@ from app.domain.records import (
     RuleAward,
 )
 from app.domain.rewards import redeem_blocker
-from app.domain.tier_policy import Tier
-from app.domain.tiers import TierProgress
+from app.domain.tiers.policy import Tier
+from app.domain.tiers.progress import TierProgress
 from app.ledger.programs import ProgramVersion, activations
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock
 from app.services.earning import explain, explanation_data, single_line
 from app.services.redeem import reward_state
-from app.services.tier_standing import held_tiers, progress
+from app.services.tiers.standing import held_tiers, progress
 
 EXPIRING_HORIZON = timedelta(days=30)
 PROGRAM_TTL = 2.0

@@ -17,7 +17,7 @@ from app.services.codec import AnswerCodec
 from app.services.common import MemberRef, active_program, lock_member
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
-from app.services.tier_standing import current_tier
+from app.services.tiers.standing import current_tier
 
 MAX_QUANTITY = 20
 

@@ -15,7 +15,7 @@ from app.domain.rules import period_bounds
 from app.ledger.programs import ProgramVersion
 from app.ledger.uow import WriteTx
 from app.services.common import MemberRef, credit_lot, lock_member
-from app.services.tiers import current_standing, follow_earn, follow_return
+from app.services.tiers.lifecycle import standing_before_earn, undo_after_return, upgrade_after_earn
 
 
 async def award_referral(
@@ -38,7 +38,7 @@ async def award_referral(
     if await tx.referrals.for_referee(referee.id) is not None:
         return 0
     referrer, _ = await lock_member(tx, MemberRef(id=referee.referred_by))
-    referrer_before = await current_standing(tx, version, referrer.id, now)
+    referrer_before = await standing_before_earn(tx, version, referrer.id, now)
     referrer_points = terms.referrer_points
     if terms.max_per_referrer is not None:
         since, until = period_bounds(occurred_at, terms.period, ZoneInfo(program.time_zone))
@@ -74,7 +74,7 @@ async def award_referral(
                 earned=points,
             )
     if referrer_points > 0:  # the referrer's tier follows the award (the referee's, the sale)
-        await follow_earn(
+        await upgrade_after_earn(
             tx, version, referrer.id, now, before=referrer_before, gained=referrer_points
         )
     return terms.referee_points
@@ -125,6 +125,6 @@ async def claw_back_referral(
             member_id=member_id, points=points - take, counts_at=counted_at, now=now
         )
         if member_id == referral.referrer_id:  # the referee's tier follows the order's return
-            await follow_return(tx, version, member_id, recorded_at, now)
+            await undo_after_return(tx, version, member_id, recorded_at, now)
         taken += take
     return taken

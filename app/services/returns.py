@@ -19,7 +19,7 @@ from app.services.common import MemberRef, active_program, lock_member
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
 from app.services.referrals import claw_back_referral
-from app.services.tiers import follow_return
+from app.services.tiers.lifecycle import undo_after_return
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,7 +171,7 @@ async def record_return(
             )
         if clawed:
             balance = (await tx.members.lock(order.member_id)) or balance
-        await follow_return(tx, version, order.member_id, recorded, now)
+        await undo_after_return(tx, version, order.member_id, recorded, now)
         return ReturnRecorded(
             member_id=order.member_id,
             order_id=order.order_ref,

@@ -17,7 +17,7 @@ from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.batches import BATCH, each_due
 from app.services.clock import Clock
 from app.services.common import repay_debt
-from app.services.tiers import review_tiers
+from app.services.tiers.review import review_tiers
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from app.domain.program import program_to_data
 from app.events.feed import ChangeFeed
 from app.ledger.database import Database, open_database
 from app.ledger.uow import UnitOfWork
-from app.services import adjust, earn, enroll, redeem, resolve, returns
+from app.services import adjust, enroll, purchase, redeem, resolve, returns
 from app.services.clock import FixedClock
 from app.services.codec import AnswerCodec
 from app.services.common import MemberRef
@@ -136,12 +136,12 @@ class Ledger:
     async def purchase(
         self, member_id: int, order: str, amount: str, key: str | None = None
     ) -> Outcome[Any]:
-        return await earn.record_purchase(
+        return await purchase.record_purchase(
             self.uow,
             self.clock,
             principal=self.principal,
             idempotency_key=key or self.key(),
-            cmd=earn.RecordPurchase(
+            cmd=purchase.RecordPurchase(
                 MemberRef(id=member_id), order, amount, "EUR", "POS", self.clock.now()
             ),
         )

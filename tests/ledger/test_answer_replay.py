@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 
 from app.domain.records import Balance
 from app.ledger.tables import idempotency_keys
-from app.services.earn import PurchaseRecorded
 from app.services.idempotent import request_hash
+from app.services.purchase import PurchaseRecorded
 from app.services.returns import ReturnRecorded
 from tests.ledger.harness import Ledger
 

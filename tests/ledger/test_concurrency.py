@@ -7,7 +7,7 @@ import asyncio
 from app.domain.errors import ErrorCode
 from app.ledger.database import open_database
 from app.ledger.uow import UnitOfWork
-from app.services import earn, redeem
+from app.services import purchase, redeem
 from app.services.common import MemberRef
 from app.services.outcome import Outcome
 from tests.ledger.harness import Ledger
@@ -71,12 +71,12 @@ async def test_50_concurrent_requests_with_one_key_make_one_transfer_and_one_ans
         member = await ledger.enroll("buyer")
 
         async def attempt(n: int) -> Outcome:
-            return await earn.record_purchase(
+            return await purchase.record_purchase(
                 writers[n % len(writers)],
                 ledger.clock,
                 principal="client:test",
                 idempotency_key="same-key",
-                cmd=earn.RecordPurchase(
+                cmd=purchase.RecordPurchase(
                     MemberRef(id=member), "order-1", "99.99", "EUR", "POS", ledger.clock.now()
                 ),
             )

@@ -76,7 +76,7 @@ async def test_tier_multiplier_scales_per_unit_rates_not_bonuses(db_url: str) ->
 async def test_rules_select_lines_by_sku_and_category_after_discounts(db_url: str) -> None:
     from app.domain.errors import ErrorCode
     from app.domain.order_lines import LineInput
-    from app.services import earn
+    from app.services import purchase
     from app.services.common import MemberRef
 
     data = rules_program()
@@ -109,13 +109,13 @@ async def test_rules_select_lines_by_sku_and_category_after_discounts(db_url: st
             LineInput("beans-1kg", 1, "24.90", "beans", discount="4.90"),
         )
 
-        async def buy(order: str, amount: str, key: str) -> earn.Outcome:
-            return await earn.record_purchase(
+        async def buy(order: str, amount: str, key: str) -> purchase.Outcome:
+            return await purchase.record_purchase(
                 ledger.uow,
                 ledger.clock,
                 principal="client:t",
                 idempotency_key=key,
-                cmd=earn.RecordPurchase(
+                cmd=purchase.RecordPurchase(
                     MemberRef(id=m),
                     order,
                     amount,
@@ -142,7 +142,7 @@ async def test_returning_lines_reverses_exactly_their_points(db_url: str) -> Non
     from app.domain.errors import ErrorCode
     from app.domain.line_returns import ReturnLine
     from app.domain.order_lines import LineInput
-    from app.services import earn, returns
+    from app.services import purchase, returns
     from app.services.common import MemberRef
 
     data = rules_program()
@@ -162,12 +162,12 @@ async def test_returning_lines_reverses_exactly_their_points(db_url: str) -> Non
         await apply_program(ledger.uow, ledger.clock, data)
         m = await ledger.enroll("returner")
         lines = (LineInput("cup", 3, "4.00"), LineInput("beans", 1, "20.00", "beans"))
-        bought = await earn.record_purchase(
+        bought = await purchase.record_purchase(
             ledger.uow,
             ledger.clock,
             principal="client:t",
             idempotency_key="p",
-            cmd=earn.RecordPurchase(
+            cmd=purchase.RecordPurchase(
                 MemberRef(id=m), "o-1", "32.00", "EUR", "POS", ledger.clock.now(), lines=lines
             ),
         )
@@ -201,7 +201,7 @@ async def test_returning_lines_reverses_exactly_their_points(db_url: str) -> Non
 async def test_a_backdated_purchase_is_capped_by_its_own_period_only(db_url: str) -> None:
     from datetime import timedelta
 
-    from app.services import earn
+    from app.services import purchase
     from app.services.common import MemberRef
 
     ledger = await Ledger.open(db_url)
@@ -210,12 +210,12 @@ async def test_a_backdated_purchase_is_capped_by_its_own_period_only(db_url: str
         ledger.clock.current = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)  # Wednesday
         m = await ledger.enroll("offline-pos")
         assert (await ledger.purchase(m, "today", "100")).value.points == 150
-        yesterday = await earn.record_purchase(
+        yesterday = await purchase.record_purchase(
             ledger.uow,
             ledger.clock,
             principal="client:t",
             idempotency_key="late",
-            cmd=earn.RecordPurchase(
+            cmd=purchase.RecordPurchase(
                 MemberRef(id=m),
                 "yesterday",
                 "100",

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.ledger.tables import lots as lot_rows
-from app.services import earn, enroll
+from app.services import enroll, purchase
 from app.services.common import MemberRef
 from app.services.outcome import Outcome
 from app.services.program import apply_program
@@ -201,12 +201,12 @@ class Run:
                 cmd=enroll.EnrollMember(external_id=call.external_id),
             )
         if isinstance(call, m.Purchase):
-            return await earn.record_purchase(
+            return await purchase.record_purchase(
                 ledger.uow,
                 ledger.clock,
                 principal=ledger.principal,
                 idempotency_key=key,
-                cmd=earn.RecordPurchase(
+                cmd=purchase.RecordPurchase(
                     MemberRef(id=call.member_id),
                     call.order_ref,
                     call.amount,

@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import update
 
 from app.ledger.tables import member_tiers
-from app.ledger.tiers import TierStore
+from app.ledger.tiers.standings import TierStore
 from app.services.activity import RecordActivity, record_activity
 from app.services.common import MemberRef
 from app.services.program import apply_program
 from app.services.sweeps import run_sweeps
-from app.services.tiers import review_tiers, tiers_since
+from app.services.tiers.review import review_tiers, tiers_since
 from tests.ledger.harness import Ledger, program_data
 from tests.ledger.test_referrals import _code, _enroll
 

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import update
 
 from app.ledger.tables import member_tiers
-from app.services import earn as earn_service
+from app.services import purchase as purchase_service
 from app.services.common import MemberRef
 from app.services.program import apply_program
 from app.services.sweeps import run_sweeps
-from app.services.tiers import review_tiers
+from app.services.tiers.review import review_tiers
 from tests.ledger.test_referrals import _code, _enroll
 from tests.ledger.test_tier_lifecycle import (
     changes,
@@ -125,14 +125,14 @@ async def test_a_program_change_while_an_earn_is_in_flight_is_still_applied(
     async with ledger:
         m = await ledger.enroll("racer")
         reached, resume = asyncio.Event(), asyncio.Event()
-        original = earn_service.follow_earn
+        original = purchase_service.upgrade_after_earn
 
         async def paused(*args: Any, **kw: Any) -> Any:
             reached.set()
             await resume.wait()
             return await original(*args, **kw)
 
-        monkeypatch.setattr(earn_service, "follow_earn", paused)
+        monkeypatch.setattr(purchase_service, "upgrade_after_earn", paused)
         buying = asyncio.create_task(ledger.purchase(m, "o-1", "600"))
         await reached.wait()
         cheaper = tiered(flat=True)
@@ -149,12 +149,12 @@ async def test_a_program_change_while_an_earn_is_in_flight_is_still_applied(
 
 
 async def buy(ledger: Any, member: int, order: str, amount: str, occurred_at: Any) -> Any:
-    out = await earn_service.record_purchase(
+    out = await purchase_service.record_purchase(
         ledger.uow,
         ledger.clock,
         principal=ledger.principal,
         idempotency_key=ledger.key(),
-        cmd=earn_service.RecordPurchase(
+        cmd=purchase_service.RecordPurchase(
             MemberRef(id=member), order, amount, "EUR", "POS", occurred_at
         ),
     )

@@ -13,7 +13,7 @@ from app.domain.errors import DomainError, ErrorCode
 from app.domain.lots import Allocation, Lot, allocate
 from app.domain.points import parse_amount, reversal_due
 from app.domain.rewards import RewardState, redeem_blocker
-from app.domain.tiers import MeasuredTier, tier_progress
+from app.domain.tiers.progress import MeasuredTier, tier_progress
 from tests.ledger.harness import program_data
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from app.domain.program import parse_program
-from app.domain.tier_policy import DowngradePolicy
+from app.domain.tiers.policy import DowngradePolicy
 from app.services.program import parse_program_text
 
 README = Path(__file__).resolve().parents[2] / "README.md"

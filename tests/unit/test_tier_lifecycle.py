@@ -9,8 +9,8 @@ import pytest
 
 from app.domain.errors import ProgramInvalid
 from app.domain.program import Program, parse_program, program_to_data
-from app.domain.tier_lifecycle import (
-    Reached,
+from app.domain.tiers.lifecycle import (
+    PriorStanding,
     Standing,
     TierChangeReason,
     after_earn,
@@ -67,7 +67,7 @@ def returned(
 
 
 def climbed(p: Program, *steps: tuple[str, datetime]) -> Standing:
-    """Settled at the first step, then upgraded by earns at each later one."""
+    """StandingUpdate at the first step, then upgraded by earns at each later one."""
     standing = holding(p, steps[0][0], steps[0][1])
     for key, at in steps[1:]:
         settled = after_earn(p, standing, tier(p, key), at)
@@ -123,7 +123,11 @@ def test_an_earn_that_reaches_a_higher_tier_upgrades_and_starts_a_period() -> No
     assert settled is not None
     assert (settled.moved_from, settled.reason) == ("silver", TierChangeReason.EARN)
     assert settled.standing == Standing(
-        "gold", later, T0, later + YEAR, earlier=(Reached("silver", T0, T0 + YEAR, None, later),)
+        "gold",
+        later,
+        T0,
+        later + YEAR,
+        earlier=(PriorStanding("silver", T0, T0 + YEAR, None, later),),
     )
 
 
@@ -150,7 +154,7 @@ def test_in_grace_reaching_the_threshold_keeps_the_tier_for_a_new_period() -> No
     kept = after_earn(p, graced, tier(p, "silver"), at, keeps=True)
     assert kept is not None
     assert kept.moved_from is None
-    was = Reached("gold", T0, ends, ends + timedelta(days=30), at)  # the earn may come back
+    was = PriorStanding("gold", T0, ends, ends + timedelta(days=30), at)  # the earn may come back
     assert kept.standing == Standing("gold", T0, ends, ends + YEAR, earlier=(was,))
     # returned in full: in grace again, as before
     back = returned(p, kept.standing, tier(p, "silver"), at, at + DAY)
@@ -229,7 +233,7 @@ def test_a_review_upgrades_a_member_a_lowered_threshold_now_supports() -> None:
     now = T0 + timedelta(days=3)
     settled = review(p, holding(p, "silver"), tier(p, "gold"), now)
     assert (settled.moved_from, settled.reason) == ("silver", TierChangeReason.REVIEW)
-    was = Reached("silver", T0, T0 + YEAR, None, now)
+    was = PriorStanding("silver", T0, T0 + YEAR, None, now)
     assert settled.standing == Standing("gold", now, T0, now + YEAR, earlier=(was,))
     # an earn recorded before it and returned: back to silver if the measure falls
     back = returned(p, settled.standing, tier(p, "base"), T0 + DAY, now + DAY)

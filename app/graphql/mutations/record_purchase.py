@@ -16,7 +16,7 @@ from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance, Member
 from app.graphql.types.order import Channel, OrderLineInput
 from app.graphql.types.program import Tier
-from app.services.earn import PurchaseRecorded, RecordPurchase, record_purchase
+from app.services.purchase import PurchaseRecorded, RecordPurchase, record_purchase
 
 
 @strawberry.input

@@ -9,7 +9,7 @@ import strawberry
 
 from app.domain.rule_definitions import WEEKDAYS
 from app.domain.rules import Rule as RuleRecord
-from app.domain.tier_policy import Tier as TierRecord
+from app.domain.tiers.policy import Tier as TierRecord
 from app.graphql.types.activity import RuleAward
 from app.graphql.types.order import Channel
 from app.ledger.programs import ProgramVersion

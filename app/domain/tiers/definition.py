@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from app.domain.definition_reader import Reader
-from app.domain.tier_policy import DowngradePolicy, Tier, TierMeasure, TierSettings, TierWindow
+from app.domain.tiers.policy import DowngradePolicy, Tier, TierMeasure, TierSettings, TierWindow
 
 E = TypeVar("E", bound=StrEnum)
 

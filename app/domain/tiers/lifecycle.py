@@ -27,7 +27,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from app.domain.program import Program
-from app.domain.tier_policy import DowngradePolicy, Tier, TierWindow
+from app.domain.tiers.policy import DowngradePolicy, Tier, TierWindow
 
 TICK = timedelta(microseconds=1)  # the resolution of stored times
 
@@ -39,7 +39,7 @@ class TierChangeReason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Reached:
+class PriorStanding:
     """How the member stood before a change since the last settlement (an upgrade, a
     renewal in grace), and when that change was made."""
 
@@ -60,22 +60,22 @@ class Standing:
     settled_at: datetime  # returns of earns counted before this move no one
     period_ends_at: datetime | None = None  # None: never reviewed
     grace_until: datetime | None = None
-    earlier: tuple[Reached, ...] = ()  # changes since settled_at, oldest first
+    earlier: tuple[PriorStanding, ...] = ()  # changes since settled_at, oldest first
 
     @property
     def review_at(self) -> datetime | None:
         """When the sweep must next look at this member."""
         return self.grace_until or self.period_ends_at
 
-    def moved_on(self, now: datetime) -> tuple[Reached, ...]:
+    def moved_on(self, now: datetime) -> tuple[PriorStanding, ...]:
         """The history once this standing changes at `now`."""
         assert self.tier is not None
-        was = Reached(self.tier, self.since, self.period_ends_at, self.grace_until, now)
+        was = PriorStanding(self.tier, self.since, self.period_ends_at, self.grace_until, now)
         return (*self.earlier, was)
 
 
 @dataclass(frozen=True, slots=True)
-class Settled:
+class StandingUpdate:
     """A standing to store; `moved_from` is set when the tier itself changed."""
 
     standing: Standing
@@ -129,26 +129,26 @@ def evaluate(program: Program, standing: Standing, shown: Tier, now: datetime) -
 
 def after_earn(
     program: Program, standing: Standing, supported: Tier, now: datetime, *, keeps: bool = False
-) -> Settled | None:
+) -> StandingUpdate | None:
     """After an earn: upgrade when the measure supports a higher tier; in grace, `keeps`
     (the review window so far reaches the threshold) renews the tier for a new period."""
     current = held(program, standing)
     if current is None:
         return None  # evaluate first
     if program.tier_rank(supported.key) > program.tier_rank(current.key):
-        return Settled(
+        return StandingUpdate(
             _upgraded(program, standing, supported, now), current.key, TierChangeReason.EARN
         )
     grace = standing.grace_until
     if grace is not None and now <= grace and keeps:  # kept by this earn, which may return
         renewed = _renewed(program, standing, current)
-        return Settled(
+        return StandingUpdate(
             replace(renewed, settled_at=standing.settled_at, earlier=standing.moved_on(now))
         )
     return None
 
 
-def changes_since(standing: Standing, recorded_at: datetime) -> tuple[Reached, ...]:
+def changes_since(standing: Standing, recorded_at: datetime) -> tuple[PriorStanding, ...]:
     """The changes an earn recorded at `recorded_at` may have helped bring about, each as
     the standing before it, oldest first; none when the earn predates the settlement."""
     if recorded_at < standing.settled_at:
@@ -157,8 +157,8 @@ def changes_since(standing: Standing, recorded_at: datetime) -> tuple[Reached, .
 
 
 def after_return(
-    program: Program, standing: Standing, back: Reached, without: Tier, now: datetime
-) -> Settled | None:
+    program: Program, standing: Standing, back: PriorStanding, without: Tier, now: datetime
+) -> StandingUpdate | None:
     """After a return: undo the changes from `back` on (one of `standing.earlier`), unless
     the member stands where they are without the returned earn (`without`: the best tier
     the measure without it supports, then or now)."""
@@ -181,7 +181,7 @@ def after_return(
             earlier=(*kept, replace(back, changed_at=now)),
         )
     moved = current.key if restored.tier != current.key else None
-    return Settled(restored, moved, TierChangeReason.RETURN if moved else None)
+    return StandingUpdate(restored, moved, TierChangeReason.RETURN if moved else None)
 
 
 def downgrade_target(program: Program, current: Tier, supported: Tier) -> Tier:
@@ -196,35 +196,35 @@ def downgrade_target(program: Program, current: Tier, supported: Tier) -> Tier:
     return program.tiers[min(target, rank)]
 
 
-def review(program: Program, standing: Standing, supported: Tier, now: datetime) -> Settled:
+def review(program: Program, standing: Standing, supported: Tier, now: datetime) -> StandingUpdate:
     """The sweep's decision for a member it found due. `supported` is the best tier the
     measure supports over the review window or over the current window."""
     current = held(program, standing)
     if current is None:
         evaluated = evaluate(program, standing, supported, now)
-        return Settled(replace(evaluated, settled_at=now))
+        return StandingUpdate(replace(evaluated, settled_at=now))
     rank, best = program.tier_rank(current.key), program.tier_rank(supported.key)
     if best > rank:  # the tiers changed under the member: a change a return may undo
         upgraded = _upgraded(program, standing, supported, now)
-        return Settled(upgraded, current.key, TierChangeReason.REVIEW)
+        return StandingUpdate(upgraded, current.key, TierChangeReason.REVIEW)
     ends = standing.period_ends_at
     if not reviewed(program, current):
-        return Settled(replace(standing, period_ends_at=None, grace_until=None))
+        return StandingUpdate(replace(standing, period_ends_at=None, grace_until=None))
     if ends is None:
-        return Settled(replace(standing, period_ends_at=period_end(program, current, now)))
+        return StandingUpdate(replace(standing, period_ends_at=period_end(program, current, now)))
     if ends > now or (standing.grace_until is not None and standing.grace_until > now):
-        return Settled(standing)  # not due: looked at early (say, after a program change)
+        return StandingUpdate(standing)  # not due: looked at early (say, after a program change)
     if best >= rank:
-        return Settled(_renewed(program, standing, current))
+        return StandingUpdate(_renewed(program, standing, current))
     if standing.grace_until is None and program.tier_grace_days > 0:
         grace = ends + timedelta(days=program.tier_grace_days)
-        return Settled(replace(standing, grace_until=grace, settled_at=ends, earlier=()))
+        return StandingUpdate(replace(standing, grace_until=grace, settled_at=ends, earlier=()))
     target = downgrade_target(program, current, supported)
     if target.key == current.key:
-        return Settled(_renewed(program, standing, current))
+        return StandingUpdate(_renewed(program, standing, current))
     moved_at = standing.grace_until or ends
     moved = Standing(target.key, moved_at, moved_at, period_end(program, target, ends))
-    return Settled(moved, current.key, TierChangeReason.REVIEW)
+    return StandingUpdate(moved, current.key, TierChangeReason.REVIEW)
 
 
 def points_to_keep(program: Program, standing: Standing, current: Tier, measured: int) -> int:

@@ -1,5 +1,6 @@
-"""Reading tiers: the tier measure over a window, the tier each member holds, and their
-progress (what the next tier, or keeping this one, still needs)."""
+"""A member's tier standing: the tier measure over a window, the tier each member holds,
+their progress (what the next tier, or keeping this one, still needs), and saving a
+standing with its tier.changed event."""
 
 from __future__ import annotations
 
@@ -8,11 +9,12 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from app.domain.program import Program
-from app.domain.tier_lifecycle import Standing, held, review_window
-from app.domain.tier_policy import Tier, TierMeasure
-from app.domain.tiers import MeasuredTier, TierProgress, measurement_window, tier_progress
-from app.ledger.tier_measures import Measured, TierMeasures, Window
-from app.ledger.tiers import TierStore
+from app.domain.tiers.lifecycle import Standing, StandingUpdate, held, review_window
+from app.domain.tiers.policy import Tier, TierMeasure
+from app.domain.tiers.progress import MeasuredTier, TierProgress, measurement_window, tier_progress
+from app.ledger.programs import ProgramVersion
+from app.ledger.tiers.measures import Measured, TierMeasures, Window
+from app.ledger.tiers.standings import TierStore
 from app.ledger.uow import WriteTx
 
 
@@ -106,3 +108,39 @@ async def progress(
 
 async def current_tier(tx: WriteTx, program: Program, member_id: int, now: datetime) -> Tier:
     return (await held_tiers(tx, program, [member_id], now))[member_id]
+
+
+async def measured_now(tx: WriteTx, program: Program, member_id: int, now: datetime) -> int:
+    """The member's tier measure over the program's window now."""
+    return (await measure_tiers(tx, program, [member_id], now))[member_id][0]
+
+
+async def stored_standing(tx: WriteTx, member_id: int, now: datetime) -> Standing:
+    return await tx.tiers.get(member_id) or Standing(None, now, now)
+
+
+async def save_standing(
+    tx: WriteTx,
+    version: ProgramVersion,
+    member_id: int,
+    settled: StandingUpdate | None,
+    now: datetime,
+) -> Tier | None:
+    """Save a settled standing; on a change of tier, write a tierChanged event. Returns
+    the new tier when the member moved up."""
+    if settled is None:
+        return None
+    program, standing = version.program, settled.standing
+    await tx.tiers.save(member_id, standing, now, program_version=version.version)
+    if settled.moved_from is None or settled.reason is None:
+        return None
+    up = program.tier_rank(standing.tier) > program.tier_rank(settled.moved_from)
+    await tx.tiers.record_change(
+        member_id,
+        before=settled.moved_from,
+        standing=standing,
+        reason=settled.reason,
+        upgrade=up,
+        now=now,
+    )
+    return program.tier_by_key(standing.tier) if up else None

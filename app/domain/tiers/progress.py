@@ -8,8 +8,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from app.domain.program import Program
-from app.domain.tier_lifecycle import Standing, held, points_to_keep
-from app.domain.tier_policy import Tier, TierWindow
+from app.domain.tiers.lifecycle import Standing, held, points_to_keep
+from app.domain.tiers.policy import Tier, TierWindow
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,10 +10,10 @@ from sqlalchemy import BindParameter, ColumnElement, Select, bindparam, insert, 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.events import TierChanged, Topic
-from app.domain.tier_lifecycle import Reached, Standing, TierChangeReason
+from app.domain.tiers.lifecycle import PriorStanding, Standing, TierChangeReason
 from app.ledger.outbox import Outbox
 from app.ledger.tables import member_tiers
-from app.ledger.tier_measures import Measured, measure_by_member, since_for, utc
+from app.ledger.tiers.measures import Measured, measure_by_member, since_for, utc
 from app.ledger.types import UTCDateTime
 
 
@@ -23,7 +23,7 @@ def _at(raw: str | None) -> datetime | None:
 
 def _standing(row: Any) -> Standing:
     earlier = tuple(
-        Reached(
+        PriorStanding(
             r["tier"],
             datetime.fromisoformat(r["since"]),
             _at(r.get("periodEndsAt")),

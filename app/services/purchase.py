@@ -22,7 +22,7 @@ from app.services.earning import explain, explanation_data, points_by_rule, sing
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
 from app.services.referrals import award_referral
-from app.services.tiers import current_standing, follow_earn
+from app.services.tiers.lifecycle import standing_before_earn, upgrade_after_earn
 
 CLOCK_SKEW = timedelta(minutes=5)
 
@@ -100,7 +100,7 @@ async def record_purchase(
             )
         if await tx.orders.by_ref(cmd.order_id) is not None:
             raise DomainError(ErrorCode.ORDER_EXISTS, "This order is already recorded.", "orderId")
-        before = await current_standing(tx, version, member.id, now)
+        before = await standing_before_earn(tx, version, member.id, now)
         tier = before.tier
         explanation = await explain(program, purchase, tier, tx.awards, member.id)
         points = explanation.total
@@ -151,7 +151,7 @@ async def record_purchase(
         )
         if welcome:
             balance = (await tx.members.lock(member.id)) or balance
-        upgraded = await follow_earn(
+        upgraded = await upgrade_after_earn(
             tx, version, member.id, now, before=before, gained=points + welcome
         )
         return PurchaseRecorded(
