@@ -28,7 +28,8 @@ def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
-def _plain_dsn(url: str, database: str | None = None) -> str:
+def plain_dsn(url: str, database: str | None = None) -> str:
+    """A SQLAlchemy URL as the DSN asyncpg takes (optionally for another database)."""
     parsed = make_url(url).set(drivername="postgresql")
     if database is not None:
         parsed = parsed.set(database=database)
@@ -45,14 +46,14 @@ class PostgresServer:
         self.migrated = False
 
     async def create(self) -> None:
-        conn = await asyncpg.connect(_plain_dsn(self.base_url), timeout=5)
+        conn = await asyncpg.connect(plain_dsn(self.base_url), timeout=5)
         try:
             await conn.execute(f'CREATE DATABASE "{self.name}"')
         finally:
             await conn.close()
 
     async def drop(self) -> None:
-        conn = await asyncpg.connect(_plain_dsn(self.base_url), timeout=5)
+        conn = await asyncpg.connect(plain_dsn(self.base_url), timeout=5)
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
         finally:
@@ -63,7 +64,7 @@ class PostgresServer:
         if not self.migrated:
             await asyncio.to_thread(migrate.upgrade, self.url)
             self.migrated = True
-        conn = await asyncpg.connect(_plain_dsn(self.url), timeout=5)
+        conn = await asyncpg.connect(plain_dsn(self.url), timeout=5)
         try:
             await conn.execute(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE")
         finally:

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.domain.accounts import Account, TransferKind
+from app.domain.accounts import TransferKind
 from app.domain.lots import LotState
 from app.domain.records import (
     Balance,
@@ -173,65 +173,6 @@ class ReadLedger:
         return int(
             (await self.conn.execute(select(func.coalesce(func.max(outbox.c.id), 0)))).scalar_one()
         )
-
-    # --- invariants, for tests and the readiness of operators' checks ---
-
-    async def transfer_imbalances(self) -> int:
-        """How many transfers have entries that do not sum to zero (should be none)."""
-        per_transfer = (
-            select(entries.c.transfer_id)
-            .group_by(entries.c.transfer_id)
-            .having(func.sum(entries.c.amount) != 0)
-            .subquery()
-        )
-        return int(
-            (await self.conn.execute(select(func.count()).select_from(per_transfer))).scalar_one()
-        )
-
-    async def account_totals(self) -> dict[str, int]:
-        rows = await self.conn.execute(
-            select(entries.c.account, func.sum(entries.c.amount)).group_by(entries.c.account)
-        )
-        return {account: int(total) for account, total in rows}
-
-    async def member_account_sums(self, member_id: int) -> dict[str, int]:
-        rows = await self.conn.execute(
-            select(entries.c.account, func.sum(entries.c.amount))
-            .where(entries.c.member_id == member_id)
-            .group_by(entries.c.account)
-        )
-        found = {a.value: 0 for a in (Account.AVAILABLE, Account.PENDING, Account.HELD)}
-        found.update({account: int(total) for account, total in rows})
-        return found
-
-    async def lot_remainders(self, member_id: int) -> dict[str, int]:
-        rows = await self.conn.execute(
-            select(lots.c.state, func.sum(lots.c.remaining))
-            .where(lots.c.member_id == member_id)
-            .group_by(lots.c.state)
-        )
-        found = {"AVAILABLE": 0, "PENDING": 0}
-        found.update({state: int(total) for state, total in rows})
-        return found
-
-    async def versions(self, member_id: int) -> list[int]:
-        rows = await self.conn.execute(
-            select(outbox.c.version)
-            .where(outbox.c.member_id == member_id, outbox.c.topic == BALANCE_TOPIC)
-            .order_by(outbox.c.version)
-        )
-        return [int(v) for (v,) in rows]
-
-    async def held_by_redemptions(self, member_id: int) -> int:
-        rows = await self.conn.execute(
-            select(func.coalesce(func.sum(redemptions.c.points), 0)).where(
-                and_(
-                    redemptions.c.member_id == member_id,
-                    redemptions.c.status == RedemptionStatus.HELD,
-                )
-            )
-        )
-        return int(rows.scalar_one())
 
 
 def _entry_query() -> Select[Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.services.program import apply_program
 from tests.api.client import Api
-from tests.ledger.test_activities import activity_program
+from tests.ledger.programs import activity_program
 
 ACTIVITY = """
 mutation($key: String!, $input: RecordActivityInput!) {

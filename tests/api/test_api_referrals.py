@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.services.program import apply_program
 from tests.api.client import Api
-from tests.ledger.test_referrals import referral_program
+from tests.ledger.programs import referral_program
 
 ENROLL = """
 mutation($key: String!, $input: EnrollMemberInput!) {

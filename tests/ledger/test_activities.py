@@ -9,41 +9,8 @@ from app.domain.errors import ErrorCode
 from app.services.activity import RecordActivity, record_activity
 from app.services.common import MemberRef
 from app.services.program import apply_program
-from tests.ledger.harness import Ledger, program_data
-
-
-def activity_program() -> dict[str, Any]:
-    data = program_data()
-    data["program"]["custom_activities"] = ["STORE_VISIT"]
-    data["rules"] = [
-        {"key": "base", "name": "Base", "priority": 10, "effect": "PER_UNIT", "value": "1"},
-        {
-            "key": "welcome",
-            "name": "Welcome",
-            "priority": 20,
-            "effect": "BONUS",
-            "value": "100",
-            "conditions": {"activities": ["SIGNUP"]},
-        },
-        {
-            "key": "birthday",
-            "name": "Birthday",
-            "priority": 30,
-            "effect": "BONUS",
-            "value": "250",
-            "conditions": {"activities": ["BIRTHDAY"]},
-        },
-        {
-            "key": "review",
-            "name": "Review",
-            "priority": 40,
-            "effect": "BONUS",
-            "value": "20",
-            "conditions": {"activities": ["REVIEW", "CUSTOM:STORE_VISIT"]},
-            "cap": {"points": 40, "period": "MONTH"},
-        },
-    ]
-    return data
+from tests.ledger.harness import Ledger
+from tests.ledger.programs import activity_program
 
 
 async def test_activities_earn_once_and_purchases_ignore_activity_rules(db_url: str) -> None:

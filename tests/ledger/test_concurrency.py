@@ -10,6 +10,7 @@ from app.ledger.uow import UnitOfWork
 from app.services import purchase, redeem
 from app.services.common import MemberRef
 from app.services.outcome import Outcome
+from tests.ledger.audit import audit
 from tests.ledger.harness import Ledger
 
 
@@ -53,9 +54,9 @@ async def test_200_concurrent_redemptions_for_50_affordable_give_exactly_50(
             "version": 51,
         }
         async with ledger.uow.read() as r:
-            assert await r.versions(member) == list(range(1, 52))
-            assert await r.lot_remainders(member) == {"AVAILABLE": 0, "PENDING": 0}
-            assert await r.held_by_redemptions(member) == 500
+            assert await audit(r).versions(member) == list(range(1, 52))
+            assert await audit(r).lot_remainders(member) == {"AVAILABLE": 0, "PENDING": 0}
+            assert await audit(r).held_by_redemptions(member) == 500
     finally:
         for uow in writers[1:]:
             await uow.db.dispose()

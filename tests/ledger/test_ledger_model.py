@@ -29,6 +29,7 @@ from app.services.outcome import Outcome
 from app.services.program import apply_program
 from app.services.sweeps import run_sweeps
 from tests.ledger import model as m
+from tests.ledger.audit import audit
 from tests.ledger.harness import Ledger, answer, program_data
 
 EXPIRY_DAYS = 30
@@ -291,23 +292,23 @@ class Run:
 
     async def check_invariants(self) -> None:
         async with self.ledger.uow.read() as r:
-            assert await r.transfer_imbalances() == 0
-            assert sum((await r.account_totals()).values()) == 0
+            assert await audit(r).transfer_imbalances() == 0
+            assert sum((await audit(r).account_totals()).values()) == 0
             for member_id, member in self.member_ids().items():
                 row = member.balance()
                 assert min(row["pending"], row["held"]) >= 0
                 assert row["available"] >= 0 or self.model.negative
-                assert await r.member_account_sums(member_id) == {
+                assert await audit(r).member_account_sums(member_id) == {
                     "available": row["available"],
                     "pending": row["pending"],
                     "held": row["held"],
                 }
-                lots = await r.lot_remainders(member_id)
+                lots = await audit(r).lot_remainders(member_id)
                 # Below zero (a debt), no lot holds anything: lots sum to what can be spent.
                 spendable = max(0, row["available"])
                 assert (lots["AVAILABLE"], lots["PENDING"]) == (spendable, row["pending"])
-                assert await r.versions(member_id) == list(range(1, row["version"] + 1))
-                assert await r.held_by_redemptions(member_id) == row["held"]
+                assert await audit(r).versions(member_id) == list(range(1, row["version"] + 1))
+                assert await audit(r).held_by_redemptions(member_id) == row["held"]
                 found = await r.conn.execute(
                     select(lot_rows.c.points, lot_rows.c.remaining, lot_rows.c.state)
                     .where(lot_rows.c.member_id == member_id)

@@ -7,23 +7,24 @@ from typing import Any
 
 from app.domain.errors import ErrorCode
 from app.services.sweeps import expire_lots, release_pending, run_sweeps
+from tests.ledger.audit import audit
 from tests.ledger.harness import START, Ledger
 
 
 async def _invariants(ledger: Ledger, member: int) -> None:
     balance = await ledger.balance(member)
     async with ledger.uow.read() as r:
-        assert await r.transfer_imbalances() == 0
-        assert sum((await r.account_totals()).values()) == 0
-        sums = await r.member_account_sums(member)
+        assert await audit(r).transfer_imbalances() == 0
+        assert sum((await audit(r).account_totals()).values()) == 0
+        sums = await audit(r).member_account_sums(member)
         assert (sums["available"], sums["pending"], sums["held"]) == (
             balance["available"],
             balance["pending"],
             balance["held"],
         )
-        lots = await r.lot_remainders(member)
+        lots = await audit(r).lot_remainders(member)
         assert (lots["AVAILABLE"], lots["PENDING"]) == (balance["available"], balance["pending"])
-        assert await r.versions(member) == list(range(1, balance["version"] + 1))
+        assert await audit(r).versions(member) == list(range(1, balance["version"] + 1))
 
 
 async def test_expiry_sweep_expires_each_lot_once_even_when_run_twice_at_once(db_url: str) -> None:
@@ -176,7 +177,7 @@ async def test_a_hold_resolves_once(db_url: str) -> None:
             "version": 3,
         }
         async with ledger.uow.read() as r:
-            assert (await r.account_totals())["redeemed"] == 10
+            assert (await audit(r).account_totals())["redeemed"] == 10
         await _invariants(ledger, m)
 
 

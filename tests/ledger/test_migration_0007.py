@@ -22,7 +22,7 @@ from app.ledger import migrate
 from app.ledger.tables import activities, member_tiers, transfers
 from app.ledger.types import DecimalText, UTCDateTime
 from app.services.sweeps import run_sweeps
-from tests.backends import POSTGRES_ENV, _plain_dsn
+from tests.backends import POSTGRES_ENV, plain_dsn
 from tests.ledger.harness import Ledger
 
 AT = datetime(2025, 11, 2, 9, 30, tzinfo=UTC)
@@ -97,7 +97,7 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     name = f"tally_mig_{uuid.uuid4().hex[:8]}"
 
     async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(_plain_dsn(base.render_as_string(hide_password=False)))
+        conn = await asyncpg.connect(plain_dsn(base.render_as_string(hide_password=False)))
         try:
             await conn.execute(sql)
         finally:

@@ -10,8 +10,9 @@ from app.domain.errors import ErrorCode
 from app.services import confirm
 from app.services.program import apply_program
 from app.services.sweeps import run_sweeps
+from tests.ledger.audit import audit
 from tests.ledger.harness import Ledger, program_data
-from tests.ledger.test_referrals import _code, _enroll, referral_program
+from tests.ledger.programs import enroll_referred, referral_code_of, referral_program
 
 
 async def open_ledger(db_url: str, **head: Any) -> Ledger:
@@ -22,8 +23,8 @@ async def assert_lots_match(ledger: Ledger, member: int) -> None:
     """Lots hold exactly what can be spent: nothing while the balance is below zero."""
     balance = await ledger.balance(member)
     async with ledger.uow.read() as r:
-        lots = await r.lot_remainders(member)
-        sums = await r.member_account_sums(member)
+        lots = await audit(r).lot_remainders(member)
+        sums = await audit(r).member_account_sums(member)
     assert lots["AVAILABLE"] == max(0, balance["available"])
     assert lots["PENDING"] == balance["pending"]
     assert sums == {k: balance[k] for k in ("available", "pending", "held")}
@@ -140,7 +141,9 @@ async def test_a_referral_claw_back_follows_the_policy(db_url: str) -> None:
         data["program"]["return_policy"] = "NEGATIVE_BALANCE"
         await apply_program(ledger.uow, ledger.clock, data)
         ann = await ledger.enroll("ann")
-        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).value.member_id
+        bob = (
+            await enroll_referred(ledger, "bob", await referral_code_of(ledger, ann))
+        ).value.member_id
         assert (await ledger.purchase(bob, "o-first", "30")).value.referral_points == 200
         assert (await ledger.adjust(ann, -450)).ok  # ann spent most of her 500
         out = await ledger.return_("o-first", "30")

@@ -11,51 +11,22 @@ from typing import Any
 from sqlalchemy import update
 
 from app.ledger.tables import member_tiers
-from app.ledger.tiers.standings import TierStore
 from app.services.activity import RecordActivity, record_activity
 from app.services.common import MemberRef
 from app.services.program import apply_program
 from app.services.sweeps import run_sweeps
 from app.services.tiers.review import review_tiers, tiers_since
-from tests.ledger.harness import Ledger, program_data
-from tests.ledger.test_referrals import _code, _enroll
-
-YEAR = timedelta(days=365)
-
-
-def tiered(*, flat: bool = False, top: str = "platinum", **head: Any) -> dict[str, Any]:
-    """1 point per EUR; silver at 500 (x1), gold at 1000 (x2), platinum at 2000 (x3);
-    `flat`: every multiplier x1; `top`: the highest tier kept."""
-    data = program_data(**head)
-    data["tiers"] = [
-        {"key": "member", "name": "Member", "threshold": 0, "multiplier": "1"},
-        {"key": "silver", "name": "Silver", "threshold": 500, "multiplier": "1"},
-        {"key": "gold", "name": "Gold", "threshold": 1000, "multiplier": "1" if flat else "2"},
-        {
-            "key": "platinum",
-            "name": "Platinum",
-            "threshold": 2000,
-            "multiplier": "1" if flat else "3",
-        },
-    ]
-    keys = [t["key"] for t in data["tiers"]]
-    data["tiers"] = data["tiers"][: keys.index(top) + 1]
-    return data
-
-
-async def open_tiered(db_url: str, data: dict[str, Any] | None = None) -> Ledger:
-    ledger = await Ledger.open(db_url)
-    await apply_program(ledger.uow, ledger.clock, data or tiered())
-    return ledger
-
-
-async def tier_of(ledger: Ledger, member: int) -> Any:
-    return (await ledger.queries.tiers([member]))[member]
-
-
-async def changes(ledger: Ledger, member: int) -> list[dict[str, Any]]:
-    async with ledger.uow.read() as r:
-        return await TierStore(r.conn).changes(member)
+from tests.ledger.harness import Ledger
+from tests.ledger.programs import (
+    YEAR,
+    enroll_referred,
+    open_tiered,
+    referral_code_of,
+    review_after_a_quiet_year,
+    tier_changes,
+    tier_of,
+    tiered,
+)
 
 
 async def test_an_upgrade_happens_in_the_earn_that_crosses_the_threshold(db_url: str) -> None:
@@ -74,7 +45,7 @@ async def test_an_upgrade_happens_in_the_earn_that_crosses_the_threshold(db_url:
         )
         assert tier.points_to_keep == 1000  # to keep gold: 1000 more within the period
         assert (await ledger.purchase(m, "o-3", "10")).value.points == 20  # gold: x2
-        [event] = await changes(ledger, m)
+        [event] = await tier_changes(ledger, m)
         assert (event["from"], event["to"], event["direction"], event["reason"]) == (
             "member",
             "gold",
@@ -95,7 +66,7 @@ async def test_returning_the_purchase_that_reached_a_tier_takes_the_tier_back(
         assert (await ledger.return_("o-2", "1500")).ok
         tier = await tier_of(ledger, m)
         assert tier.current.key == "silver"  # the measure (600) still supports silver
-        assert [(e["to"], e["reason"]) for e in await changes(ledger, m)] == [
+        assert [(e["to"], e["reason"]) for e in await tier_changes(ledger, m)] == [
             ("silver", "EARN"),
             ("platinum", "EARN"),
             ("silver", "RETURN"),
@@ -119,16 +90,6 @@ async def test_a_tier_kept_at_review_is_not_lost_to_a_later_return(db_url: str) 
         assert (tier.current.key, tier.points_to_keep) == ("gold", 1000)  # until the next review
 
 
-async def review_after_a_quiet_year(db_url: str, **head: Any) -> tuple[Ledger, int]:
-    ledger = await open_tiered(db_url, tiered(**head))
-    m = await ledger.enroll("quiet")
-    await ledger.purchase(m, "o-1", "2500")  # platinum
-    ledger.clock.advance(days=300)
-    await ledger.purchase(m, "o-2", "200")  # 600 points (x3) in the window: silver
-    ledger.clock.advance(days=66)
-    return ledger, m
-
-
 async def test_at_the_period_end_the_supported_policy_drops_to_the_supported_tier(
     db_url: str,
 ) -> None:
@@ -143,7 +104,7 @@ async def test_at_the_period_end_the_supported_policy_drops_to_the_supported_tie
             started + YEAR,
             started + 2 * YEAR,
         )
-        assert (await changes(ledger, m))[-1]["reason"] == "REVIEW"
+        assert (await tier_changes(ledger, m))[-1]["reason"] == "REVIEW"
         assert (await ledger.purchase(m, "o-3", "10")).value.points == 10  # silver: x1
 
 
@@ -179,7 +140,7 @@ async def test_a_grace_period_keeps_the_tier_and_an_earn_in_it_renews(db_url: st
         tier = await tier_of(ledger, m)
         assert (tier.current.key, tier.grace_ends_at) == ("platinum", started + YEAR + 60 * DAY)
         assert tier.points_to_keep == 2000 - 600
-        assert await changes(ledger, m) == [await first_change(ledger, m)]  # no new event
+        assert await tier_changes(ledger, m) == [await first_change(ledger, m)]  # no new event
         ledger.clock.advance(days=10)
         await ledger.purchase(m, "o-3", "1500")  # window so far: 600 + 1500 >= 2000
         tier = await tier_of(ledger, m)
@@ -238,7 +199,7 @@ async def test_two_sweeps_at_once_review_a_member_once(db_url: str) -> None:
             review_tiers(ledger.uow, ledger.clock), review_tiers(ledger.uow, ledger.clock)
         )
         assert sorted(counts) == [0, 1]
-        assert [e["to"] for e in await changes(ledger, m)] == ["platinum", "silver"]
+        assert [e["to"] for e in await tier_changes(ledger, m)] == ["platinum", "silver"]
         assert await review_tiers(ledger.uow, ledger.clock) == 0  # and again: nothing
 
 
@@ -257,7 +218,7 @@ async def test_a_member_from_before_stored_tiers_is_evaluated_silently(db_url: s
         await run_sweeps(ledger.uow, ledger.clock)
         tier = await tier_of(ledger, m)
         assert (tier.current.key, tier.review_at) == ("gold", ledger.clock.now() + YEAR)
-        assert len(await changes(ledger, m)) == 1  # the original upgrade only
+        assert len(await tier_changes(ledger, m)) == 1  # the original upgrade only
 
 
 async def test_a_lowered_threshold_upgrades_at_the_next_sweep(db_url: str) -> None:
@@ -285,7 +246,7 @@ async def due_members(ledger: Ledger) -> list[int]:
 
 
 async def first_change(ledger: Ledger, member: int) -> dict[str, Any]:
-    return (await changes(ledger, member))[0]
+    return (await tier_changes(ledger, member))[0]
 
 
 async def test_activities_and_referral_awards_upgrade_too(db_url: str) -> None:
@@ -313,12 +274,14 @@ async def test_activities_and_referral_awards_upgrade_too(db_url: str) -> None:
             cmd=RecordActivity(MemberRef(id=ann), "REVIEW", ledger.clock.now(), reference="r-1"),
         )
         assert out.value.upgraded_to == "silver"
-        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).value.member_id
+        bob = (
+            await enroll_referred(ledger, "bob", await referral_code_of(ledger, ann))
+        ).value.member_id
         await ledger.purchase(bob, "o-1", "10")  # ann earns 1200: 1800 in all
         assert (await tier_of(ledger, ann)).current.key == "gold"
         await ledger.return_("o-1", "10")  # the award is taken back, and the tier with it
         assert (await tier_of(ledger, ann)).current.key == "silver"
-        assert [e["reason"] for e in await changes(ledger, ann)] == ["EARN", "EARN", "RETURN"]
+        assert [e["reason"] for e in await tier_changes(ledger, ann)] == ["EARN", "EARN", "RETURN"]
 
 
 async def test_a_new_multiplier_or_benefit_flags_no_one_for_review(db_url: str) -> None:

@@ -16,11 +16,12 @@ from app.services.common import MemberRef
 from app.services.program import apply_program
 from app.services.sweeps import run_sweeps
 from app.services.tiers.review import review_tiers
-from tests.ledger.test_referrals import _code, _enroll
-from tests.ledger.test_tier_lifecycle import (
-    changes,
+from tests.ledger.programs import (
+    enroll_referred,
     open_tiered,
+    referral_code_of,
     review_after_a_quiet_year,
+    tier_changes,
     tier_of,
     tiered,
 )
@@ -106,12 +107,12 @@ async def test_a_member_from_before_stored_tiers_who_earns_first_is_not_upgraded
         m = await ledger.enroll("veteran")
         await ledger.purchase(m, "o-1", "1200")
         await as_before_stored_tiers(ledger, m)
-        before = await changes(ledger, m)
+        before = await tier_changes(ledger, m)
         ledger.clock.advance(days=1)
         out = await ledger.purchase(m, "o-2", "10")  # before any sweep
         assert out.value.tier == "gold"
         assert out.value.upgraded_to is None
-        assert await changes(ledger, m) == before
+        assert await tier_changes(ledger, m) == before
         await ledger.return_("o-2", "10")
         await ledger.return_("o-1", "300")  # the measure falls to silver's: kept gold
         assert (await tier_of(ledger, m)).current.key == "gold"
@@ -364,7 +365,7 @@ async def test_an_earn_long_after_a_grace_ended_makes_every_overdue_review_first
             1000,
             None,
         )
-        assert [(e["to"], e["reason"]) for e in await changes(ledger, m)] == [
+        assert [(e["to"], e["reason"]) for e in await tier_changes(ledger, m)] == [
             ("gold", "EARN"),
             ("member", "REVIEW"),
             ("gold", "EARN"),
@@ -391,7 +392,9 @@ async def test_a_returned_referral_whose_award_was_spent_takes_the_tier_back(
     ledger = await open_tiered(db_url, data)
     async with ledger:
         ann = await ledger.enroll("ann")
-        bob = (await _enroll(ledger, "bob", await _code(ledger, ann))).value.member_id
+        bob = (
+            await enroll_referred(ledger, "bob", await referral_code_of(ledger, ann))
+        ).value.member_id
         await ledger.purchase(bob, "o-1", "10")  # ann earns 1200: gold
         assert (await tier_of(ledger, ann)).current.key == "gold"
         coffee = await ledger.reward_id("coffee")
