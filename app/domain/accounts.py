@@ -21,7 +21,15 @@ class Account(StrEnum):
         return self in MEMBER_ACCOUNTS
 
 
-MEMBER_ACCOUNTS = frozenset({Account.AVAILABLE, Account.PENDING, Account.HELD})
+class MemberAccount(StrEnum):
+    """The accounts a member holds a balance in: the member side of `Account`, same values."""
+
+    AVAILABLE = "available"
+    PENDING = "pending"
+    HELD = "held"
+
+
+MEMBER_ACCOUNTS = frozenset(Account(a.value) for a in MemberAccount)
 
 
 class TransferKind(StrEnum):

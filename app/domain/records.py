@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
 
+from app.domain.accounts import MemberAccount, TransferKind
 from app.domain.rewards import RedemptionStatus
 
 T = TypeVar("T")
@@ -62,8 +63,8 @@ class Entry:
     id: int
     transfer_id: int
     member_id: int
-    kind: str
-    account: str
+    kind: TransferKind
+    account: MemberAccount
     points: int
     balance_after: int
     occurred_at: datetime
@@ -151,7 +152,7 @@ class BalanceChange:
 
     member_id: int
     version: int
-    kind: str
+    kind: TransferKind
     delta: int  # change of `available`
     pending_delta: int
     held_delta: int
@@ -166,7 +167,7 @@ class BalanceChange:
     def as_payload(self) -> dict[str, Any]:
         return {
             "version": self.version,
-            "kind": self.kind,
+            "kind": self.kind.value,
             "delta": self.delta,
             "pendingDelta": self.pending_delta,
             "heldDelta": self.held_delta,
@@ -182,7 +183,7 @@ class BalanceChange:
         return cls(
             member_id=member_id,
             version=int(data["version"]),
-            kind=str(data["kind"]),
+            kind=TransferKind(data["kind"]),
             delta=int(data["delta"]),
             pending_delta=int(data["pendingDelta"]),
             held_delta=int(data["heldDelta"]),

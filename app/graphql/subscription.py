@@ -67,7 +67,7 @@ class Subscription:
         ):
             yield BalanceChange(
                 version=change.version,
-                kind=EntryKind(change.kind),
+                kind=change.kind,
                 delta=change.delta,
                 pending_delta=change.pending_delta,
                 held_delta=change.held_delta,

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from app.domain.accounts import TransferKind
+from app.domain.accounts import MemberAccount, TransferKind
 from app.domain.lots import LotState
 from app.domain.records import (
     Balance,
@@ -204,8 +204,8 @@ def _entry(r: Any) -> Entry:
         id=r.id,
         transfer_id=r.transfer_id,
         member_id=r.member_id,
-        kind=r.kind,
-        account=r.account,
+        kind=TransferKind(r.kind),
+        account=MemberAccount(r.account),
         points=r.amount,
         balance_after=r.balance_after,
         occurred_at=r.occurred_at,

@@ -144,7 +144,7 @@ class TransferStore:
         change = BalanceChange(
             member_id=member_id,
             version=balance.version,
-            kind=kind.value,
+            kind=kind,
             delta=delta[Account.AVAILABLE],
             pending_delta=delta[Account.PENDING],
             held_delta=delta[Account.HELD],

@@ -23,6 +23,9 @@ MAX_KEY_LENGTH = 200
 
 
 def request_hash(operation: str, request: dict[str, Any]) -> str:
+    """The digest a key is claimed with. Each use case names its request's fields by hand,
+    so that adding a field to a command does not change the hash of an old request; the
+    shapes are pinned by tests/ledger/test_answer_replay.py."""
     body = json.dumps({"operation": operation, "request": request}, sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 

@@ -189,3 +189,43 @@ async def test_request_hashes_are_the_ones_keys_were_stored_with(db_url: str) ->
 
 #: Computed by the code before typed results (a5e9526) for the request above.
 PURCHASE_HASH = "dfc379e2c3981f5b752aa5f1bafb03a23253775a9cc272fee1ee42c299e51d7e"
+
+
+async def test_every_operation_keeps_the_request_shape_its_keys_were_stored_with(
+    db_url: str,
+) -> None:
+    """Each write's request shape, frozen by its hash: a key used before an upgrade still
+    matches the same request after it, and an accidental change of shape (a renamed,
+    added or reordered field) fails here rather than as IDEMPOTENCY_CONFLICT in the field."""
+    ledger = await Ledger.open(db_url)
+    async with ledger:
+        member = await ledger.enroll("alice", key="enroll")
+        assert (await ledger.purchase(member, "o-1", "120.00", key="purchase")).ok
+        assert (await ledger.return_("o-1", "20.00", key="return")).ok
+        reward = await ledger.reward_id("coffee")
+        held = await ledger.redeem(member, reward, key="redeem")
+        assert held.ok, held.errors
+        assert (await ledger.cancel(held.value.redemption_id, key="cancel")).ok
+        again = await ledger.redeem(member, reward, key="redeem-2")
+        assert (await ledger.fulfill(again.value.redemption_id, key="fulfill")).ok
+        assert (await ledger.adjust(member, -5, key="adjust")).ok
+        async with ledger.db.read_engine.connect() as conn:
+            rows = await conn.execute(
+                select(idempotency_keys.c.key, idempotency_keys.c.request_hash)
+            )
+            stored = {key: digest[:16] for key, digest in rows}
+    assert stored == REQUEST_HASHES
+
+
+#: The first 16 hex digits of each request's hash, as the code before typed results
+#: (a5e9526) stored them for the same calls, on SQLite and PostgreSQL alike.
+REQUEST_HASHES = {
+    "enroll": "51cea98e70e9bc9a",
+    "purchase": "ede7c64cb2716a3a",
+    "return": "2aa47cbf8bad6312",
+    "redeem": "4f58e282d3055c14",
+    "cancel": "59d797b858d520f4",
+    "redeem-2": "4f58e282d3055c14",
+    "fulfill": "9706669ad863dad8",
+    "adjust": "3c6424b111533fa7",
+}

@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import Enum
 
 import strawberry
 
+from app.domain.accounts import MemberAccount, TransferKind
 from app.domain.records import Entry
 from app.domain.records import RuleAward as RuleAwardRecord
 from app.graphql.ids import to_global_id
 from app.graphql.types.common import Node
 
-
-@strawberry.enum(description="What moved the points.")
-class EntryKind(Enum):
-    EARN = "EARN"
-    RELEASE = "RELEASE"
-    RETURN = "RETURN"
-    HOLD = "HOLD"
-    POST = "POST"
-    VOID = "VOID"
-    ADJUST = "ADJUST"
-    EXPIRE = "EXPIRE"
-
-
-@strawberry.enum(description="Which of the member's balances the entry changed.")
-class MemberAccount(Enum):
-    AVAILABLE = "available"
-    PENDING = "pending"
-    HELD = "held"
+EntryKind = TransferKind
+strawberry.enum(TransferKind, name="EntryKind", description="What moved the points.")
+strawberry.enum(
+    MemberAccount,
+    name="MemberAccount",
+    description="Which of the member's balances the entry changed.",
+)  # the domain enums, published as they are
 
 
 @strawberry.type(description="What one earning rule gave: the why behind an earn.")
@@ -61,8 +50,8 @@ class LedgerEntry(Node):
     def of(cls, e: Entry) -> LedgerEntry:
         return cls(
             id=strawberry.ID(to_global_id("LedgerEntry", e.id)),
-            kind=EntryKind(e.kind),
-            account=MemberAccount(e.account),
+            kind=e.kind,
+            account=e.account,
             points=e.points,
             balance_after=e.balance_after,
             occurred_at=e.occurred_at,
