@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.domain.accounts import TransferKind
 from app.domain.events import PointsExpiring, TierChanged, Topic, decode, topic_of
 from app.domain.records import Balance, BalanceChange
 
@@ -15,7 +16,7 @@ EVENTS = [
     BalanceChange(
         member_id=7,
         version=3,
-        kind="EARN",
+        kind=TransferKind.EARN,
         delta=10,
         pending_delta=0,
         held_delta=0,
