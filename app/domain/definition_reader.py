@@ -6,12 +6,19 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+#: The largest whole number a program may hold anywhere (the largest GraphQL Int).
+INT_LIMIT = 2**31 - 1
+
 
 class Reader:
-    """Collects problems instead of stopping at the first one."""
+    """Collects problems instead of stopping at the first one.
 
-    def __init__(self) -> None:
+    `limits`: enforce each value's range. A stored version is read back without them,
+    so a program activated before a limit existed still loads."""
+
+    def __init__(self, *, limits: bool = True) -> None:
         self.problems: list[str] = []
+        self.limits = limits
 
     def fail(self, path: str, message: str) -> None:
         self.problems.append(f"{path}: {message}")
@@ -24,7 +31,14 @@ class Reader:
         return value.strip()
 
     def integer(
-        self, data: dict[str, Any], key: str, path: str, *, minimum: int = 0, optional: bool = False
+        self,
+        data: dict[str, Any],
+        key: str,
+        path: str,
+        *,
+        minimum: int = 0,
+        maximum: int = INT_LIMIT,
+        optional: bool = False,
     ) -> int | None:
         if key not in data and optional:
             return None
@@ -35,17 +49,38 @@ class Reader:
         if value < minimum:
             self.fail(f"{path}.{key}", f"must be at least {minimum}")
             return None
+        if self.limits and value > maximum:
+            self.fail(f"{path}.{key}", f"must be at most {maximum:,}")
+            return None
         return value
 
-    def decimal(self, data: dict[str, Any], key: str, path: str, default: str) -> Decimal:
+    def decimal(
+        self,
+        data: dict[str, Any],
+        key: str,
+        path: str,
+        default: str,
+        *,
+        maximum: Decimal | int | None = None,
+    ) -> Decimal:
         raw = data.get(key, default)
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float | Decimal):
+            self.fail(f"{path}.{key}", "a number is required")
+            return Decimal(default)
         try:
             value = Decimal(str(raw))
         except InvalidOperation:
-            self.fail(f"{path}.{key}", f"{raw!r} is not a number")
+            self.fail(f"{path}.{key}", f"{str(raw)[:40]!r} is not a number")
             return Decimal(default)
         if not value.is_finite() or value <= 0:
             self.fail(f"{path}.{key}", "must be greater than zero")
+            return Decimal(default)
+        if self.limits and maximum is not None and value > maximum:
+            self.fail(f"{path}.{key}", f"must be at most {maximum:,}")
+            return Decimal(default)
+        exponent = value.normalize().as_tuple().exponent
+        if self.limits and isinstance(exponent, int) and exponent < -6:
+            self.fail(f"{path}.{key}", "at most 6 decimal places")
             return Decimal(default)
         return value
 

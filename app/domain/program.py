@@ -69,6 +69,7 @@ class Program:
     tier_downgrade: DowngradePolicy = DowngradePolicy.SUPPORTED
     tier_grace_days: int = 0
     return_policy: ReturnPolicy = ReturnPolicy.RECORD_SHORTFALL
+    max_backdate_days: int = 90  # how far back a till may date a purchase or activity
 
     @property
     def tier_settings(self) -> TierSettings:
@@ -120,9 +121,20 @@ class Program:
         return None if self.pending_days == 0 else earned_at + timedelta(days=self.pending_days)
 
 
-def parse_program(data: dict[str, Any]) -> Program:
-    """Validate a program mapping; raise ProgramInvalid listing every problem found."""
-    read = Reader()
+#: Sane ranges for a program's values: with them, no computation on a valid program leaves
+#: the numbers it can hold, and a write that would still pass a member's limit is refused.
+MAX_POINTS_PER_UNIT = 1000
+MAX_MULTIPLIER = 100
+MAX_BONUS = 1_000_000
+MAX_REWARD_COST = 10_000_000
+MAX_DAYS = 3660  # ten years
+MAX_BACKDATE_DAYS = 90  # the default for max_backdate_days
+
+
+def parse_program(data: dict[str, Any], *, limits: bool = True) -> Program:
+    """Validate a program mapping; raise ProgramInvalid listing every problem found.
+    `limits=False` reads a stored version back without today's ranges."""
+    read = Reader(limits=limits)
     head = data.get("program")
     if not isinstance(head, dict):
         raise ProgramInvalid(["program: a [program] table is required"])
@@ -130,9 +142,16 @@ def parse_program(data: dict[str, Any]) -> Program:
     currency = read.text(head, "currency", "program")
     if currency and (len(currency) != 3 or not currency.isalpha() or not currency.isupper()):
         read.fail("program.currency", "an ISO 4217 code such as EUR is required")
-    rate = read.decimal(head, "points_per_unit", "program", "1")
-    expiry = read.integer(head, "points_expiry_days", "program", minimum=1, optional=True)
-    pending = read.integer(head, "pending_days", "program", minimum=0, optional=True) or 0
+    rate = read.decimal(head, "points_per_unit", "program", "1", maximum=MAX_POINTS_PER_UNIT)
+    expiry = read.integer(
+        head, "points_expiry_days", "program", minimum=1, maximum=MAX_DAYS, optional=True
+    )
+    pending = (
+        read.integer(head, "pending_days", "program", minimum=0, maximum=365, optional=True) or 0
+    )
+    backdate = read.integer(
+        head, "max_backdate_days", "program", minimum=0, maximum=MAX_DAYS, optional=True
+    )
     zone = str(head.get("time_zone", "UTC"))
     try:
         ZoneInfo(zone)
@@ -155,9 +174,13 @@ def parse_program(data: dict[str, Any]) -> Program:
             read.fail("program.expiry_policy", f"one of {list(ExpiryPolicy.__members__)}")
         else:
             policy = ExpiryPolicy(str(policy_name).upper())
-    months = read.integer(head, "expiry_months", "program", minimum=0, optional=True)
-    inactivity = read.integer(head, "inactivity_days", "program", minimum=1, optional=True)
-    warning = read.integer(head, "expiry_warning_days", "program", minimum=0, optional=True)
+    months = read.integer(head, "expiry_months", "program", minimum=0, maximum=120, optional=True)
+    inactivity = read.integer(
+        head, "inactivity_days", "program", minimum=1, maximum=MAX_DAYS, optional=True
+    )
+    warning = read.integer(
+        head, "expiry_warning_days", "program", minimum=0, maximum=365, optional=True
+    )
     needs = {
         ExpiryPolicy.ROLLING: ("points_expiry_days", expiry),
         ExpiryPolicy.END_OF_MONTH: ("expiry_months", months),
@@ -195,6 +218,7 @@ def parse_program(data: dict[str, Any]) -> Program:
         tier_downgrade=tier_settings.downgrade,
         tier_grace_days=tier_settings.grace_days,
         return_policy=ReturnPolicy(return_policy),
+        max_backdate_days=MAX_BACKDATE_DAYS if backdate is None else backdate,
     )
 
 
@@ -211,10 +235,12 @@ def _parse_rewards(read: Reader, raw: object, tier_keys: set[str]) -> tuple[Rewa
             key=read.text(item, "key", path),
             name=read.text(item, "name", path),
             description=str(item.get("description", "")),
-            cost=read.integer(item, "cost", path, minimum=1) or 1,
-            stock=read.integer(item, "stock", path, optional=True),
+            cost=read.integer(item, "cost", path, minimum=1, maximum=MAX_REWARD_COST) or 1,
+            stock=read.integer(item, "stock", path, maximum=1_000_000_000, optional=True),
             min_tier=min_tier if isinstance(min_tier, str) else None,
-            per_member_limit=read.integer(item, "per_member_limit", path, minimum=1, optional=True),
+            per_member_limit=read.integer(
+                item, "per_member_limit", path, minimum=1, maximum=10_000, optional=True
+            ),
             active_from=read.moment(item, "active_from", path),
             active_until=read.moment(item, "active_until", path),
             kind=kind,
@@ -241,6 +267,8 @@ def program_to_data(program: Program) -> dict[str, Any]:
     head.update(tier_settings_to_data(program.tier_settings))
     if program.return_policy is not ReturnPolicy.RECORD_SHORTFALL:
         head["return_policy"] = program.return_policy.value
+    if program.max_backdate_days != MAX_BACKDATE_DAYS:
+        head["max_backdate_days"] = program.max_backdate_days
     if program.custom_activities:
         head["custom_activities"] = sorted(program.custom_activities)
     for key, value in (

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.domain.definition_reader import Reader
+from app.domain.points import MAX_AMOUNT
 from app.domain.rules import Period
 
 
@@ -31,10 +32,10 @@ def parse_referral(read: Reader, raw: object) -> ReferralTerms | None:
         period = "YEAR"
     minimum = Decimal(0)
     if "min_order_amount" in raw:
-        minimum = read.decimal(raw, "min_order_amount", "referral", "1")
+        minimum = read.decimal(raw, "min_order_amount", "referral", "1", maximum=MAX_AMOUNT)
     return ReferralTerms(
-        referrer_points=read.integer(raw, "referrer_points", "referral") or 0,
-        referee_points=read.integer(raw, "referee_points", "referral") or 0,
+        referrer_points=read.integer(raw, "referrer_points", "referral", maximum=1_000_000) or 0,
+        referee_points=read.integer(raw, "referee_points", "referral", maximum=1_000_000) or 0,
         min_order_amount=minimum,
         max_per_referrer=read.integer(
             raw, "max_per_referrer", "referral", minimum=1, optional=True

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from app.domain.definition_reader import Reader
+from app.domain.points import MAX_AMOUNT
 from app.domain.rules import Cap, Conditions, Effect, Period, Rule
 
 
@@ -100,7 +101,7 @@ def _conditions(
         weekdays = frozenset(WEEKDAYS.index(d) for d in days if d in WEEKDAYS)
     minimum = None
     if "min_order_amount" in raw:
-        minimum = read.decimal(raw, "min_order_amount", path, "1")
+        minimum = read.decimal(raw, "min_order_amount", path, "1", maximum=MAX_AMOUNT)
     time_from, time_until = (
         _iso(read, raw, "time_from", path, time, "07:30"),
         _iso(read, raw, "time_until", path, time, "07:30"),
@@ -151,6 +152,14 @@ def _cap(read: Reader, raw: object, path: str) -> Cap | None:
     return Cap(points, Period(period))
 
 
+#: The largest value of each effect: points per unit, a multiplier, a bonus in points.
+_MOST = {
+    Effect.PER_UNIT.value: 1000,
+    Effect.MULTIPLIER.value: 100,
+    Effect.BONUS.value: 1_000_000,
+}
+
+
 def parse_rules(
     read: Reader, raw: object, tier_keys: set[str], custom: frozenset[str] = frozenset()
 ) -> tuple[Rule, ...]:
@@ -171,6 +180,14 @@ def parse_rules(
             read.fail(f"{path}.value", "a number greater than zero is required")
         if effect == Effect.BONUS.value and value != value.to_integral_value():
             read.fail(f"{path}.value", "a BONUS is a whole number of points")
+        most = _MOST[effect] if effect in _MOST else _MOST[Effect.PER_UNIT.value]
+        if read.limits and value.is_finite() and value > most:
+            read.fail(f"{path}.value", f"a {effect} is at most {most:,}")
+            value = Decimal(1)
+        exponent = value.normalize().as_tuple().exponent if value.is_finite() else 0
+        if read.limits and isinstance(exponent, int) and exponent < -6:
+            read.fail(f"{path}.value", "at most 6 decimal places")
+            value = Decimal(1)
         rules.append(
             Rule(
                 key=read.text(item, "key", path),

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import BigInteger, case, cast, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.events import Topic
 from app.domain.lots import Allocation, Lot, LotState
+from app.domain.points import POINTS_LIMIT, within_points_limit
 from app.domain.records import Balance, BalanceChange
 from app.ledger import mappers
 from app.ledger.outbox import Outbox
@@ -68,6 +69,7 @@ class TransferStore:
         return under the program's NEGATIVE_BALANCE policy asks for it."""
         if amount <= 0:
             raise ValueError("a transfer moves a positive number of points")
+        within_points_limit(amount, "this transfer")
         delta = {Account.AVAILABLE: 0, Account.PENDING: 0, Account.HELD: 0}
         if debit.is_member_account:
             delta[debit] -= amount
@@ -82,6 +84,16 @@ class TransferStore:
         for account, moved in delta.items():
             if moved < 0 and not (allow_negative and account is Account.AVAILABLE):
                 conditions.append(columns[account] + moved >= 0)
+        # Nothing a member holds may pass what the API can show: the three balances
+        # together (so moving points between them never overflows one), and lifetime
+        # earned. Summed as 64-bit, so the check itself cannot overflow a 32-bit column.
+        gained = sum(delta.values())
+        if gained > 0:
+            others = cast(c.pending, BigInteger) + c.held
+            held_total = case((c.available > 0, others + c.available), else_=others)
+            conditions.append(held_total + gained <= POINTS_LIMIT)
+        if earned > 0:
+            conditions.append(cast(c.lifetime_earned, BigInteger) + earned <= POINTS_LIMIT)
         row = (
             await self.conn.execute(
                 update(balances)
@@ -98,6 +110,7 @@ class TransferStore:
             )
         ).one_or_none()
         if row is None:
+            await self._past_limit(member_id, gained, earned)
             raise BalanceTooLow(f"member {member_id}: {kind} of {amount} from {debit}")
         balance = mappers.balance(row)
         when = occurred_at or now
@@ -156,6 +169,23 @@ class TransferStore:
         await Outbox(self.conn).append(change, now=now, version=balance.version)
         self.touched_members.add(member_id)
         return Posted(transfer_id, balance, change)
+
+    async def _past_limit(self, member_id: int, gained: int, earned: int) -> None:
+        """After a refused update: LIMIT_REACHED when the points limit refused it."""
+        c = balances.c
+        row = (
+            await self.conn.execute(
+                select(c.available, c.pending, c.held, c.lifetime_earned).where(
+                    c.member_id == member_id
+                )
+            )
+        ).one_or_none()
+        if row is None:
+            return
+        within_points_limit(
+            max(row.available, 0) + row.pending + row.held + gained, "the member's points"
+        )
+        within_points_limit(row.lifetime_earned + earned, "the member's lifetime earned")
 
     async def unreversed(
         self,

@@ -19,11 +19,17 @@ from app.domain.rules import Line, Purchase
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
 from app.services.codec import AnswerCodec
-from app.services.common import MemberRef, active_program, credit_lot, lock_member
+from app.services.common import (
+    MemberRef,
+    active_program,
+    check_backdating,
+    check_occurred_at,
+    credit_lot,
+    lock_member,
+)
 from app.services.earning import explain, explanation_data, points_by_rule
 from app.services.idempotent import run_once
 from app.services.outcome import Outcome
-from app.services.purchase import CLOCK_SKEW
 from app.services.tiers.lifecycle import standing_before_earn, upgrade_after_earn
 
 ONCE_PER_MEMBER = frozenset({"SIGNUP", "PROFILE_COMPLETED"})
@@ -69,12 +75,7 @@ def _validate(cmd: RecordActivity, now: datetime) -> None:
         )
     if cmd.reference is not None and len(cmd.reference) > 200:
         raise DomainError(ErrorCode.INVALID_INPUT, "reference is too long", "reference")
-    if cmd.occurred_at.tzinfo is None or cmd.occurred_at > now + CLOCK_SKEW:
-        raise DomainError(
-            ErrorCode.INVALID_INPUT,
-            "occurredAt needs an offset and not be in the future",
-            "occurredAt",
-        )
+    check_occurred_at(cmd.occurred_at, now)
 
 
 def _dedupe_key(cmd: RecordActivity, member_id: int, zone: ZoneInfo) -> str:
@@ -105,6 +106,7 @@ async def record_activity(
                 f"{cmd.name!r} is not one of this program's activities",
                 "name",
             )
+        check_backdating(program, cmd.occurred_at, now)
         zone = ZoneInfo(program.time_zone)
         activity_id = await tx.activities.create(
             member_id=member.id,

@@ -3,15 +3,45 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.lots import LotState, allocate
+from app.domain.program import Program
 from app.domain.records import Balance, Member
 from app.ledger.programs import ProgramVersion
 from app.ledger.transfers import Posted
 from app.ledger.uow import WriteTx
+
+#: How far ahead of the server a till's clock may run.
+CLOCK_SKEW = timedelta(minutes=5)
+#: No purchase or activity is dated before this, whatever the program allows.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def check_occurred_at(occurred_at: datetime, now: datetime) -> None:
+    """Before the program is known: an offset, not in the future, not before 2000."""
+    if occurred_at.tzinfo is None:
+        raise DomainError(ErrorCode.INVALID_INPUT, "occurredAt needs a UTC offset", "occurredAt")
+    if occurred_at > now + CLOCK_SKEW:
+        raise DomainError(ErrorCode.INVALID_INPUT, "occurredAt is in the future", "occurredAt")
+    if occurred_at < EARLIEST:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT, "occurredAt may not be before 2000-01-01", "occurredAt"
+        )
+
+
+def check_backdating(program: Program, occurred_at: datetime, now: datetime) -> None:
+    """A till offline for days may date a sale back that far, not further: the program's
+    `max_backdate_days` (default 90)."""
+    days = program.max_backdate_days
+    if occurred_at < now - timedelta(days=days):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            f"occurredAt may be at most {days} days ago (the program's max_backdate_days)",
+            "occurredAt",
+        )
 
 
 @dataclass(frozen=True, slots=True)

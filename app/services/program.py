@@ -98,12 +98,24 @@ async def apply_program(uow: UnitOfWork, clock: Clock, data: dict[str, Any]) -> 
         return await activate(tx, data, clock.now())
 
 
+#: The largest program definition accepted, in characters (the demo program is ~5,000).
+MAX_DEFINITION_CHARS = 256 * 1024
+
+
 def parse_program_text(text: str) -> dict[str, Any]:
     """A TOML program definition from text, validated; raises ProgramInvalid."""
+    if len(text) > MAX_DEFINITION_CHARS:
+        raise ProgramInvalid(
+            [f"definition: {len(text):,} characters; at most {MAX_DEFINITION_CHARS:,}"]
+        )
+    if "\x00" in text:
+        raise ProgramInvalid(["definition: contains a NUL character"])
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ProgramInvalid([f"definition: not valid TOML: {error}"]) from None
+    except RecursionError:  # arrays or tables nested hundreds deep
+        raise ProgramInvalid(["definition: nested too deeply"]) from None
     return program_to_data(parse_program(raw))
 
 

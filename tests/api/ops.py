@@ -22,6 +22,17 @@ def just_now() -> str:
     return (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
 
 
+def recent(weekday: int) -> str:
+    """The latest past `weekday` (0 Monday) at 10:00 UTC: a date the program accepts (it is
+    inside max_backdate_days) on the weekday an earning rule asks for."""
+    now = datetime.now(UTC)
+    day = now.replace(hour=10, minute=0, second=0, microsecond=0)
+    day -= timedelta(days=(day.weekday() - weekday) % 7)
+    if day > now - timedelta(minutes=1):
+        day -= timedelta(days=7)
+    return day.isoformat()
+
+
 def member_gid(pk: int) -> str:
     return to_global_id("Member", pk)
 

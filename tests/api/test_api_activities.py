@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.services.program import apply_program
+from tests.api import ops
 from tests.api.client import Api
 from tests.ledger.programs import activity_program
 
@@ -23,7 +24,7 @@ async def test_record_activity(api: Api) -> None:
         "externalId": "a",
         "kind": "REVIEW",
         "reference": "rv-9",
-        "occurredAt": "2026-01-02T10:00:00Z",
+        "occurredAt": ops.just_now(),
     }
     first = (await api.data(ACTIVITY, {"key": "k1", "input": review}))["recordActivity"]
     assert first == {"pointsEarned": 20, "balance": {"available": 20}, "userErrors": []}
@@ -53,7 +54,7 @@ async def test_an_activity_earn_explains_itself_in_the_member_activity(api: Api)
         "externalId": "b",
         "kind": "REVIEW",
         "reference": "rv-1",
-        "occurredAt": "2026-01-02T10:00:00Z",
+        "occurredAt": ops.just_now(),
     }
     assert (await api.data(ACTIVITY, {"key": "k1", "input": review}))["recordActivity"][
         "pointsEarned"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tests.api import ops
 from tests.api.client import make_settings, open_api
 from tests.ledger.harness import program_data
 
@@ -24,7 +25,7 @@ async def test_confirm_order_releases_pending_points_and_needs_points_write(
         )
         await api.data(
             'mutation { recordPurchase(idempotencyKey: "b", input: {externalId: "p", '
-            'orderId: "o-1", amount: "25", currency: "EUR", occurredAt: "2026-01-02T10:00:00Z"}) '
+            'orderId: "o-1", amount: "25", currency: "EUR", occurredAt: "' + ops.just_now() + '"}) '
             "{ pending userErrors { code } } }"
         )
         refused = await api.gql(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from app.services.program import apply_program
+from tests.api import ops
 from tests.api.client import Api
 from tests.ledger.harness import rules_program
+
+WEDNESDAY = ops.recent(weekday=2)
 
 PURCHASE = """
 mutation($key: String!, $input: RecordPurchaseInput!) {
@@ -33,7 +34,7 @@ async def _with_rules(api: Api) -> None:
 
 async def test_an_earn_shows_which_rules_gave_its_points(api: Api) -> None:
     await _with_rules(api)
-    tuesday = datetime(2026, 3, 3, 10, 0, tzinfo=UTC).isoformat()
+    tuesday = ops.recent(weekday=1)
     bought = await api.data(
         PURCHASE,
         {
@@ -106,7 +107,7 @@ async def test_purchase_and_estimate_with_lines(api: Api) -> None:
                 "orderId": "o-l",
                 "amount": "27.00",
                 "currency": "EUR",
-                "occurredAt": "2026-03-04T10:00:00+00:00",
+                "occurredAt": WEDNESDAY,
                 "lines": lines,
             },
         },
@@ -121,7 +122,7 @@ async def test_purchase_and_estimate_with_lines(api: Api) -> None:
                 "orderId": "o-m",
                 "amount": "99.00",
                 "currency": "EUR",
-                "occurredAt": "2026-03-04T10:00:00+00:00",
+                "occurredAt": WEDNESDAY,
                 "lines": lines,
             },
         },
@@ -150,7 +151,7 @@ async def test_return_by_line_over_the_api(api: Api) -> None:
                 "orderId": "o-r",
                 "amount": "27.00",
                 "currency": "EUR",
-                "occurredAt": "2026-03-04T10:00:00+00:00",
+                "occurredAt": WEDNESDAY,
                 "lines": lines,
             },
         },

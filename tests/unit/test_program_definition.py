@@ -8,7 +8,12 @@ import pytest
 
 from app.domain.errors import ProgramInvalid
 from app.domain.program import parse_program, program_to_data
-from app.services.program import DEMO_PROGRAM, diff_programs, load_program_file
+from app.services.program import (
+    DEMO_PROGRAM,
+    diff_programs,
+    load_program_file,
+    parse_program_text,
+)
 from tests.ledger.harness import program_data
 
 
@@ -136,3 +141,18 @@ def test_rule_times_and_dates_must_be_iso() -> None:
     problems = "\n".join(caught.value.problems)
     assert "rules[0].conditions.time_from: '7h' is not a time such as 07:30" in problems
     assert "rules[0].conditions.date_from: 'tomorrow' is not a date such as 2026-12-24" in problems
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("a=" + "[" * 1000 + "]" * 1000, "definition: nested too deeply"),
+        ("a=" + "{b=" * 1000 + "1" + "}" * 1000, "definition: nested too deeply"),
+        ("# " + "x" * 300_000, "definition: 300,002 characters; at most 262,144"),
+        ('[program]\nname = "a\x00b"', "definition: contains a NUL character"),
+    ],
+)
+def test_deep_huge_or_binary_definitions_are_refused_with_a_reason(text: str, problem: str) -> None:
+    with pytest.raises(ProgramInvalid) as refused:
+        parse_program_text(text)
+    assert refused.value.problems == [problem]

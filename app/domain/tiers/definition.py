@@ -35,7 +35,7 @@ def parse_tiers(read: Reader, raw: object) -> tuple[Tier, ...]:
                 key=read.text(item, "key", path),
                 name=read.text(item, "name", path),
                 threshold=read.integer(item, "threshold", path) or 0,
-                multiplier=read.decimal(item, "multiplier", path, "1"),
+                multiplier=read.decimal(item, "multiplier", path, "1", maximum=100),
                 benefits=tuple(benefits),
                 never_downgrade=never,
             )
@@ -58,7 +58,7 @@ def _choice(read: Reader, head: dict[str, Any], key: str, kind: type[E], default
 
 
 def parse_tier_settings(read: Reader, head: dict[str, Any]) -> TierSettings:
-    grace = read.integer(head, "tier_grace_days", "program", minimum=0, optional=True)
+    grace = read.integer(head, "tier_grace_days", "program", minimum=0, maximum=365, optional=True)
     return TierSettings(
         measure=_choice(read, head, "tier_measure", TierMeasure, TierMeasure.POINTS),
         window=_choice(read, head, "tier_window", TierWindow, TierWindow.ROLLING_12_MONTHS),
