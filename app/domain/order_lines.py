@@ -9,6 +9,7 @@ from typing import Any
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.points import parse_amount
 from app.domain.rules import Line
+from app.domain.text import check_text
 
 MAX_LINES = 500
 MAX_QUANTITY = 100_000
@@ -30,12 +31,9 @@ def parse_lines(raw: tuple[LineInput, ...], amount: Decimal) -> tuple[Line, ...]
     lines: list[Line] = []
     for index, item in enumerate(raw):
         where = f"lines[{index}]"
-        if not item.sku.strip() or len(item.sku) > 100:
-            raise DomainError(ErrorCode.INVALID_INPUT, "sku must be 1 to 100 characters", where)
-        if item.category is not None and not 1 <= len(item.category) <= 100:
-            raise DomainError(
-                ErrorCode.INVALID_INPUT, "category must be 1 to 100 characters", where
-            )
+        check_text(item.sku, f"{where}.sku", limit=100)
+        if item.category is not None:
+            check_text(item.category, f"{where}.category", limit=100)
         if not 1 <= item.quantity <= MAX_QUANTITY:
             raise DomainError(
                 ErrorCode.INVALID_INPUT, f"quantity must be 1 to {MAX_QUANTITY}", where

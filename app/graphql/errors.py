@@ -1,9 +1,28 @@
-"""Errors a client may see. Anything else is masked as "Unexpected error."."""
+"""Errors a client may see, and the one place that decides what they say.
+
+Every error leaves with `extensions.code`:
+- GRAPHQL_PARSE_FAILED: the document is not GraphQL;
+- BAD_USER_INPUT: a variable or literal that cannot be coerced to its type (a bad enum
+  value, an Int out of range, a string that is not a DateTime), or a PublicError of that
+  kind raised by a resolver;
+- GRAPHQL_VALIDATION_FAILED: any other validation error (an unknown field, a missing
+  argument);
+- the code of a PublicError (FORBIDDEN, INVALID_INPUT, LIMIT_REACHED, ...);
+- INTERNAL_SERVER_ERROR: anything else. Its message is masked as "Unexpected error.".
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
+from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionResult
+
+MASKED = "Unexpected error."
 
 
 class PublicError(GraphQLError):
@@ -26,9 +45,89 @@ class Forbidden(PublicError):
         super().__init__(message, "FORBIDDEN")
 
 
+# graphql-core's own wording for values that do not fit their type (ValuesOfCorrectTypeRule
+# for literals, coerce_input_value for variables).
+_BAD_VALUE = re.compile(
+    r"^(Variable '\$[^']+' (got|has) invalid value"
+    r"|Variable '\$[^']+' of (required|non-null) type"
+    r"|Expected value of type"
+    r"|Value '.*' does not exist in '.*' enum"
+    r"|(Int|Float|String|Boolean|ID|Decimal|DateTime|Date|Time) cannot represent"
+    r"|Value cannot represent"
+    r"|Field '[^']+' of required type '[^']+' was not provided"
+    r"|Field '[^']+' is not defined by type"
+    r"|Enum '[^']+' cannot represent"
+    r")"
+)
+_SUGGESTION = re.compile(r" Did you mean .*\?$", re.DOTALL)
+
+
 def should_mask(error: GraphQLError) -> bool:
     """Mask crashes; keep parse and validation errors, permission and input errors."""
     original = error.original_error
     if original is None:
         return False
     return not isinstance(original, PublicError | StrawberryGraphQLError)
+
+
+def classify(error: GraphQLError) -> str:
+    """The code an error leaves with (see the module's docstring)."""
+    own = (error.extensions or {}).get("code")
+    if isinstance(own, str):
+        return own
+    original = error.original_error
+    if isinstance(original, GraphQLError) and original is not error:
+        inner = (original.extensions or {}).get("code")
+        if isinstance(inner, str):
+            return inner
+    if error.message.startswith("Syntax Error"):
+        return "GRAPHQL_PARSE_FAILED"
+    if _BAD_VALUE.match(error.message):
+        return "BAD_USER_INPUT"
+    if should_mask(error):
+        return "INTERNAL_SERVER_ERROR"
+    if error.path is None:
+        return "GRAPHQL_VALIDATION_FAILED"
+    return "BAD_USER_INPUT"  # a coercion error raised while executing (a scalar's parse)
+
+
+def public(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:
+    """The error as a client sees it: coded, masked if it is a crash, and without field
+    suggestions when those are off (production)."""
+    code = classify(error)
+    if code == "INTERNAL_SERVER_ERROR":
+        return GraphQLError(
+            MASKED,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            path=error.path,
+            extensions={"code": code},
+        )
+    message = error.message if suggestions else _SUGGESTION.sub("", error.message)
+    extensions = {**(error.extensions or {}), "code": code}
+    if message == error.message and extensions == error.extensions:
+        return error
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=extensions,
+    )
+
+
+class PublicErrors(SchemaExtension):
+    """Applies `public` to every error of every result (queries, mutations and each
+    subscription event)."""
+
+    def __init__(self, *, suggestions: bool = True) -> None:
+        self.suggestions = suggestions
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
+            result.errors = [public(e, suggestions=self.suggestions) for e in result.errors]

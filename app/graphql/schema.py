@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import partial
 
 import strawberry
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import ParserCache, ValidationCache
 
-from app.graphql.errors import should_mask
+from app.graphql.errors import PublicErrors
 from app.graphql.mutation import Mutation
 from app.graphql.query import Query
+from app.graphql.scalars import StrictDecimal
 from app.graphql.subscription import Subscription
 from app.graphql.types.activity import LedgerEntry
 from app.graphql.types.member import Member
@@ -25,6 +27,7 @@ schema = strawberry.Schema(
         # Factories: a fresh extension per operation; the caches are shared module-wide.
         partial(ParserCache, maxsize=1024),
         partial(ValidationCache, maxsize=1024),
-        partial(MaskErrors, should_mask_error=should_mask),
+        PublicErrors,
     ],
+    scalar_overrides={Decimal: StrictDecimal},
 )

@@ -16,6 +16,7 @@ from app.domain.errors import DomainError, ErrorCode
 from app.domain.records import Balance
 from app.domain.rule_definitions import ACTIVITY_KINDS
 from app.domain.rules import Line, Purchase
+from app.domain.text import NAME_LENGTH, check_text
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
 from app.services.codec import AnswerCodec
@@ -73,8 +74,10 @@ def _validate(cmd: RecordActivity, now: datetime) -> None:
         raise DomainError(
             ErrorCode.INVALID_INPUT, f"a {cmd.kind} activity needs a reference", "reference"
         )
-    if cmd.reference is not None and len(cmd.reference) > 200:
-        raise DomainError(ErrorCode.INVALID_INPUT, "reference is too long", "reference")
+    if cmd.reference is not None:
+        check_text(cmd.reference, "reference", required=False)
+    if cmd.name is not None:
+        check_text(cmd.name, "name", limit=NAME_LENGTH)
     check_occurred_at(cmd.occurred_at, now)
 
 

@@ -8,6 +8,7 @@ from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.lots import allocate
 from app.domain.records import Balance
+from app.domain.text import FREE_TEXT_LENGTH, check_text
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
 from app.services.codec import AnswerCodec
@@ -40,10 +41,7 @@ def _validate(cmd: AdjustPoints) -> None:
         raise DomainError(
             ErrorCode.INVALID_INPUT, f"points must be non-zero, at most {MAX_ADJUSTMENT}", "points"
         )
-    if not cmd.reason.strip() or len(cmd.reason) > 500:
-        raise DomainError(
-            ErrorCode.INVALID_INPUT, "a reason of 1 to 500 characters is required", "reason"
-        )
+    check_text(cmd.reason, "reason", limit=FREE_TEXT_LENGTH, free_text=True)
 
 
 async def adjust_points(

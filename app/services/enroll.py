@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from app.domain.codes import new_discount_code
 from app.domain.errors import DomainError, ErrorCode
+from app.domain.text import NAME_LENGTH, check_email, check_text
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
 from app.services.codec import AnswerCodec
@@ -29,22 +30,21 @@ class MemberEnrolled:
 MEMBERENROLLED_CODEC = AnswerCodec(MemberEnrolled)
 
 
-def _validate(cmd: EnrollMember) -> None:
-    if not cmd.external_id.strip() or len(cmd.external_id) > 200:
-        raise DomainError(
-            ErrorCode.INVALID_INPUT, "externalId must be 1 to 200 characters", "externalId"
-        )
-    if cmd.email is not None and ("@" not in cmd.email or len(cmd.email) > 320):
-        raise DomainError(ErrorCode.INVALID_INPUT, "email is not an e-mail address", "email")
-    if cmd.display_name is not None and len(cmd.display_name) > 200:
-        raise DomainError(ErrorCode.INVALID_INPUT, "displayName is too long", "displayName")
+def _validate(cmd: EnrollMember) -> str | None:
+    """Refuse bad text; returns the e-mail address as stored (normalised)."""
+    check_text(cmd.external_id, "externalId")
+    if cmd.display_name is not None:
+        check_text(cmd.display_name, "displayName", limit=NAME_LENGTH, required=False)
+    if cmd.referral_code is not None:
+        check_text(cmd.referral_code, "referralCode", limit=40)
+    return check_email(cmd.email) if cmd.email is not None else None
 
 
 async def enroll_member(
     uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: EnrollMember
 ) -> Outcome[MemberEnrolled]:
     try:
-        _validate(cmd)
+        email = _validate(cmd)
     except DomainError as error:
         return Outcome.failure(error)
 
@@ -61,7 +61,7 @@ async def enroll_member(
         member = await tx.members.create(
             external_id=cmd.external_id,
             now=clock.now(),
-            email=cmd.email,
+            email=email,
             display_name=cmd.display_name,
             referral_code=new_discount_code("REF"),
             referred_by=referrer.id if referrer else None,

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from app.domain.errors import DomainError, ErrorCode
+from app.domain.text import ID_LENGTH, check_text
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
 from app.services.codec import AnswerCodec
@@ -19,7 +20,7 @@ from app.services.outcome import Outcome
 
 R = TypeVar("R")
 
-MAX_KEY_LENGTH = 200
+MAX_KEY_LENGTH = ID_LENGTH
 
 
 def request_hash(operation: str, request: dict[str, Any]) -> str:
@@ -31,12 +32,7 @@ def request_hash(operation: str, request: dict[str, Any]) -> str:
 
 
 def check_key(key: str) -> None:
-    if not key or not key.strip() or len(key) > MAX_KEY_LENGTH:
-        raise DomainError(
-            ErrorCode.INVALID_INPUT,
-            f"idempotencyKey must be 1 to {MAX_KEY_LENGTH} characters",
-            "idempotencyKey",
-        )
+    check_text(key, "idempotencyKey", limit=MAX_KEY_LENGTH)
 
 
 async def run_once(

@@ -14,6 +14,7 @@ from app.domain.points import currency_decimals, parse_amount, within_points_lim
 from app.domain.records import Balance
 from app.domain.rule_definitions import CHANNELS
 from app.domain.rules import Purchase
+from app.domain.text import check_text
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
 from app.services.codec import AnswerCodec
@@ -60,8 +61,7 @@ PURCHASERECORDED_CODEC = AnswerCodec(PurchaseRecorded)
 
 
 def _validate(cmd: RecordPurchase, now: datetime) -> tuple[Decimal, Purchase]:
-    if not cmd.order_id.strip() or len(cmd.order_id) > 200:
-        raise DomainError(ErrorCode.INVALID_INPUT, "orderId must be 1 to 200 characters", "orderId")
+    check_text(cmd.order_id, "orderId")
     if cmd.channel not in CHANNELS:
         raise DomainError(
             ErrorCode.INVALID_INPUT, f"channel must be one of {sorted(CHANNELS)}", "channel"

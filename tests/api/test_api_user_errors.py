@@ -252,7 +252,7 @@ FUTURE = (datetime.now(UTC) + timedelta(days=2)).isoformat()
 BAD_PURCHASES = {
     "negative-amount": ("k-1", purchase_input(amount="-1"), "amount"),
     "too-precise": ("k-2", purchase_input(amount="1.00001"), "amount"),
-    "too-large": ("k-3", purchase_input(amount="1e12"), "amount"),
+    "too-large": ("k-3", purchase_input(amount="1000000000000"), "amount"),
     "wrong-currency": ("k-4", purchase_input(currency="USD"), "currency"),
     "future-occurred-at": ("k-5", purchase_input(occurredAt=FUTURE), "occurredAt"),
     "naive-occurred-at": ("k-6", purchase_input(occurredAt="2026-01-01T10:00:00"), "occurredAt"),
