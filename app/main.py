@@ -24,7 +24,11 @@ from app.auth.endpoints import auth_routes
 from app.auth.keys import load_or_create_keys, public_jwks
 from app.auth.tokens import TokenIssuer, TokenVerifier
 from app.events.feed import ChangeFeed, FeedListener
+from app.graphql.bounds import RequestBounds
+from app.graphql.budget import Limits
 from app.graphql.context import Services
+from app.graphql.guard import Guard, RateCard
+from app.graphql.throttle import Buckets, MemoryBuckets, Rate, RedisBuckets
 from app.graphql.view import BearerAuth, TallyGraphQL
 from app.ledger.database import Database, open_database
 from app.ledger.migrate import current_revision, head_revision
@@ -51,13 +55,41 @@ class Runtime:
     keys: KeySet | None = None
 
 
+def build_guard(settings: Settings, clock: Clock) -> Guard:
+    """The request limits, rate-limit buckets and production switches of one app."""
+    buckets: Buckets = (
+        RedisBuckets(settings.rate_limit_url, clock)
+        if settings.rate_limit_url
+        else MemoryBuckets(clock)
+    )
+    return Guard(
+        limits=Limits(
+            max_tokens=settings.max_tokens,
+            max_depth=settings.max_depth,
+            max_aliases=settings.max_aliases,
+            max_root_fields=settings.max_root_fields,
+            max_directives=settings.max_directives,
+            max_cost=settings.max_cost,
+        ),
+        buckets=buckets,
+        rates=RateCard(member=Rate(*settings.member_rate), client=Rate(*settings.client_rate)),
+        introspection=not settings.production,
+        suggestions=not settings.production,
+    )
+
+
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     db = open_database(settings.database_url)
     feed = ChangeFeed()
     clock = clock or SystemClock()
     uow = UnitOfWork(db, on_commit=feed.publish)
     services = Services(
-        uow=uow, clock=clock, queries=Queries(uow, clock), feed=feed, tasks=TaskSupervisor()
+        uow=uow,
+        clock=clock,
+        queries=Queries(uow, clock),
+        feed=feed,
+        tasks=TaskSupervisor(),
+        guard=build_guard(settings, clock),
     )
     issuer: TokenIssuer | None = None
     keys: KeySet | None = None
@@ -95,6 +127,13 @@ async def shutdown(runtime: Runtime) -> None:
     except TimeoutError:
         log.error("the JWKS client did not close within %.0f s", settings.shutdown_timeout)
     await runtime.db.dispose(limit=settings.shutdown_timeout)
+    guard = runtime.services.guard
+    if guard is not None:
+        try:
+            async with asyncio.timeout(settings.shutdown_timeout):
+                await guard.buckets.close()
+        except TimeoutError:
+            log.error("the rate-limit store did not close within %.0f s", settings.shutdown_timeout)
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -153,8 +192,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             token_ttl=settings.token_ttl,
         )
     gated = BearerAuth(graphql, runtime.verifier)
+    bounded = RequestBounds(
+        gated, max_body_bytes=settings.max_body_bytes, timeout=settings.operation_timeout
+    )
     routes += [
-        Route("/graphql", gated, methods=["GET", "POST", "OPTIONS"]),
+        Route("/graphql", bounded, methods=["GET", "POST", "OPTIONS"]),
         WebSocketRoute("/graphql", gated),
     ]
     middleware = []

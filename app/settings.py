@@ -45,6 +45,36 @@ class Settings(BaseSettings):
     )
     log_level: str = "info"
 
+    # Limits on every request (README "Limits"). Defaults after graphql-armor and Shopify.
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_tokens: int = Field(default=2000, ge=100)
+    max_depth: int = Field(default=15, ge=2)
+    max_aliases: int = Field(default=30, ge=0)
+    max_root_fields: int = Field(default=20, ge=1)
+    max_directives: int = Field(default=50, ge=0)
+    max_cost: int = Field(default=1000, ge=10, description="Query cost, Shopify's model.")
+    operation_timeout: float = Field(default=10.0, gt=0, le=300, description="Seconds.")
+    member_rate: tuple[int, float] = Field(
+        default=(1000, 100.0), description="A member's bucket: points, restored per second."
+    )
+    client_rate: tuple[int, float] = Field(
+        default=(10_000, 1000.0), description="A partner client's bucket."
+    )
+    rate_limit_url: str | None = Field(
+        default=None, description="redis://... to share rate-limit buckets across instances."
+    )
+    graphiql: Literal["on", "off"] | None = Field(
+        default=None, description="Serve GraphiQL; default on, except with TALLY_ENV=prod."
+    )
+
+    @property
+    def production(self) -> bool:
+        return self.env == "prod"
+
+    @property
+    def serves_graphiql(self) -> bool:
+        return self.graphiql == "on" if self.graphiql is not None else not self.production
+
     @field_validator("database_url")
     @classmethod
     def _driver_we_use(cls, url: str) -> str:

@@ -15,6 +15,7 @@ class Scope(StrEnum):
     REDEMPTIONS_WRITE = "redemptions:write"
     POINTS_ADJUST = "points:adjust"
     PROGRAM_WRITE = "program:write"
+    SCHEMA_READ = "schema:read"  # introspection in production (partner developers)
 
 
 #: What a member's own token may carry.

@@ -7,6 +7,7 @@ from typing import Any
 
 from app.auth.principal import Principal
 from app.events.feed import ChangeFeed
+from app.graphql.guard import Guard
 from app.graphql.loaders import Loaders
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock
@@ -23,6 +24,7 @@ class Services:
     queries: Queries
     feed: ChangeFeed
     tasks: TaskSupervisor = field(default_factory=TaskSupervisor)
+    guard: Guard | None = None  # request limits and rate limits (None: unguarded)
 
 
 @dataclass

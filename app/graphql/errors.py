@@ -120,14 +120,14 @@ def public(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:
 
 
 class PublicErrors(SchemaExtension):
-    """Applies `public` to every error of every result (queries, mutations and each
-    subscription event)."""
-
-    def __init__(self, *, suggestions: bool = True) -> None:
-        self.suggestions = suggestions
+    """Applies `public` to every error of every result; field suggestions stay unless the
+    app's guard turns them off (production)."""
 
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
         if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
-            result.errors = [public(e, suggestions=self.suggestions) for e in result.errors]
+            services = getattr(self.execution_context.context, "services", None)
+            guard = getattr(services, "guard", None)
+            suggestions = bool(getattr(guard, "suggestions", True))
+            result.errors = [public(e, suggestions=suggestions) for e in result.errors]

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.extensions import ParserCache, ValidationCache
 
 from app.graphql.errors import PublicErrors
+from app.graphql.guard import RequestGuard
 from app.graphql.mutation import Mutation
 from app.graphql.query import Query
 from app.graphql.scalars import StrictDecimal
@@ -25,8 +26,11 @@ schema = strawberry.Schema(
     types=[Member, Reward, Redemption, LedgerEntry],
     extensions=[
         # Factories: a fresh extension per operation; the caches are shared module-wide.
-        partial(ParserCache, maxsize=1024),
-        partial(ValidationCache, maxsize=1024),
+        # The guard sets the parser's token limit, so a document over it is never cached;
+        # bodies are bounded (RequestBounds) before they get here.
+        partial(ParserCache, maxsize=256),
+        partial(ValidationCache, maxsize=256),
+        RequestGuard,
         PublicErrors,
     ],
     scalar_overrides={Decimal: StrictDecimal},

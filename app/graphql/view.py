@@ -11,10 +11,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
 
 from app.auth.principal import Principal
 from app.auth.tokens import InvalidToken, TokenVerifier
 from app.graphql.context import Context, Services
+from app.graphql.errors import public
 from app.graphql.loaders import Loaders
 from app.graphql.schema import schema
 
@@ -74,6 +77,17 @@ class TallyGraphQL(GraphQL[Context, None]):
         super().__init__(schema, **options)
         self.services = services
         self.verifier = verifier
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        """Every error of an HTTP answer passes `public` once more: parse errors reach here
+        without the extensions having seen them."""
+        if result.errors:
+            guard = self.services.guard
+            suggestions = guard.suggestions if guard is not None else True
+            result.errors = [public(e, suggestions=suggestions) for e in result.errors]
+        return await super().process_result(request, result)
 
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         principal: Principal | None = request.scope.get(PRINCIPAL_KEY)
