@@ -14,10 +14,12 @@ from tests.backends import PostgresServer, SqliteTemplate, postgres_server
 
 pytest_plugins = ["tests.hang_guard"]
 
-settings.register_profile(
+settings.register_profile(  # make test: no explain phase (tracing is slow before 3.12)
     "quick",
     max_examples=25,
     deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
+    print_blob=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.register_profile(

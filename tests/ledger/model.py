@@ -18,6 +18,7 @@ from typing import Any
 
 ANY_ID = object()  # an id the database assigns; the model learns it from the reply
 MAX_AMOUNT = Decimal(1_000_000_000)
+PURCHASE_DECIMALS = 2  # the test program's currency is EUR
 MAX_QUANTITY = 20
 MAX_ADJUSTMENT = 10_000_000
 QUALIFYING_DAYS = 365
@@ -156,16 +157,17 @@ class Reward:
     per_member_limit: int | None
 
 
-def parse_money(raw: str, *, positive: bool = False) -> Decimal | None:
-    """The amount, or None when the ledger must refuse it before claiming the key."""
+def parse_money(raw: str, *, decimals: int, positive: bool = False) -> Decimal | None:
+    """The amount, or None when the ledger must refuse it before claiming the key: a
+    purchase has at most its currency's decimals (EUR: 2), a return at most 4."""
     try:
         amount = Decimal(raw)
     except InvalidOperation:
         return None
     if not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
         return None
-    exponent = amount.as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -4:
+    exponent = amount.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < -decimals:
         return None
     return None if positive and amount == 0 else amount
 
@@ -230,9 +232,9 @@ class LedgerModel:
 
     def _valid(self, call: Call) -> bool:
         if isinstance(call, Purchase):
-            return parse_money(call.amount) is not None
+            return parse_money(call.amount, decimals=PURCHASE_DECIMALS) is not None
         if isinstance(call, Return):
-            return parse_money(call.amount, positive=True) is not None
+            return parse_money(call.amount, decimals=4, positive=True) is not None
         if isinstance(call, Redeem):
             return 1 <= call.quantity <= MAX_QUANTITY
         if isinstance(call, Adjust):
