@@ -4,7 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-deep check schema bench migrate install clean
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test test-deep check schema bench migrate install clean ide-assets
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,8 +24,19 @@ migrate: $(STAMP)
 	$(BIN)/tally migrate
 
 ## make test: every test; PostgreSQL tests read TALLY_TEST_POSTGRES_URL.
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -q
+
+## The GraphiQL browser test (tests/e2e/test_graphiql_browser.py) drives Debian's Chromium;
+## installed only when missing, and only as root (CI). Elsewhere that test skips, not in CI.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	elif [ -n "$$CI" ]; then \
+		echo "CI needs $(CHROMIUM): run as root, or apt-get install chromium chromium-driver" >&2; exit 1; \
+	else \
+		echo "no $(CHROMIUM) (apt-get install chromium chromium-driver): the browser test skips" >&2; \
+	fi
 
 ## make test-deep: the same with the deep hypothesis profile.
 test-deep: $(STAMP)
@@ -34,6 +47,10 @@ check: $(STAMP)
 	$(BIN)/ruff format --check app tests bench client_examples migrations
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+## make ide-assets: re-fetch GraphiQL's pinned npm assets (needs npm; not needed to run).
+ide-assets: $(STAMP)
+	$(BIN)/python -m app.graphql.ide.vendor
 
 schema: $(STAMP)
 	$(BIN)/python -m app.graphql.export > schema.graphql

@@ -1,4 +1,5 @@
-"""`tally`: serve, migrate, program apply, client create, token, sweep, dev."""
+"""`tally`: serve, migrate, program apply, client create|list|revoke|rotate-secret, token,
+sweep, dev."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
+from app.auth.clients import parse_rate
 from app.auth.scopes import ALL_SCOPES, MEMBER_SCOPES, format_scopes, parse_scopes
 from app.domain.errors import ProgramInvalid
 from app.ledger.migrate import upgrade
@@ -53,14 +55,51 @@ async def _apply(runtime: Runtime, path: Path) -> int:
     return 0
 
 
-async def _client_create(runtime: Runtime, name: str, scopes: str) -> int:
+async def _client_create(runtime: Runtime, name: str, scopes: str, rate: str | None) -> int:
+    """Prints shell lines: `eval "$(tally client create ...)"` sets CLIENT_ID and
+    CLIENT_SECRET."""
     granted = parse_scopes(scopes)
+    bucket = parse_rate(rate) if rate else None
     client_id, secret = await runtime.registry.create(
-        name=name, scopes=frozenset(granted), now=runtime.services.clock.now()
+        name=name, scopes=frozenset(granted), now=runtime.services.clock.now(), rate=bucket
     )
-    print(f"client_id:     {client_id}")
-    print(f"client_secret: {secret}   (shown once; stored hashed)")
-    print(f"scopes:        {format_scopes(set(granted))}")
+    print(f"export CLIENT_ID={client_id}")
+    print(f"export CLIENT_SECRET={secret}  # shown once; stored hashed")
+    print(f"# scopes: {format_scopes(set(granted))}")
+    if bucket:
+        print(f"# rate: {bucket[0]} cost points, {bucket[1]:g} restored per second")
+    return 0
+
+
+async def _client_list(runtime: Runtime) -> int:
+    default = runtime.settings.client_rate
+    print(f"{'CLIENT_ID':<22} {'STATUS':<8} {'RATE':<14} {'CREATED':<20} NAME / SCOPES")
+    for c in await runtime.registry.list():
+        status = "revoked" if c.revoked_at else "disabled" if c.disabled else "active"
+        capacity, restore = c.rate or default
+        rate = f"{capacity}/{restore:g}" + ("" if c.rate else "*")
+        created = c.created_at.strftime("%Y-%m-%d %H:%M") if c.created_at else "-"
+        print(f"{c.client_id:<22} {status:<8} {rate:<14} {created:<20} {c.name}")
+        print(f"{'':<66} {format_scopes(set(c.scopes))}")
+    print("(* the default TALLY_CLIENT_RATE)")
+    return 0
+
+
+async def _client_revoke(runtime: Runtime, client_id: str) -> int:
+    if not await runtime.registry.revoke(client_id, runtime.services.clock.now()):
+        print(f"tally: no client {client_id}", file=sys.stderr)
+        return 2
+    seconds = runtime.settings.client_cache_seconds
+    print(f"revoked {client_id}: its tokens stop working within {seconds:g} s")
+    return 0
+
+
+async def _client_rotate(runtime: Runtime, client_id: str) -> int:
+    secret = await runtime.registry.rotate_secret(client_id, runtime.services.clock.now())
+    if secret is None:
+        print(f"tally: no active client {client_id}", file=sys.stderr)
+        return 2
+    print(f"export CLIENT_SECRET={secret}  # shown once; the old secret no longer works")
     return 0
 
 
@@ -136,6 +175,14 @@ def build_parser() -> argparse.ArgumentParser:
     create = client.add_parser("create", help="register a client_credentials client")
     create.add_argument("--name", default="partner")
     create.add_argument("--scopes", required=True, help='e.g. "points:write members:read"')
+    create.add_argument(
+        "--rate", default=None, help="its own bucket, CAPACITY/RESTORE per second: 50000/5000"
+    )
+    client.add_parser("list", help="every client: status, rate, scopes")
+    revoke = client.add_parser("revoke", help="revoke a client: its tokens stop working")
+    revoke.add_argument("client_id")
+    rotate = client.add_parser("rotate-secret", help="a new secret; the old one stops at once")
+    rotate.add_argument("client_id")
     token = sub.add_parser("token", help="mint a development access token")
     who = token.add_mutually_exclusive_group(required=True)
     who.add_argument("--member", help="the member's external id")
@@ -163,9 +210,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "program":
             return asyncio.run(_run(runtime, lambda: _apply(runtime, args.file)))
         if args.command == "client":
-            return asyncio.run(
-                _run(runtime, lambda: _client_create(runtime, args.name, args.scopes))
-            )
+            actions: dict[str, Callable[[], Awaitable[int]]] = {
+                "create": lambda: _client_create(runtime, args.name, args.scopes, args.rate),
+                "list": lambda: _client_list(runtime),
+                "revoke": lambda: _client_revoke(runtime, args.client_id),
+                "rotate-secret": lambda: _client_rotate(runtime, args.client_id),
+            }
+            return asyncio.run(_run(runtime, actions[args.action]))
         if args.command == "seed":
             from app.devserver import seed
 

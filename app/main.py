@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 
-from app.auth.clients import ClientRegistry
+from app.auth.clients import ClientRegistry, ClientStatus
 from app.auth.endpoints import auth_routes
 from app.auth.keys import load_or_create_keys, public_jwks
 from app.auth.tokens import TokenIssuer, TokenVerifier
@@ -28,6 +28,8 @@ from app.graphql.bounds import RequestBounds
 from app.graphql.budget import Limits
 from app.graphql.context import Services
 from app.graphql.guard import Guard, RateCard
+from app.graphql.ide import asset_routes as ide_asset_routes
+from app.graphql.sockets import SocketRegistry, SocketRules, TallySocketHandler
 from app.graphql.throttle import Buckets, MemoryBuckets, Rate, RedisBuckets
 from app.graphql.view import BearerAuth, TallyGraphQL
 from app.ledger.database import Database, open_database
@@ -78,30 +80,54 @@ def build_guard(settings: Settings, clock: Clock) -> Guard:
     )
 
 
+def socket_rules(settings: Settings) -> SocketRules:
+    return SocketRules(
+        subscriptions_per_socket=settings.max_subscriptions_per_socket,
+        sockets_per_member=settings.max_sockets_per_member,
+        sockets_per_client=settings.max_sockets_per_client,
+        send_timeout=settings.socket_send_timeout,
+        token_leeway=settings.token_leeway,
+    )
+
+
 def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
     db = open_database(settings.database_url)
     feed = ChangeFeed()
     clock = clock or SystemClock()
     uow = UnitOfWork(db, on_commit=feed.publish)
+    registry = ClientRegistry(db)
+    clients = ClientStatus(registry, ttl=settings.client_cache_seconds)
+    guard = build_guard(settings, clock)
+    guard.clients = clients
     services = Services(
         uow=uow,
         clock=clock,
         queries=Queries(uow, clock),
         feed=feed,
         tasks=TaskSupervisor(),
-        guard=build_guard(settings, clock),
+        guard=guard,
     )
     issuer: TokenIssuer | None = None
     keys: KeySet | None = None
     if settings.jwks_url:
         verifier = TokenVerifier(
-            issuer=settings.issuer, audience=settings.audience, jwks_url=settings.jwks_url
+            issuer=settings.issuer,
+            audience=settings.audience,
+            jwks_url=settings.jwks_url,
+            leeway=settings.token_leeway,
+            clients=clients,
         )
     else:
         keys = load_or_create_keys(settings.keys_file)
         issuer = TokenIssuer(keys, settings.issuer, settings.audience)
-        verifier = TokenVerifier(issuer=settings.issuer, audience=settings.audience, keys=keys)
-    return Runtime(settings, db, services, issuer, verifier, ClientRegistry(db), keys)
+        verifier = TokenVerifier(
+            issuer=settings.issuer,
+            audience=settings.audience,
+            keys=keys,
+            leeway=settings.token_leeway,
+            clients=clients,
+        )
+    return Runtime(settings, db, services, issuer, verifier, registry, keys)
 
 
 async def _sweep_forever(runtime: Runtime, interval: float) -> None:
@@ -179,6 +205,14 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         keep_alive=True,
         keep_alive_interval=15,
         connection_init_wait_timeout=timedelta(seconds=10),
+        # Our page (app/graphql/ide), or none: TALLY_GRAPHIQL, off by default in production.
+        graphql_ide="graphiql" if settings.serves_graphiql else None,
+        # Browsers send Origin: in production only the listed origins (and the same
+        # origin) may open a socket; development takes any. Apps without Origin pass.
+        allowed_origins=settings.cors_origins if settings.production else ["*"],
+    )
+    graphql.graphql_transport_ws_handler_class = TallySocketHandler.configured(
+        socket_rules(settings), SocketRegistry()
     )
     routes: list[BaseRoute] = [
         Route("/healthz", healthz),
@@ -191,7 +225,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             public_keys=public_jwks(runtime.keys) if runtime.keys is not None else None,
             token_ttl=settings.token_ttl,
         )
-    gated = BearerAuth(graphql, runtime.verifier)
+    gated = BearerAuth(graphql, runtime.verifier, page=settings.serves_graphiql)
     bounded = RequestBounds(
         gated, max_body_bytes=settings.max_body_bytes, timeout=settings.operation_timeout
     )
@@ -199,6 +233,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         Route("/graphql", bounded, methods=["GET", "POST", "OPTIONS"]),
         WebSocketRoute("/graphql", gated),
     ]
+    if settings.serves_graphiql:
+        routes += ide_asset_routes()
     middleware = []
     if settings.cors_origins:
         middleware.append(

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         description="Private key set the embedded token endpoint signs with; made if missing.",
     )
     token_ttl: int = Field(default=3600, ge=60, le=86400)
+    token_leeway: int = Field(
+        default=30, ge=0, le=300, description="Seconds a token is still good past its exp."
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     sweep_interval: float = Field(default=60.0, ge=0, description="Seconds; 0 turns sweeps off.")
     feed_poll_interval: float = Field(default=0.5, gt=0)
@@ -60,8 +63,22 @@ class Settings(BaseSettings):
     client_rate: tuple[int, float] = Field(
         default=(10_000, 1000.0), description="A partner client's bucket."
     )
+    client_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="How long a client's status (revoked, rate) is "
+        "kept: a revocation takes effect within this.",
+    )
     rate_limit_url: str | None = Field(
         default=None, description="redis://... to share rate-limit buckets across instances."
+    )
+    # WebSockets (README "Live balance"): caps per socket and per principal, slow consumers.
+    max_subscriptions_per_socket: int = Field(default=20, ge=1)
+    max_sockets_per_member: int = Field(default=10, ge=1)
+    max_sockets_per_client: int = Field(default=1000, ge=1)
+    socket_send_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds a message may wait for a slow consumer."
     )
     graphiql: Literal["on", "off"] | None = Field(
         default=None, description="Serve GraphiQL; default on, except with TALLY_ENV=prod."

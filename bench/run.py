@@ -150,6 +150,83 @@ async def _push_latency(
     )
 
 
+PAGE = "activity(first: 100) { edges { node { points reason } } }"
+ESTIMATE = (
+    'estimatePoints(input: { amount: "10", currency: "EUR", lines: ['
+    + ", ".join(f'{{ sku: "s{n}", quantity: 1, unitPrice: "1" }}' for n in range(50))
+    + "] }) { points }"
+)
+#: The requests of issue 8 that pinned the server, each as it was found.
+ATTACKS: dict[str, str] = {
+    "1000 aliased viewer pages (67 KB)": "{ "
+    + " ".join(f"a{i}: viewer {{ {PAGE} }}" for i in range(1000))
+    + " }",
+    "100 aliased viewer pages": "{ "
+    + " ".join(f"a{i}: viewer {{ {PAGE} }}" for i in range(100))
+    + " }",
+    "1000 aliased estimatePoints, 50 lines": "{ "
+    + " ".join(f"a{i}: {ESTIMATE}" for i in range(1000))
+    + " }",
+    "30 aliased estimatePoints, 50 lines": "{ "
+    + " ".join(f"a{i}: {ESTIMATE}" for i in range(30))
+    + " }",
+    "100,000 x __typename (1.9 MB)": "{ " + " ".join(["__typename"] * 100_000) + " }",
+    "10 MB body": "{ viewer { id } } #" + "x" * 10_000_000,
+    "introspection 40 deep": "{ __schema { types { fields { type "
+    + "{ ofType " * 40
+    + "{ name }"
+    + " }" * 40
+    + " } } } }",
+}
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _abuse(
+    http: httpx.AsyncClient, pid: int, token: str, repeat: int = 20
+) -> list[dict[str, Any]]:
+    """The server's CPU time to refuse each attack (target under 20 ms), and the slowest
+    /healthz answer while it does."""
+    rows: list[dict[str, Any]] = []
+    for name, query in ATTACKS.items():
+        body = json.dumps({"query": query}).encode()
+        health: list[float] = []
+        stop = asyncio.Event()
+
+        async def probe(stop: asyncio.Event, health: list[float]) -> None:
+            while not stop.is_set():
+                began = time.perf_counter()
+                await http.get("/healthz")
+                health.append(time.perf_counter() - began)
+                await asyncio.sleep(0.01)
+
+        prober = asyncio.create_task(probe(stop, health))
+        before = _cpu_seconds(pid)
+        statuses: set[int] = set()
+        for _ in range(repeat):
+            r = await http.post(
+                "/graphql",
+                content=body,
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            )
+            statuses.add(r.status_code)
+        spent = _cpu_seconds(pid) - before
+        stop.set()
+        await prober
+        rows.append(
+            {
+                "attack": name,
+                "statuses": sorted(statuses),
+                "cpu_ms_per_request": round(spent * 1000 / repeat, 2),
+                "healthz_max_ms": round(max(health, default=0.0) * 1000, 1),
+            }
+        )
+    return rows
+
+
 def _rss_kb(pid: int) -> dict[str, int]:
     found: dict[str, int] = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -280,6 +357,7 @@ async def scenarios(
                 await _load("mutation: recordPurchase", clients, seconds, purchase),
                 await _push_latency(base, member_tokens[0], partner, "bench-0", 50),
             ]
+            abuse = await _abuse(http, server.pid, member_tokens[0])
         memory = _rss_kb(server.pid)
     finally:
         server.terminate()
@@ -293,6 +371,7 @@ async def scenarios(
         "members": members,
         "server_memory_kb": memory,
         "results": [asdict(r) for r in results],
+        "abuse": abuse,
     }
 
 
@@ -309,6 +388,19 @@ def write_report(report: dict[str, Any]) -> str:
         lines.append(
             f"| {r['scenario']} | {r['requests']} | {r['errors']} | {r['per_second']} | "
             f"{r['p50_ms']} | {r['p95_ms']} | {r['p99_ms']} |"
+        )
+    lines += [
+        "",
+        "Abuse: server CPU to refuse each request of issue 8 (target under 20 ms), and the",
+        "slowest /healthz answer meanwhile.",
+        "",
+        "| request | answered | CPU ms each | /healthz max ms |",
+        "|---|---|---|---|",
+    ]
+    for a in report.get("abuse", []):
+        answered = ", ".join(str(s) for s in a["statuses"])
+        lines.append(
+            f"| {a['attack']} | {answered} | {a['cpu_ms_per_request']} | {a['healthz_max_ms']} |"
         )
     mem = report["server_memory_kb"]
     lines += [

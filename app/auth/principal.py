@@ -15,6 +15,7 @@ class Principal:
     scopes: frozenset[str]
     client_id: str | None
     token_id: str | None
+    expires_at: int | None = None  # the token's `exp`, seconds since the epoch
 
     def has(self, scope: str) -> bool:
         return str(scope) in self.scopes

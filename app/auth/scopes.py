@@ -16,6 +16,8 @@ class Scope(StrEnum):
     POINTS_ADJUST = "points:adjust"
     PROGRAM_WRITE = "program:write"
     SCHEMA_READ = "schema:read"  # introspection in production (partner developers)
+    MEMBERS_ERASE = "members:erase"  # staff: erase a member's personal data
+    AUDIT_READ = "audit:read"  # staff: the audit trail of writes
 
 
 #: What a member's own token may carry.

@@ -7,7 +7,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from joserfc import jws, jwt
@@ -15,6 +15,9 @@ from joserfc.errors import ClaimError, ExpiredTokenError, JoseError, MissingClai
 from joserfc.jwk import ECKey, JWKRegistry, Key, KeySet, OKPKey, RSAKey
 
 from app.auth.principal import Principal, PrincipalKind
+
+if TYPE_CHECKING:
+    from app.auth.clients import ClientStatus
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +117,7 @@ class TokenVerifier:
         http_client: httpx.AsyncClient | None = None,
         leeway: int = LEEWAY_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        clients: ClientStatus | None = None,
     ) -> None:
         if (keys is None) == (jwks_url is None):
             raise ValueError("give exactly one of keys= or jwks_url=")
@@ -122,6 +126,7 @@ class TokenVerifier:
         self.jwks_url = jwks_url
         self.jwks_ttl = jwks_ttl
         self.leeway = leeway
+        self.clients = clients  # revocation, checked on every token (cached briefly)
         self._clock = clock
         self._keys = keys
         self._fetched_at: float | None = None  # last successful fetch
@@ -162,7 +167,12 @@ class TokenVerifier:
             registry.validate(claims)
         except JoseError as exc:
             raise InvalidToken(_claim_message(exc)) from exc
-        return _principal(claims)
+        principal = _principal(claims)
+        if self.clients is not None and principal.client_id is not None:
+            record = await self.clients.current(principal.client_id)
+            if record is not None and not record.active:
+                raise InvalidToken("the client this token was issued to is revoked")
+        return principal
 
     async def _key_set(self, kid: str | None) -> KeySet:
         if self.jwks_url is None:
@@ -236,10 +246,12 @@ def _principal(claims: dict[str, Any]) -> Principal:
     jti = claims.get("jti")
     token_id = jti if isinstance(jti, str) else None
     kind: PrincipalKind = "client" if client_id is not None and client_id == subject else "member"
+    exp = claims.get("exp")
     return Principal(
         subject=subject,
         kind=kind,
         scopes=_scopes(claims),
         client_id=client_id,
         token_id=token_id,
+        expires_at=int(exp) if isinstance(exp, int | float) else None,
     )

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
 
 from app.domain.accounts import MemberAccount, TransferKind
+from app.domain.members import MemberStatus
 from app.domain.rewards import RedemptionStatus
 
 T = TypeVar("T")
@@ -23,6 +24,9 @@ class Member:
     display_name: str | None = None
     referral_code: str | None = None
     referred_by: int | None = None
+    status: MemberStatus = MemberStatus.ACTIVE
+    status_reason: str | None = None
+    status_changed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,3 +211,19 @@ class Page(Generic[T]):
 
     items: list[T] = field(default_factory=list)
     has_next: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One write through the API, as the audit log keeps it."""
+
+    id: int
+    at: datetime
+    principal: str
+    client_id: str | None
+    operation: str
+    idempotency_key: str | None
+    request_id: str | None
+    source_address: str | None
+    outcome: str  # OK, REPLAYED, or the error code it ended with
+    member_id: int | None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from graphql import GraphQLError
+
 from app.auth.principal import Principal
 from app.events.feed import ChangeFeed
 from app.graphql.guard import Guard
@@ -34,3 +36,5 @@ class Context:
     loaders: Loaders
     connection_params: dict[str, Any] | None = field(default=None)
     member_cache: dict[str, int | None] = field(default_factory=dict)
+    # Errors that accompany data (a value shown at its limit): added to the answer's errors.
+    notices: list[GraphQLError] = field(default_factory=list)

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
+import strawberry
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from strawberry.exceptions import StrawberryGraphQLError
@@ -119,6 +121,29 @@ def public(error: GraphQLError, *, suggestions: bool = True) -> GraphQLError:
     )
 
 
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+MAX_NOTICES = 100
+
+
+def within_int(info: strawberry.Info[Any, Any], value: int, remedy: str = "") -> int:
+    """`value`, or the nearest GraphQL Int with an error in the answer naming the field and
+    the limit (code LIMIT_REACHED): the field's siblings and parents still answer."""
+    if INT_MIN <= value <= INT_MAX:
+        return value
+    shown = INT_MAX if value > INT_MAX else INT_MIN
+    notices = getattr(info.context, "notices", None)
+    if isinstance(notices, list) and len(notices) < MAX_NOTICES:
+        notices.append(
+            GraphQLError(
+                f"{info.field_name} is {value:,}, past what a GraphQL Int holds "
+                f"({INT_MIN:,} to {INT_MAX:,}); shown as {shown:,}.{remedy}",
+                path=info.path.as_list(),
+                extensions={"code": "LIMIT_REACHED", "field": info.field_name},
+            )
+        )
+    return shown
+
+
 class PublicErrors(SchemaExtension):
     """Applies `public` to every error of every result; field suggestions stay unless the
     app's guard turns them off (production)."""
@@ -126,6 +151,10 @@ class PublicErrors(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
+        notices = getattr(self.execution_context.context, "notices", None)
+        if isinstance(notices, list) and notices and result is not None:
+            result.errors = [*(result.errors or []), *notices]
+            notices.clear()
         if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
             services = getattr(self.execution_context.context, "services", None)
             guard = getattr(services, "guard", None)

@@ -12,6 +12,7 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionResult
 
+from app.auth.clients import ClientStatus
 from app.auth.principal import Principal
 from app.auth.scopes import Scope
 from app.graphql.budget import Limits, Measure, actual_cost, measure
@@ -42,6 +43,14 @@ class Guard:
     rates: RateCard
     introspection: bool = True  # False in production: only with the schema:read scope
     suggestions: bool = True  # "Did you mean ...?" in errors; off in production
+    clients: ClientStatus | None = None  # each client's own rate (`tally client create --rate`)
+
+    async def rate_for(self, principal: Principal) -> Rate:
+        if not principal.is_member and self.clients is not None:
+            record = await self.clients.current(principal.client_id or principal.subject)
+            if record is not None and record.rate is not None:
+                return Rate(*record.rate)
+        return self.rates.for_principal(principal)
 
 
 class RequestGuard(SchemaExtension):
@@ -92,7 +101,7 @@ class RequestGuard(SchemaExtension):
         if principal is None:
             yield
             return
-        rate = guard.rates.for_principal(principal)
+        rate = await guard.rate_for(principal)
         level = await guard.buckets.take(principal.key, max(measured.cost, 1), rate)
         if not level.allowed:
             wait = level.retry_after(measured.cost)

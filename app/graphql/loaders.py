@@ -5,10 +5,18 @@ asked for it is cancelled (a sibling field failed), Strawberry cancels the batch
 query cut in the middle would leave the driver closing a connection in a task nobody waits
 for, past the response and past the app's shutdown. Shielded, the query finishes (it is
 short), its answer is dropped, and the app's shutdown waits for it with a bound.
+
+Each caller awaits its own shield of the loader's future, never the shared future itself:
+with caching, two fields asking for the same key share one future, and cancelling a task
+cancels the future it awaits. Unshielded, a field cancelled because its sibling failed
+cancelled the future for a field elsewhere in the document too, whose CancelledError then
+escaped the executor and the request (found by the fuzz, issue 8). Shielded, a cancelled
+caller only stops waiting; the future, and the batch behind it, still complete.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -21,6 +29,13 @@ from app.supervisor import TaskSupervisor
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+class SharedLoader(DataLoader[K, V]):
+    """A DataLoader whose callers can be cancelled one by one (see the module's docstring)."""
+
+    def load(self, key: K) -> Awaitable[V]:
+        return asyncio.shield(super().load(key))
 
 
 class Loaders:
@@ -50,4 +65,4 @@ class Loaders:
             found = await self._tasks.shielded(fetched(keys), name=name)
             return [found.get(key) for key in keys]
 
-        return DataLoader(load_fn=load, cache=self._cache)
+        return SharedLoader(load_fn=load, cache=self._cache)

@@ -8,6 +8,12 @@ from app.graphql.mutations.activate_program import activate_program_mutation
 from app.graphql.mutations.adjust_points import adjust_points_mutation
 from app.graphql.mutations.confirm_order import confirm_order_mutation
 from app.graphql.mutations.enroll_member import enroll_member_mutation
+from app.graphql.mutations.members import (
+    erase_member_mutation,
+    reactivate_member_mutation,
+    suspend_member_mutation,
+    update_member_mutation,
+)
 from app.graphql.mutations.record_activity import record_activity_mutation
 from app.graphql.mutations.record_purchase import record_purchase_mutation
 from app.graphql.mutations.record_return import record_return_mutation
@@ -18,9 +24,16 @@ from app.graphql.mutations.resolve_redemption import (
 )
 
 
-@strawberry.type
+@strawberry.type(
+    description="Writes. Each names the scopes that may call it and takes an idempotencyKey; "
+    "expected failures come back in userErrors with a stable code and change nothing."
+)
 class Mutation:
     enroll_member = enroll_member_mutation
+    update_member = update_member_mutation
+    suspend_member = suspend_member_mutation
+    reactivate_member = reactivate_member_mutation
+    erase_member = erase_member_mutation
     record_purchase = record_purchase_mutation
     record_return = record_return_mutation
     confirm_order = confirm_order_mutation

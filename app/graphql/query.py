@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated, cast
 
 import strawberry
+from strawberry.scalars import JSON
 
 from app.auth.scopes import Scope
 from app.domain.errors import DomainError
+from app.domain.records import Page
 from app.graphql.context import Context
 from app.graphql.errors import BadInput, PublicError
 from app.graphql.ids import decode_cursor, from_global_id, page_size
 from app.graphql.permissions import may_read_member, needs, own_member_id, principal_of
 from app.graphql.types.activity import LedgerEntry, RuleAward
-from app.graphql.types.common import Connection, Node
+from app.graphql.types.audit import AuditEntry
+from app.graphql.types.common import AFTER_HELP, FIRST_HELP, Connection, Node
 from app.graphql.types.member import Member
 from app.graphql.types.order import Channel, OrderLineInput
 from app.graphql.types.program import PointsEstimate, Program, Tier
@@ -41,31 +45,104 @@ async def find_member_id(
     return found.id if found else None
 
 
-@strawberry.type
+@strawberry.type(
+    description="Reads. Each field names the scopes that may call it; a member token only ever "
+    "reaches its own member."
+)
 class Query:
     @strawberry.field(
-        description="The member behind a member token.", extensions=needs(Scope.LOYALTY_READ)
+        description="The member behind a member token (loyalty:read); null for a partner token "
+        "or a member not enrolled yet.",
+        extensions=needs(Scope.LOYALTY_READ),
     )
     async def viewer(self, info: strawberry.Info[Context, None]) -> Member | None:
         member_id = await own_member_id(info)
         return None if member_id is None else await load_member(info, member_id)
 
     @strawberry.field(
-        description="A member by id or externalId. Partners need members:read; a member "
-        "token sees only itself.",
+        description="A member by id or externalId; null when there is none this token may read. "
+        "Partners need members:read; a member token (loyalty:read) sees only itself.",
         extensions=needs(Scope.MEMBERS_READ, Scope.LOYALTY_READ),
     )
     async def member(
         self,
         info: strawberry.Info[Context, None],
-        id: strawberry.ID | None = None,
-        external_id: str | None = None,
+        id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The member's global id; give this or externalId."),
+        ] = None,
+        external_id: Annotated[
+            str | None,
+            strawberry.argument(description="Your id for the customer; give this or id."),
+        ] = None,
     ) -> Member | None:
         member_id = await find_member_id(info, id, external_id)
         return None if member_id is None else await load_member(info, member_id)
 
-    @strawberry.field(description="Any object by its global id.", extensions=needs(*ANY_READER))
-    async def node(self, info: strawberry.Info[Context, None], id: strawberry.ID) -> Node | None:
+    @strawberry.field(
+        description="Everything Tally holds on a member, for an access request (GDPR article "
+        "15): the member row and every row that names the member, table by table, as JSON. "
+        "Partners need members:read; a member token (loyalty:read) exports only itself. "
+        "Null when there is no such member this token may read.",
+        extensions=needs(Scope.MEMBERS_READ, Scope.LOYALTY_READ),
+    )
+    async def export_member(
+        self,
+        info: strawberry.Info[Context, None],
+        id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="The member's global id; give this or externalId."),
+        ] = None,
+        external_id: Annotated[
+            str | None,
+            strawberry.argument(description="Your id for the customer; give this or id."),
+        ] = None,
+    ) -> JSON | None:
+        member_id = await find_member_id(info, id, external_id)
+        if member_id is None or not await may_read_member(info, member_id):
+            return None
+        exported = await info.context.services.queries.export_member(member_id)
+        return cast(JSON, exported)
+
+    @strawberry.field(
+        description="The audit trail (audit:read): every write through the API, newest "
+        "first, with who made it, through which client, its idempotency key, request id, "
+        "source address and outcome.",
+        extensions=needs(Scope.AUDIT_READ),
+    )
+    async def audit_trail(
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description=FIRST_HELP)] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
+        member_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only the writes that changed this member."),
+        ] = None,
+    ) -> Connection[AuditEntry]:
+        limit = page_size(first)
+        pk = (
+            from_global_id(str(member_id), expect="Member", field="memberId")[1]
+            if member_id is not None
+            else None
+        )
+        rows = await info.context.services.queries.audit_trail(
+            before_id=decode_cursor(after), limit=limit + 1, member_id=pk
+        )
+        page = Page(items=rows[:limit], has_next=len(rows) > limit)
+        return Connection.of(page, AuditEntry.of, key=lambda e: e.id)
+
+    @strawberry.field(
+        description="Any Member, Reward, Redemption or LedgerEntry by its global id; null when "
+        "there is none this token may see. Needs loyalty:read, rewards:read, members:read or "
+        "points:write.",
+        extensions=needs(*ANY_READER),
+    )
+    async def node(
+        self,
+        info: strawberry.Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="An object's id field.")],
+    ) -> Node | None:
         type_name, pk = from_global_id(str(id))
         principal = principal_of(info)
         if type_name == "Member":
@@ -87,14 +164,25 @@ class Query:
             return LedgerEntry.of(entry)
         return None
 
-    @strawberry.field(description="The active program.", extensions=needs(*ANY_READER))
+    @strawberry.field(
+        description="The active program; null before one is applied. Needs loyalty:read, "
+        "rewards:read, members:read or points:write.",
+        extensions=needs(*ANY_READER),
+    )
     async def program(self, info: strawberry.Info[Context, None]) -> Program | None:
         version = await info.context.services.queries.program()
         return Program.of(version) if version else None
 
-    @strawberry.field(description="The reward catalog.", extensions=needs(Scope.REWARDS_READ))
+    @strawberry.field(
+        description="The reward catalog (rewards:read): every reward that is not closed, oldest "
+        "first. Member.availableRewards says whether one member can redeem each.",
+        extensions=needs(Scope.REWARDS_READ),
+    )
     async def rewards(
-        self, info: strawberry.Info[Context, None], first: int | None = 20, after: str | None = None
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description=FIRST_HELP)] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
     ) -> Connection[Reward]:
         page = await info.context.services.queries.reward_page(
             after=decode_cursor(after) or 0, limit=page_size(first)
@@ -102,17 +190,40 @@ class Query:
         return Connection.of(page, Reward.of, key=lambda r: r.id)
 
     @strawberry.field(
-        description="What an order would earn, with the member's tier multiplier. Writes nothing.",
+        description="What an order would earn, with the member's tier multiplier. Writes "
+        "nothing; a refusal (wrong currency, no active program) is a GraphQL error with "
+        "extensions.code. Needs rewards:read, points:write or loyalty:read.",
         extensions=needs(Scope.REWARDS_READ, Scope.POINTS_WRITE, Scope.LOYALTY_READ),
     )
     async def estimate_points(
         self,
         info: strawberry.Info[Context, None],
-        amount: Decimal,
-        currency: str,
-        member_id: strawberry.ID | None = None,
-        channel: Channel = Channel.ONLINE,
-        lines: list[OrderLineInput] | None = None,
+        amount: Annotated[
+            Decimal,
+            strawberry.argument(
+                description="What the member would pay, before tax and shipping, in currency."
+            ),
+        ],
+        currency: Annotated[
+            str, strawberry.argument(description="ISO 4217 code; must be the program's currency.")
+        ],
+        member_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Whose tier and caps to apply; a member token may omit it for itself. "
+                "Without a member this token may read, the first tier is used."
+            ),
+        ] = None,
+        channel: Annotated[
+            Channel, strawberry.argument(description="Where the order would be placed.")
+        ] = Channel.ONLINE,
+        lines: Annotated[
+            list[OrderLineInput] | None,
+            strawberry.argument(
+                description="The order's lines, for SKU and category rules; their amounts after "
+                "discounts must add up to amount."
+            ),
+        ] = None,
     ) -> PointsEstimate:
         pk: int | None = None
         if member_id is not None:

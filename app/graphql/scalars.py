@@ -6,10 +6,12 @@ Strawberry's `Decimal` hands its input to Python's `Decimal()`, which reads `"1_
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from decimal import Decimal
 
 from strawberry.exceptions import StrawberryInputCoercionError
+from strawberry.schema.types.base_scalars import DateTimeDefinition
 from strawberry.types.scalar import ScalarDefinition
 
 _PLAIN = re.compile(r"-?[0-9]{1,16}(?:\.[0-9]{1,16})?")
@@ -46,4 +48,14 @@ StrictDecimal = ScalarDefinition(
     parse_value=parse_decimal,
     parse_literal=None,
     origin=Decimal,
+)
+
+#: Strawberry's DateTime, parsed and printed as it is; only its description says more.
+DescribedDateTime = dataclasses.replace(
+    DateTimeDefinition,
+    description=(
+        'An ISO 8601 date and time with a UTC offset, such as "2026-11-22T10:15:00+01:00". '
+        "Tally always answers with one (stored times are UTC); an occurredAt without one is "
+        "refused."
+    ),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from functools import partial
 
@@ -12,7 +13,7 @@ from app.graphql.errors import PublicErrors
 from app.graphql.guard import RequestGuard
 from app.graphql.mutation import Mutation
 from app.graphql.query import Query
-from app.graphql.scalars import StrictDecimal
+from app.graphql.scalars import DescribedDateTime, StrictDecimal
 from app.graphql.subscription import Subscription
 from app.graphql.types.activity import LedgerEntry
 from app.graphql.types.member import Member
@@ -33,5 +34,5 @@ schema = strawberry.Schema(
         RequestGuard,
         PublicErrors,
     ],
-    scalar_overrides={Decimal: StrictDecimal},
+    scalar_overrides={Decimal: StrictDecimal, datetime: DescribedDateTime},
 )

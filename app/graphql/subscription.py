@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -20,13 +21,18 @@ from app.services.balance_stream import balance_changes
 @strawberry.type(description="One committed change of a member's balance.")
 class BalanceChange:
     version: int = strawberry.field(description="The balance version this change produced.")
-    kind: EntryKind
+    kind: EntryKind = strawberry.field(description="What moved the points.")
     delta: int = strawberry.field(description="Change of available points.")
-    pending_delta: int
-    held_delta: int
-    balance: Balance
-    occurred_at: datetime
-    reference: str | None
+    pending_delta: int = strawberry.field(description="Change of pending points.")
+    held_delta: int = strawberry.field(description="Change of held points.")
+    balance: Balance = strawberry.field(description="The balance right after this change.")
+    occurred_at: datetime = strawberry.field(
+        description="When it happened, as LedgerEntry.occurredAt: a purchase's or activity's "
+        "occurredAt for their earns, otherwise when Tally recorded it."
+    )
+    reference: str | None = strawberry.field(
+        description="What it refers to, as LedgerEntry.reference (order id, reward key, ...)."
+    )
     member_pk: strawberry.Private[int]
 
     @strawberry.field(description="The member's tier as this change is delivered.")
@@ -34,19 +40,34 @@ class BalanceChange:
         return await tier_progress_of(info, self.member_pk)
 
 
-@strawberry.type
+@strawberry.type(
+    description="Live updates over graphql-transport-ws on the GraphQL URL; the bearer token "
+    "goes in the connection_init payload."
+)
 class Subscription:
     @strawberry.subscription(
         description="Changes of a member's balance. With sinceVersion, the changes after that "
         "version come first, then live ones, with no gap and no duplicate. A member token "
-        "may omit memberId.",
+        "(loyalty:read) follows itself; a partner needs members:read.",
         extensions=needs(Scope.LOYALTY_READ, Scope.MEMBERS_READ),
     )
     async def balance_changed(
         self,
         info: strawberry.Info[Context, None],
-        member_id: strawberry.ID | None = None,
-        since_version: int | None = None,
+        member_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description="Whose balance to follow; required for a partner token; a member token "
+                "may omit it to follow itself."
+            ),
+        ] = None,
+        since_version: Annotated[
+            int | None,
+            strawberry.argument(
+                description="The last Balance.version you saw (0 or more): the changes after it "
+                "come first. Omit for live changes only."
+            ),
+        ] = None,
     ) -> AsyncGenerator[BalanceChange, None]:
         if since_version is not None and since_version < 0:
             raise BadInput("sinceVersion must be zero or more", "sinceVersion")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import uuid
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -16,12 +18,22 @@ from strawberry.types import ExecutionResult
 
 from app.auth.principal import Principal
 from app.auth.tokens import InvalidToken, TokenVerifier
+from app.graphql import ide
 from app.graphql.context import Context, Services
 from app.graphql.errors import public
 from app.graphql.loaders import Loaders
 from app.graphql.schema import schema
+from app.services.audit import RequestInfo, current_request
 
 PRINCIPAL_KEY = "tally.principal"
+
+
+def request_id_of(header: str | None) -> str:
+    """The caller's X-Request-Id when it is a sane one (1 to 100 printable ASCII), else a
+    new one."""
+    if header and len(header) <= 100 and header.isascii() and header.isprintable():
+        return header
+    return uuid.uuid4().hex
 
 
 def bearer_token(value: object) -> str | None:
@@ -43,12 +55,19 @@ def _unauthorized(message: str) -> Response:
     )
 
 
+def _no_page() -> Response:
+    message = "GraphiQL is not served here (TALLY_GRAPHIQL); POST operations with a bearer token."
+    body = {"errors": [{"message": message, "extensions": {"code": "NOT_FOUND"}}]}
+    return Response(json.dumps(body), status_code=404, media_type="application/json")
+
+
 class BearerAuth:
     """HTTP requests to /graphql need a valid bearer token; GraphiQL's page does not."""
 
-    def __init__(self, app: ASGIApp, verifier: TokenVerifier) -> None:
+    def __init__(self, app: ASGIApp, verifier: TokenVerifier, *, page: bool = True) -> None:
         self.app = app
         self.verifier = verifier
+        self.page = page  # False when GraphiQL is off: a browser GET gets a JSON 404
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -56,6 +75,9 @@ class BearerAuth:
             return
         request = Request(scope)
         wants_page = request.method == "GET" and "text/html" in request.headers.get("accept", "")
+        if wants_page and "query" not in request.query_params and not self.page:
+            await _no_page()(scope, receive, send)
+            return
         if request.method == "OPTIONS" or (wants_page and "query" not in request.query_params):
             await self.app(scope, receive, send)
             return
@@ -89,8 +111,20 @@ class TallyGraphQL(GraphQL[Context, None]):
             result.errors = [public(e, suggestions=suggestions) for e in result.errors]
         return await super().process_result(request, result)
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page (app/graphql/ide): local assets only, a token field, strict CSP."""
+        return ide.page(request)
+
     async def get_context(self, request: Request | WebSocket, response: Any) -> Context:
         principal: Principal | None = request.scope.get(PRINCIPAL_KEY)
+        # For the audit log: who asks, through which client, from where, as which request.
+        current_request.set(
+            RequestInfo(
+                request_id=request_id_of(request.headers.get("x-request-id")),
+                source_address=request.client.host if request.client else None,
+                client_id=principal.client_id if principal else None,
+            )
+        )
         # A WebSocket context lives as long as the connection: no caching across events.
         is_socket = isinstance(request, WebSocket)
         return Context(
@@ -109,4 +143,6 @@ class TallyGraphQL(GraphQL[Context, None]):
             context.principal = await self.verifier.verify(token)
         except InvalidToken:
             raise ConnectionRejectionError() from None
+        info = current_request.get() or RequestInfo()
+        current_request.set(replace(info, client_id=context.principal.client_id))
         return None

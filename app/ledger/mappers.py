@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.domain.members import MemberStatus
 from app.domain.records import Balance, Member, Order, Redemption, Reward
 from app.domain.rewards import RedemptionStatus
 
@@ -17,6 +18,9 @@ def member(row: Any) -> Member:
         display_name=row.display_name,
         referral_code=row.referral_code,
         referred_by=row.referred_by,
+        status=MemberStatus(row.status),
+        status_reason=row.status_reason,
+        status_changed_at=row.status_changed_at,
     )
 
 

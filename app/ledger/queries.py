@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.domain.accounts import MemberAccount, TransferKind
 from app.domain.lots import LotState
 from app.domain.records import (
+    AuditEntry,
     Balance,
     BalanceChange,
     Entry,
@@ -25,7 +26,9 @@ from app.domain.records import (
 )
 from app.domain.rewards import RedemptionStatus
 from app.ledger import mappers
+from app.ledger.audit import audit_page
 from app.ledger.awards import AwardStore
+from app.ledger.export import member_export
 from app.ledger.programs import ProgramStore
 from app.ledger.tables import (
     activities,
@@ -53,6 +56,15 @@ class ReadLedger:
         self.awards = AwardStore(conn)
         self.tiers = TierStore(conn)
         self.tier_measures = TierMeasures(conn)
+
+    async def member_export(self, member_id: int) -> dict[str, Any] | None:
+        """Every row Tally holds on the member, by table; None if there is no such member."""
+        return await member_export(self.conn, member_id)
+
+    async def audit_page(
+        self, *, before_id: int | None, limit: int, member_id: int | None
+    ) -> list[AuditEntry]:
+        return await audit_page(self.conn, before_id=before_id, limit=limit, member_id=member_id)
 
     async def members_by_ids(self, ids: Sequence[int]) -> dict[int, Member]:
         rows = await self.conn.execute(select(members).where(members.c.id.in_(list(ids))))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.domain.members import MemberStatus
 from app.domain.program import RewardDefinition
 from app.domain.records import Balance, Member, Order, Redemption, Reward
 from app.domain.rewards import RedemptionStatus
@@ -71,6 +72,40 @@ class MemberStore:
             await self.conn.execute(select(members).where(members.c.id == member_id))
         ).one_or_none()
         return None if row is None else mappers.member(row)
+
+    async def update_profile(self, member_id: int, changes: dict[str, str | None]) -> None:
+        """Set `email` and/or `display_name` (None clears one)."""
+        allowed = {k: v for k, v in changes.items() if k in ("email", "display_name")}
+        if allowed:
+            await self.conn.execute(
+                update(members).where(members.c.id == member_id).values(**allowed)
+            )
+
+    async def set_status(
+        self, member_id: int, status: MemberStatus, reason: str | None, now: datetime
+    ) -> None:
+        await self.conn.execute(
+            update(members)
+            .where(members.c.id == member_id)
+            .values(status=status.value, status_reason=reason, status_changed_at=now)
+        )
+
+    async def erase(self, member_id: int, pseudonym: str, now: datetime) -> None:
+        """Personal data gone: the external id becomes `pseudonym`; e-mail, name and
+        referral code are cleared. Balances, entries, orders and lots stay."""
+        await self.conn.execute(
+            update(members)
+            .where(members.c.id == member_id)
+            .values(
+                external_id=pseudonym,
+                email=None,
+                display_name=None,
+                referral_code=None,
+                status=MemberStatus.ERASED.value,
+                status_reason=None,
+                status_changed_at=now,
+            )
+        )
 
     async def lock(self, member_id: int) -> Balance | None:
         """Lock the member's balance row for the rest of the transaction and read it.

@@ -37,6 +37,12 @@ class MemberRow(SQLModel, table=True):
     referral_code: str | None = Field(default=None, max_length=40, unique=True)
     referred_by: int | None = Field(default=None, foreign_key="members.id")
     enrolled_at: datetime = _at()
+    # ACTIVE, SUSPENDED (a fraud hold: earns, cannot redeem) or ERASED (personal data gone).
+    status: str = Field(
+        default="ACTIVE", max_length=20, sa_column_kwargs={"server_default": "ACTIVE"}
+    )
+    status_reason: str | None = Field(default=None, max_length=500)
+    status_changed_at: datetime | None = _at(default=None, nullable=True)
 
 
 class BalanceRow(SQLModel, table=True):
@@ -285,6 +291,28 @@ class OAuthClientRow(SQLModel, table=True):
     scopes: str = Field(max_length=1000)
     created_at: datetime = _at()
     disabled: bool = False
+    revoked_at: datetime | None = _at(default=None, nullable=True)
+    secret_rotated_at: datetime | None = _at(default=None, nullable=True)
+    rate_capacity: int | None = None  # the client's own bucket; NULL: TALLY_CLIENT_RATE
+    rate_restore: float | None = None
+
+
+class AuditRow(SQLModel, table=True):
+    """One row per write through the API: who, through which client, with which key and
+    request id, from where, and how it ended (OK, REPLAYED or the error code)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_member", "member_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _at()
+    principal: str = Field(max_length=300)
+    client_id: str | None = Field(default=None, max_length=100)
+    operation: str = Field(max_length=100)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    request_id: str | None = Field(default=None, max_length=100)
+    source_address: str | None = Field(default=None, max_length=100)
+    outcome: str = Field(max_length=40)
+    member_id: int | None = None
 
 
 def _table(model: type[SQLModel]) -> Table:
@@ -308,6 +336,7 @@ lot_holds = _table(LotHoldRow)
 idempotency_keys = _table(IdempotencyRow)
 outbox = _table(OutboxRow)
 oauth_clients = _table(OAuthClientRow)
+audit_log = _table(AuditRow)
 rule_awards = _table(RuleAwardRow)
 activities = _table(ActivityRow)
 referrals = _table(ReferralRow)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.ledger.audit import AuditStore
 from app.ledger.awards import ActivityStore, AwardStore
 from app.ledger.database import Database
 from app.ledger.expiry import ExpiryStore
@@ -45,6 +46,7 @@ class WriteTx:
     expiry: ExpiryStore
     tiers: TierStore
     tier_measures: TierMeasures
+    audit: AuditStore
     reads: ReadLedger = field(init=False)
 
     def __post_init__(self) -> None:
@@ -68,6 +70,7 @@ class WriteTx:
             expiry=ExpiryStore(conn),
             tiers=TierStore(conn),
             tier_measures=TierMeasures(conn),
+            audit=AuditStore(conn),
         )
 
     @contextlib.asynccontextmanager

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from app.domain.accounts import Account, TransferKind
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.lots import LotState, allocate
+from app.domain.members import MemberStatus
 from app.domain.program import Program
 from app.domain.records import Balance, Member
 from app.ledger.programs import ProgramVersion
@@ -64,7 +65,8 @@ async def lock_member(tx: WriteTx, ref: MemberRef) -> tuple[Member, Balance]:
         member = await tx.members.by_external_id(ref.external_id)
     # The field is the input the client named the member with (the rule in graphql write.py).
     field = "memberId" if ref.id is not None else "externalId"
-    if member is None:
+    if member is None or member.status is MemberStatus.ERASED:
+        # An erased member's ledger stays for the totals; it takes no more writes.
         raise DomainError(ErrorCode.MEMBER_NOT_FOUND, "No such member.", field)
     balance = await tx.members.lock(member.id)
     if balance is None:  # pragma: no cover - enroll writes both rows together

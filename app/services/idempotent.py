@@ -6,6 +6,7 @@ different request: IDEMPOTENCY_CONFLICT, and nothing is written.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.text import ID_LENGTH, check_text
 from app.ledger.uow import UnitOfWork, WriteTx
+from app.services.audit import RequestInfo, current_request
 from app.services.clock import Clock
 from app.services.codec import AnswerCodec
 from app.services.outcome import Outcome
@@ -55,9 +57,10 @@ async def run_once(
         earlier = await tx.idempotency.claim(
             principal=principal, key=key, operation=operation, request_hash=digest, now=clock.now()
         )
+        outcome: Outcome[R]
         if earlier is not None:
             if earlier.operation != operation or earlier.request_hash != digest:
-                return Outcome[R].failure(
+                outcome = Outcome[R].failure(
                     DomainError(
                         ErrorCode.IDEMPOTENCY_CONFLICT,
                         f"idempotencyKey {key!r} was already used for a different "
@@ -65,13 +68,39 @@ async def run_once(
                         "idempotencyKey",
                     )
                 )
-            assert earlier.response is not None, "a claimed key always commits with its answer"
-            return Outcome.from_stored(earlier.response, codec)
-        outcome: Outcome[R]
-        try:
-            async with tx.savepoint():
-                outcome = Outcome(result=await action(tx))
-        except DomainError as error:
-            outcome = Outcome.failure(error)
-        await tx.idempotency.answer(principal=principal, key=key, response=outcome.stored(codec))
-    return outcome
+            else:
+                assert earlier.response is not None, "a claimed key commits with its answer"
+                outcome = Outcome.from_stored(earlier.response, codec)
+        else:
+            try:
+                async with tx.savepoint():
+                    outcome = Outcome(result=await action(tx))
+            except DomainError as error:
+                outcome = Outcome.failure(error)
+            await tx.idempotency.answer(
+                principal=principal, key=key, response=outcome.stored(codec)
+            )
+        await _audit(tx, clock, principal, key, operation, outcome)
+    return dataclasses.replace(outcome, audited=True)
+
+
+async def _audit(
+    tx: WriteTx, clock: Clock, principal: str, key: str, operation: str, outcome: Outcome[Any]
+) -> None:
+    """One audit row per write, committed with it (or with its replay)."""
+    info = current_request.get() or RequestInfo()
+    ended = outcome.errors[0].code.value if outcome.errors else "OK"
+    if outcome.replayed:
+        ended = f"REPLAYED {ended}"
+    member_id = getattr(outcome.result, "member_id", None)
+    await tx.audit.record(
+        at=clock.now(),
+        principal=principal,
+        client_id=info.client_id,
+        operation=operation,
+        idempotency_key=key,
+        request_id=info.request_id,
+        source_address=info.source_address,
+        outcome=ended,
+        member_id=member_id if isinstance(member_id, int) else None,
+    )

@@ -33,6 +33,7 @@ class Outcome(Generic[R]):
     result: R | None = None
     errors: tuple[UserError, ...] = ()
     replayed: bool = False
+    audited: bool = False  # the audit log has it (run_once records every write it runs)
 
     @property
     def ok(self) -> bool:

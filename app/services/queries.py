@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.order_lines import LineInput, parse_lines
 from app.domain.points import parse_amount
 from app.domain.records import (
+    AuditEntry,
     Balance,
     BalanceChange,
     Entry,
@@ -76,6 +78,18 @@ class Queries:
     async def members(self, ids: Sequence[int]) -> dict[int, Member]:
         async with self.uow.read() as r:
             return await r.members_by_ids(ids)
+
+    async def export_member(self, member_id: int) -> dict[str, Any] | None:
+        """Everything Tally holds on the member (an access request), as JSON-ready data."""
+        async with self.uow.read() as r:
+            return await r.member_export(member_id)
+
+    async def audit_trail(
+        self, *, before_id: int | None, limit: int, member_id: int | None = None
+    ) -> list[AuditEntry]:
+        """Writes through the API, newest first."""
+        async with self.uow.read() as r:
+            return await r.audit_page(before_id=before_id, limit=limit, member_id=member_id)
 
     async def members_by_external_id(self, ids: Sequence[str]) -> dict[str, Member]:
         async with self.uow.read() as r:

@@ -8,6 +8,7 @@ from app.domain.accounts import Account, TransferKind
 from app.domain.codes import new_discount_code
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.lots import allocate
+from app.domain.members import MemberStatus
 from app.domain.records import Balance, Reward
 from app.domain.rewards import BLOCKER_MESSAGES, RewardState, redeem_blocker
 from app.ledger.programs import ProgramVersion
@@ -66,6 +67,12 @@ async def redeem_reward(
     async def action(tx: WriteTx) -> RewardRedeemed:
         now = clock.now()
         member, balance = await lock_member(tx, cmd.member)
+        if member.status is MemberStatus.SUSPENDED:
+            raise DomainError(
+                ErrorCode.MEMBER_SUSPENDED,
+                "This member is suspended and cannot redeem until reactivated.",
+                "memberId" if cmd.member.id is not None else "externalId",
+            )
         reward = await tx.rewards.get(cmd.reward_id)
         if reward is None:
             raise DomainError(ErrorCode.REWARD_NOT_FOUND, "No such reward.", "rewardId")

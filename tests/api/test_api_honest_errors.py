@@ -190,3 +190,22 @@ async def test_a_purchase_of_a_billion_is_refused_and_the_member_stays_readable(
         "activity(first: 5) { edges { node { points } } } } }"
     )
     assert member["member"]["balance"]["pending"] <= 2**31 - 1
+
+
+async def test_a_failing_field_does_not_cancel_the_same_load_elsewhere(api: Api) -> None:
+    """As found by the fuzz: two fields loading one member's tier share the loader's future.
+    `a.activity` fails, so graphql-core cancels its sibling `a.tier`, and cancelling it
+    cancelled the shared future: `b.tier` got CancelledError, which escaped the request
+    (no response at all). Now `b` answers and `a` carries the one error."""
+    await _enrolled(api)
+    query = (
+        '{ a: member(externalId: "m-1") { tier { pointsToNext } balance { available } '
+        'activity(after: "bad") { pageInfo { hasNextPage } } } '
+        'b: member(externalId: "m-1") { tier { pointsToNext } balance { available } } }'
+    )
+    for token in (api.partner, api.token(member="m-1")):
+        body = await api.gql(query, token=token)
+        assert body["data"]["a"] is None
+        assert body["data"]["b"] == {"tier": {"pointsToNext": 1000}, "balance": {"available": 0}}
+        [error] = body["errors"]
+        assert (error["extensions"]["code"], error["path"]) == ("INVALID_INPUT", ["a", "activity"])

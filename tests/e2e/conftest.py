@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -20,14 +20,17 @@ class ServerPool:
         self.log_dir = log_dir
         self.started: list[LiveServer] = []
 
-    def start(self, *names: str) -> list[LiveServer]:
-        """Blocking; from a test coroutine use `await pool.astart(...)`."""
-        servers = start_servers(self.db_url, self.keys_file, self.log_dir, names or ("server",))
+    def start(self, *names: str, env: Mapping[str, str] | None = None) -> list[LiveServer]:
+        """Blocking; from a test coroutine use `await pool.astart(...)`. `env`: TALLY_*
+        settings for these servers."""
+        servers = start_servers(
+            self.db_url, self.keys_file, self.log_dir, names or ("server",), env=env
+        )
         self.started.extend(servers)
         return servers
 
-    async def astart(self, *names: str) -> list[LiveServer]:
-        return await asyncio.to_thread(self.start, *names)
+    async def astart(self, *names: str, env: Mapping[str, str] | None = None) -> list[LiveServer]:
+        return await asyncio.to_thread(self.start, *names, env=env)
 
     def restart(self, server: LiveServer) -> LiveServer:
         """Stop `server`; start a new one on the same port (clients keep their URL)."""

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -64,8 +64,10 @@ class LiveServer:
     def ws_url(self) -> str:
         return "ws" + self.graphql_url.removeprefix("http")
 
-    def member_token(self, external_id: str, scopes: Iterable[str] = MEMBER_SCOPES) -> str:
-        return self.issuer.mint(subject=external_id, scopes=scopes)
+    def member_token(
+        self, external_id: str, scopes: Iterable[str] = MEMBER_SCOPES, ttl: int = 3600
+    ) -> str:
+        return self.issuer.mint(subject=external_id, scopes=scopes, ttl=ttl)
 
     def partner_token(self, client: str = "pos-1", scopes: Iterable[str] = PARTNER_SCOPES) -> str:
         return self.issuer.mint(subject=client, client_id=client, scopes=scopes)
@@ -144,6 +146,7 @@ def start_servers(
     program: bool = False,
     migrate: bool = False,
     ports: Sequence[int] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> list[LiveServer]:
     """Start several servers at once on a prepared database (migrated, program active).
 
@@ -158,7 +161,9 @@ def start_servers(
             process = subprocess.Popen(
                 [sys.executable, "-m", "tests.e2e.server"],
                 cwd=REPO,
-                env=server_env(db_url, keys_file, port, program=program, migrate=migrate),
+                env=server_env(
+                    db_url, keys_file, port, program=program, migrate=migrate, **(env or {})
+                ),
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

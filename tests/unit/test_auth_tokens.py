@@ -82,8 +82,11 @@ async def test_client_token_round_trip_and_header(
         scopes=frozenset({"points:write"}),
         client_id="tly_abc",
         token_id=principal.token_id,
+        expires_at=principal.expires_at,
     )
     assert principal.key == "client:tly_abc"
+    assert principal.expires_at is not None
+    assert principal.expires_at > time.time() + 3500
 
 
 async def test_client_id_different_from_sub_is_a_member_token(keys: KeySet) -> None:

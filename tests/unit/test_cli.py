@@ -1,4 +1,5 @@
-"""The `tally` command: migrate, program apply (diff, no-op, errors), client create, token."""
+"""The `tally` command: migrate, program apply (diff, no-op, errors), client create, list,
+revoke and rotate-secret, token."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from app.auth.clients import ClientRegistry
 from app.auth.keys import load_or_create_keys
 from app.auth.tokens import TokenVerifier
 from app.cli import main
+from app.ledger.database import open_database
 from app.services.program import DEMO_PROGRAM
 
 
@@ -54,14 +57,11 @@ def test_an_invalid_program_is_refused_with_its_problems(
 def test_client_create_prints_a_secret_that_authenticates(
     env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from app.auth.clients import ClientRegistry
-    from app.ledger.database import open_database
-
     assert main(["migrate"]) == 0
     assert main(["client", "create", "--name", "POS", "--scopes", "points:write members:read"]) == 0
     out = capsys.readouterr().out
-    client_id = re.search(r"client_id:\s+(\S+)", out)
-    secret = re.search(r"client_secret:\s+(\S+)", out)
+    client_id = re.search(r"^export CLIENT_ID=(\S+)$", out, re.M)
+    secret = re.search(r"^export CLIENT_SECRET=(\S+)  # shown once", out, re.M)
     assert client_id
     assert secret
 
@@ -125,3 +125,43 @@ def test_worker_runs_the_sweeps_on_a_schedule(
     assert main(["migrate"]) == 0
     assert main(["worker", "--max-runs", "2"]) == 0
     assert capsys.readouterr().out.count("sweep: released 0 pending lots, expired 0 lots") == 2
+
+
+def test_client_list_revoke_and_rotate_secret(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["client", "create", "--name", "Kiosk", "--scopes", "points:write"]) == 0
+    assert main(["client", "create", "--name", "Web", "--scopes", "members:read"]) == 0
+    assert main(["client", "create", "--scopes", "members:read", "--rate", "50000/5000"]) == 0
+    out = capsys.readouterr().out
+    kiosk, web, big = re.findall(r"^export CLIENT_ID=(\S+)$", out, re.M)
+    assert "# rate: 50000 cost points, 5000 restored per second" in out
+    assert main(["client", "create", "--scopes", "members:read", "--rate", "lots"]) == 2
+    assert "CAPACITY/RESTORE" in capsys.readouterr().err
+
+    assert main(["client", "rotate-secret", web]) == 0
+    new_secret = re.search(r"^export CLIENT_SECRET=(\S+)", capsys.readouterr().out, re.M)
+    assert new_secret
+    assert main(["client", "revoke", kiosk]) == 0
+    assert "revoked" in capsys.readouterr().out
+    assert main(["client", "revoke", "tly_nobody"]) == 2
+    assert main(["client", "rotate-secret", kiosk]) == 2  # revoked: no new secret
+    capsys.readouterr()
+
+    assert main(["client", "list"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert rows[kiosk].split()[1] == "revoked"
+    assert rows[web].split()[1] == "active"
+    assert rows[big].split()[2] == "50000/5000"
+    assert rows[web].split()[2].endswith("*")  # the default rate
+
+    async def check() -> None:
+        db = open_database(f"sqlite+aiosqlite:///{env}/var/cli.db")
+        try:
+            registry = ClientRegistry(db)
+            assert await registry.authenticate(web, new_secret.group(1)) is not None
+        finally:
+            await db.dispose()
+
+    asyncio.run(check())

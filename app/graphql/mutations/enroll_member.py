@@ -8,33 +8,55 @@ import strawberry
 
 from app.auth.scopes import Scope
 from app.graphql.context import Context
-from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
+from app.graphql.mutations.write import (
+    IDEMPOTENCY_HELP,
+    USER_ERRORS_HELP,
+    WritePayload,
+    Writer,
+)
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Member
 from app.services.enroll import EnrollMember, MemberEnrolled, enroll_member
 
 
-@strawberry.input
+@strawberry.input(description="The customer to enroll.")
 class EnrollMemberInput:
-    external_id: str = strawberry.field(description="Your id for this customer; unique.")
-    email: str | None = None
-    display_name: str | None = None
+    external_id: str = strawberry.field(
+        description="Your id for this customer; unique (MEMBER_EXISTS when taken), 1 to 200 "
+        "characters."
+    )
+    email: str | None = strawberry.field(
+        default=None,
+        description="E-mail address, checked and stored with its domain in lower case; at "
+        "most 254 characters.",
+    )
+    display_name: str | None = strawberry.field(
+        default=None, description="The name to greet the member by; at most 200 characters."
+    )
     referral_code: str | None = strawberry.field(
-        default=None, description="The referring member's code, if they were referred."
+        default=None,
+        description="The referring member's code (Member.referralCode), if they were referred; "
+        "an unknown code is INVALID_INPUT.",
     )
 
 
-@strawberry.type
+@strawberry.type(description="What enrollMember did.")
 class EnrollMemberPayload(WritePayload):
-    member: Member | None
-    user_errors: list[UserError]
+    member: Member | None = strawberry.field(
+        description="The new member, with its own referralCode; null when the write failed."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS_HELP)
 
 
-@strawberry.mutation(description="Enroll a member.", extensions=needs(Scope.MEMBERS_WRITE))
+@strawberry.mutation(
+    description="Enroll a member (members:write). Each member gets a referralCode to share; "
+    "a referral is linked only here, at enrolment.",
+    extensions=needs(Scope.MEMBERS_WRITE),
+)
 async def enroll_member_mutation(
     info: strawberry.Info[Context, None],
-    input: EnrollMemberInput,
+    input: Annotated[EnrollMemberInput, strawberry.argument(description="Who to enroll.")],
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> EnrollMemberPayload:
     async def command(w: Writer) -> EnrollMember:

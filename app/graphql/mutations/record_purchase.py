@@ -10,7 +10,16 @@ import strawberry
 
 from app.auth.scopes import Scope
 from app.graphql.context import Context
-from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
+from app.graphql.mutations.write import (
+    BALANCE_AFTER_HELP,
+    EXTERNAL_ID_HELP,
+    IDEMPOTENCY_HELP,
+    MEMBER_ID_HELP,
+    MEMBER_VIEW_HELP,
+    USER_ERRORS_HELP,
+    WritePayload,
+    Writer,
+)
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance, Member
@@ -19,15 +28,28 @@ from app.graphql.types.program import Tier
 from app.services.purchase import PurchaseRecorded, RecordPurchase, record_purchase
 
 
-@strawberry.input
+@strawberry.input(description="A purchase to record: who, which order, how much, when.")
 class RecordPurchaseInput:
-    member_id: strawberry.ID | None = None
-    external_id: str | None = None
-    order_id: str = strawberry.field(description="Your order id; an order is recorded once.")
-    amount: Decimal = strawberry.field(description="What the member paid, before tax/shipping.")
-    currency: str
-    channel: Channel = Channel.POS
-    occurred_at: datetime
+    member_id: strawberry.ID | None = strawberry.field(default=None, description=MEMBER_ID_HELP)
+    external_id: str | None = strawberry.field(default=None, description=EXTERNAL_ID_HELP)
+    order_id: str = strawberry.field(
+        description="Your order id; an order is recorded once (ORDER_EXISTS after that). 1 to "
+        "200 characters."
+    )
+    amount: Decimal = strawberry.field(
+        description="What the member paid, before tax/shipping, with at most the currency's "
+        "decimals (2 for EUR)."
+    )
+    currency: str = strawberry.field(
+        description="ISO 4217 code; must be the program's currency (Program.currency)."
+    )
+    channel: Channel = strawberry.field(
+        default=Channel.POS, description="Where it happened; rules may apply to some channels only."
+    )
+    occurred_at: datetime = strawberry.field(
+        description="When the sale happened, with a UTC offset; not in the future, nor more "
+        "than the program's max_backdate_days (default 90) ago. Day and time rules use it."
+    )
     lines: list[OrderLineInput] | None = strawberry.field(
         default=None,
         description="The order's lines; their amounts after discounts must add up to amount.",
@@ -37,29 +59,39 @@ class RecordPurchaseInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="What recordPurchase did.")
 class RecordPurchasePayload(WritePayload):
-    member: Member | None
-    points_earned: int | None
+    member: Member | None = strawberry.field(description=MEMBER_VIEW_HELP)
+    points_earned: int | None = strawberry.field(
+        description="Points the purchase earned (0 when no rule applied); the EARN entry's "
+        "LedgerEntry.explanation says which rule gave what. Null when the write failed."
+    )
     upgraded_to: Tier | None = strawberry.field(
-        default=None, description="The tier this lifted the member to, when it did."
+        default=None, description="The tier this lifted the member to; null when it did not."
     )
     pending: bool | None = strawberry.field(
-        description="True when the points wait out the return window."
+        description="True when the points wait out the return window (Program.pendingDays) as "
+        "Balance.pending; confirmOrder releases them early."
     )
-    balance: Balance | None
+    balance: Balance | None = strawberry.field(description=BALANCE_AFTER_HELP)
     referral_points: int | None = strawberry.field(
-        default=None, description="Welcome points when this purchase completed a referral."
+        default=None,
+        description="The member's welcome points when this purchase completed their referral; "
+        "null when it did not.",
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS_HELP)
 
 
 @strawberry.mutation(
-    description="Record a purchase; the member earns points.", extensions=needs(Scope.POINTS_WRITE)
+    description="Record a purchase (points:write): the member earns points by the program's "
+    "rules at their tier's multiplier, and may move up a tier.",
+    extensions=needs(Scope.POINTS_WRITE),
 )
 async def record_purchase_mutation(
     info: strawberry.Info[Context, None],
-    input: RecordPurchaseInput,
+    input: Annotated[
+        RecordPurchaseInput, strawberry.argument(description="The purchase to record.")
+    ],
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> RecordPurchasePayload:
     async def command(w: Writer) -> RecordPurchase:

@@ -10,7 +10,14 @@ import strawberry
 from app.auth.scopes import Scope
 from app.domain.line_returns import ReturnLine
 from app.graphql.context import Context
-from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
+from app.graphql.mutations.write import (
+    BALANCE_AFTER_HELP,
+    IDEMPOTENCY_HELP,
+    MEMBER_VIEW_HELP,
+    USER_ERRORS_HELP,
+    WritePayload,
+    Writer,
+)
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance, Member
@@ -19,15 +26,17 @@ from app.services.returns import RecordReturn, ReturnRecorded, record_return
 
 @strawberry.input(description="One returned line: which SKU, how many units.")
 class ReturnLineInput:
-    sku: str
-    quantity: int = 1
+    sku: str = strawberry.field(description="The SKU of a line of the recorded order.")
+    quantity: int = strawberry.field(
+        default=1, description="How many of its units came back (this time)."
+    )
 
 
 @strawberry.input(
     description="Name the returned lines, or give an amount for an order recorded without lines."
 )
 class RecordReturnInput:
-    order_id: str
+    order_id: str = strawberry.field(description="The orderId the purchase was recorded with.")
     amount: Decimal | None = strawberry.field(
         default=None, description="The amount refunded, for an order recorded without lines."
     )
@@ -36,26 +45,32 @@ class RecordReturnInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="What recordReturn did.")
 class RecordReturnPayload(WritePayload):
-    member: Member | None
-    points_reversed: int | None
-    shortfall: int | None = strawberry.field(
-        description="Points due back that the member had already spent."
+    member: Member | None = strawberry.field(description=MEMBER_VIEW_HELP)
+    points_reversed: int | None = strawberry.field(
+        description="Points taken back by this return, pending ones first, then available."
     )
-    balance: Balance | None
+    shortfall: int | None = strawberry.field(
+        description="Points due back that the member had already spent, so were not taken "
+        "(RECORD_SHORTFALL); 0 under NEGATIVE_BALANCE, where available went below zero instead."
+    )
+    balance: Balance | None = strawberry.field(description=BALANCE_AFTER_HELP)
     referral_points_reversed: int | None = strawberry.field(
         default=None, description="Referral points taken back: the referral's purchase came back."
     )
-    user_errors: list[UserError]
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS_HELP)
 
 
 @strawberry.mutation(
-    description="Record a return against an order.", extensions=needs(Scope.POINTS_WRITE)
+    description="Record a return against an order (points:write): what the returned part "
+    "earned is taken back, never more than the order earned, across any number of partial "
+    "returns. A whole order returned also takes back the referral awards it brought.",
+    extensions=needs(Scope.POINTS_WRITE),
 )
 async def record_return_mutation(
     info: strawberry.Info[Context, None],
-    input: RecordReturnInput,
+    input: Annotated[RecordReturnInput, strawberry.argument(description="What came back.")],
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> RecordReturnPayload:
     async def command(w: Writer) -> RecordReturn:

@@ -10,7 +10,13 @@ import strawberry
 from app.auth.scopes import Scope
 from app.graphql.context import Context
 from app.graphql.ids import from_global_id
-from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
+from app.graphql.mutations.write import (
+    BALANCE_AFTER_HELP,
+    IDEMPOTENCY_HELP,
+    USER_ERRORS_HELP,
+    WritePayload,
+    Writer,
+)
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance
@@ -18,29 +24,43 @@ from app.graphql.types.redemption import Redemption
 from app.services.redeem import RedeemReward, RewardRedeemed, redeem_reward
 
 
-@strawberry.input
+@strawberry.input(description="What to redeem, how many, and (for partners) for whom.")
 class RedeemRewardInput:
-    reward_id: strawberry.ID
-    quantity: int = 1
-    member_id: strawberry.ID | None = strawberry.field(
-        default=None, description="Partners only: the member redeeming."
+    reward_id: strawberry.ID = strawberry.field(description="The reward's global id (Reward.id).")
+    quantity: int = strawberry.field(
+        default=1,
+        description="Units, 1 to 20: costs the reward's cost times quantity, one code per unit.",
     )
-    external_id: str | None = None
+    member_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Partners only: the member redeeming (give this or externalId). A member "
+        "token redeems for itself and may omit both.",
+    )
+    external_id: str | None = strawberry.field(
+        default=None,
+        description="Partners only: the member redeeming, by your id for them (give this or "
+        "memberId).",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="What redeemReward did.")
 class RedeemRewardPayload(WritePayload):
-    redemption: Redemption | None
-    balance: Balance | None
-    user_errors: list[UserError]
+    redemption: Redemption | None = strawberry.field(
+        description="The new redemption, HELD, with its discount codes; null when the write failed."
+    )
+    balance: Balance | None = strawberry.field(description=BALANCE_AFTER_HELP)
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS_HELP)
 
 
 @strawberry.mutation(
-    description="Redeem a reward.", extensions=needs(Scope.LOYALTY_REDEEM, Scope.REDEMPTIONS_WRITE)
+    description="Redeem a reward: its points are held and its discount codes issued at once. A "
+    "member token redeems for itself (loyalty:redeem), a partner for a member "
+    "(redemptions:write).",
+    extensions=needs(Scope.LOYALTY_REDEEM, Scope.REDEMPTIONS_WRITE),
 )
 async def redeem_reward_mutation(
     info: strawberry.Info[Context, None],
-    input: RedeemRewardInput,
+    input: Annotated[RedeemRewardInput, strawberry.argument(description="What to redeem.")],
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> RedeemRewardPayload:
     reward_pk = from_global_id(str(input.reward_id), expect="Reward", field="rewardId")[1]

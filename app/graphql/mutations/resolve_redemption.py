@@ -10,7 +10,13 @@ from app.auth.scopes import Scope
 from app.graphql.context import Context
 from app.graphql.errors import Forbidden
 from app.graphql.ids import from_global_id
-from app.graphql.mutations.write import IDEMPOTENCY_HELP, WritePayload, Writer
+from app.graphql.mutations.write import (
+    BALANCE_AFTER_HELP,
+    IDEMPOTENCY_HELP,
+    USER_ERRORS_HELP,
+    WritePayload,
+    Writer,
+)
 from app.graphql.permissions import needs, own_member_id, principal_of
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance
@@ -23,7 +29,7 @@ from app.services.resolve import (
 )
 
 
-@strawberry.type
+@strawberry.type(description="What cancelRedemption or fulfillRedemption did.")
 class ResolveRedemptionPayload(WritePayload):
     @staticmethod
     async def shown(w: Writer, done: RedemptionResolved) -> ResolveRedemptionPayload:
@@ -33,18 +39,25 @@ class ResolveRedemptionPayload(WritePayload):
             user_errors=[],
         )
 
-    redemption: Redemption | None
-    balance: Balance | None
-    user_errors: list[UserError]
+    redemption: Redemption | None = strawberry.field(
+        description="The redemption, now CANCELLED or FULFILLED; null when the write failed."
+    )
+    balance: Balance | None = strawberry.field(description=BALANCE_AFTER_HELP)
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS_HELP)
 
 
 @strawberry.mutation(
-    description="Cancel a held redemption: its points return to available, its codes lapse.",
+    description="Cancel a held redemption: its points return to available, its codes lapse and "
+    "its stock comes back. A member token cancels its own (loyalty:redeem); a partner any "
+    "(redemptions:write).",
     extensions=needs(Scope.LOYALTY_REDEEM, Scope.REDEMPTIONS_WRITE),
 )
 async def cancel_redemption_mutation(
     info: strawberry.Info[Context, None],
-    redemption_id: strawberry.ID,
+    redemption_id: Annotated[
+        strawberry.ID,
+        strawberry.argument(description="The redemption's global id (Redemption.id)."),
+    ],
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> ResolveRedemptionPayload:
     pk = from_global_id(str(redemption_id), expect="Redemption", field="redemptionId")[1]
@@ -67,12 +80,16 @@ async def cancel_redemption_mutation(
 
 
 @strawberry.mutation(
-    description="Mark a held redemption fulfilled (its code was used): the hold is posted.",
+    description="Mark a held redemption fulfilled (its code was used): the held points are "
+    "spent (redemptions:write).",
     extensions=needs(Scope.REDEMPTIONS_WRITE),
 )
 async def fulfill_redemption_mutation(
     info: strawberry.Info[Context, None],
-    redemption_id: strawberry.ID,
+    redemption_id: Annotated[
+        strawberry.ID,
+        strawberry.argument(description="The redemption's global id (Redemption.id)."),
+    ],
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> ResolveRedemptionPayload:
     pk = from_global_id(str(redemption_id), expect="Redemption", field="redemptionId")[1]

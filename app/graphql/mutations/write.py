@@ -33,13 +33,34 @@ from app.graphql.types.member import Balance, Member
 from app.graphql.types.program import Tier
 from app.graphql.types.redemption import Redemption
 from app.ledger.uow import UnitOfWork
+from app.services.audit import record_refusal
 from app.services.clock import Clock
 from app.services.common import MemberRef
 from app.services.outcome import Outcome
 
 IDEMPOTENCY_HELP = (
-    "Your unique key for this write. Retrying with the same key and input returns the "
-    "first answer; reusing it for different input fails with IDEMPOTENCY_CONFLICT."
+    "Your unique key for this write (1 to 200 characters; keys are per client or member, so "
+    "two never collide). Retrying with the same key and input returns the first answer; "
+    "reusing it for different input fails with IDEMPOTENCY_CONFLICT."
+)
+
+#: Descriptions the payloads and inputs of several mutations share.
+USER_ERRORS_HELP = (
+    "Why the write did not happen; empty when it did. A write with user errors changed "
+    "nothing, and the payload's other fields are null."
+)
+MEMBER_VIEW_HELP = (
+    "The member the write touched, as they are now; null when the write failed or this "
+    "token may not read the member (a partner needs members:read)."
+)
+BALANCE_AFTER_HELP = (
+    "The member's balance as this write left it (a retry shows the same); null when the "
+    "write failed."
+)
+MEMBER_ID_HELP = "The member's global id (Member.id); give exactly one of memberId and externalId."
+EXTERNAL_ID_HELP = (
+    "The member by your id for them (Member.externalId); give exactly one of memberId and "
+    "externalId."
 )
 
 C = TypeVar("C")
@@ -134,6 +155,7 @@ class Writer:
         try:
             cmd = await command(self)
         except DomainError as error:
+            await self._refused(idempotency_key, error.code)
             return failed([UserError.of_domain(error)])
         outcome = await use_case(
             self.services.uow,
@@ -143,8 +165,21 @@ class Writer:
             cmd=cmd,
         )
         if not outcome.ok:
+            if not outcome.audited:
+                await self._refused(idempotency_key, outcome.errors[0].code)
             return failed([UserError.of(e) for e in outcome.errors])
         return await shown(self, outcome.value)
+
+    async def _refused(self, idempotency_key: str, code: ErrorCode) -> None:
+        """The audit row of a write refused before its transaction."""
+        await record_refusal(
+            self.services.uow,
+            self.services.clock,
+            principal=self.principal_key,
+            idempotency_key=idempotency_key,
+            operation=self.info.field_name,
+            code=code,
+        )
 
     # --- what a result shows -----------------------------------------------------------
 

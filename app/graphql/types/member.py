@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
+from app.domain.members import MemberStatus as DomainMemberStatus
 from app.domain.records import Balance as BalanceRecord
 from app.domain.records import Member as MemberRecord
 from app.graphql.context import Context
+from app.graphql.errors import within_int
 from app.graphql.ids import decode_cursor, page_size, to_global_id
 from app.graphql.types.activity import LedgerEntry
-from app.graphql.types.common import Connection, Node
+from app.graphql.types.common import AFTER_HELP, FIRST_HELP, Connection, Node, publish_enum
 from app.graphql.types.program import Tier
 from app.graphql.types.redemption import Redemption
 from app.graphql.types.reward import (
@@ -19,23 +22,51 @@ from app.graphql.types.reward import (
 )
 
 
-@strawberry.type
+@strawberry.type(description="Available points that expire at the same moment.")
 class ExpiringPoints:
-    points: int
-    expires_at: datetime
+    points: int = strawberry.field(description="How many points expire then.")
+    expires_at: datetime = strawberry.field(
+        description="When they expire, unless spent before (spending takes the soonest first)."
+    )
+
+
+BACK_IN_RANGE = " A staff adjustment (adjustPoints) can bring it back in range."
 
 
 @strawberry.type(description="A member's points. Only `available` can be spent.")
 class Balance:
-    available: int = strawberry.field(
+    """Each count is shown as stored. One past what a GraphQL Int holds (a database
+    written before Tally refused such writes) shows as the limit, and the answer's errors
+    say so, naming the field and the limit, while the rest of the member still answers."""
+
+    record: strawberry.Private[BalanceRecord]
+    member_pk: strawberry.Private[int]
+
+    @strawberry.field(
         description="Points that can be spent. Below zero when a return took back points "
         "already spent (program.returnPolicy NEGATIVE_BALANCE); later credits repay it first."
     )
-    pending: int = strawberry.field(description="Earned, inside the return window.")
-    held: int = strawberry.field(description="Reserved for redemptions not yet fulfilled.")
-    lifetime_earned: int
-    version: int = strawberry.field(description="Grows by one with every change.")
-    member_pk: strawberry.Private[int]
+    def available(self, info: strawberry.Info[Context, None]) -> int:
+        return within_int(info, self.record.available, BACK_IN_RANGE)
+
+    @strawberry.field(description="Earned, inside the return window.")
+    def pending(self, info: strawberry.Info[Context, None]) -> int:
+        return within_int(info, self.record.pending)
+
+    @strawberry.field(description="Reserved for redemptions not yet fulfilled.")
+    def held(self, info: strawberry.Info[Context, None]) -> int:
+        return within_int(info, self.record.held)
+
+    @strawberry.field(
+        description="Every point earned (purchases, activities, referrals), less what returns "
+        "took back; spending, expiry and adjustments do not change it."
+    )
+    def lifetime_earned(self, info: strawberry.Info[Context, None]) -> int:
+        return within_int(info, self.record.lifetime_earned)
+
+    @strawberry.field(description="Grows by one with every change.")
+    def version(self) -> int:
+        return self.record.version
 
     @strawberry.field(
         description="Available points that expire in the next 30 days, soonest first."
@@ -46,25 +77,20 @@ class Balance:
 
     @classmethod
     def of(cls, b: BalanceRecord) -> Balance:
-        return cls(
-            available=b.available,
-            pending=b.pending,
-            held=b.held,
-            lifetime_earned=b.lifetime_earned,
-            version=b.version,
-            member_pk=b.member_id,
-        )
+        return cls(record=b, member_pk=b.member_id)
 
 
-@strawberry.type
+@strawberry.type(description="Where a member stands in the program's tiers.")
 class TierProgress:
-    current: Tier
-    next: Tier | None
+    current: Tier = strawberry.field(description="The tier the member holds now.")
+    next: Tier | None = strawberry.field(description="The next tier up; null at the top tier.")
     qualifying_points: int = strawberry.field(
         description="The tier measure so far: points earned, or whole currency units spent "
         "(program.tierMeasure), over the program's window (program.tierWindow)."
     )
-    points_to_next: int
+    points_to_next: int = strawberry.field(
+        description="How much more of the tier measure reaches the next tier; 0 at the top tier."
+    )
     progress: float = strawberry.field(description="0 to 1, from the current tier to the next.")
     period_ends_at: datetime | None = strawberry.field(
         description="When the measure next resets or drops: the calendar year's end, or "
@@ -108,14 +134,45 @@ async def tier_progress_of(
     )
 
 
-@strawberry.type
+MemberStatus = DomainMemberStatus
+publish_enum(  # the domain enum, published as is
+    MemberStatus,
+    "MemberStatus",
+    "A member's standing with the program.",
+    {
+        DomainMemberStatus.ACTIVE: "Earns and redeems.",
+        DomainMemberStatus.SUSPENDED: "On hold (suspendMember): keeps earning, cannot redeem "
+        "until reactivateMember.",
+        DomainMemberStatus.ERASED: "Personal data erased (eraseMember): the ledger stays, the "
+        "member takes no more writes.",
+    },
+)
+
+
+@strawberry.type(
+    description="A member of the loyalty program: points, tier, rewards and history. A partner "
+    "reads any member with members:read; a member token reads only its own."
+)
 class Member(Node):
-    external_id: str
-    email: str | None
-    display_name: str | None
-    enrolled_at: datetime
+    external_id: str = strawberry.field(
+        description="Your id for this customer, as given to enrollMember; unique."
+    )
+    email: str | None = strawberry.field(
+        description="E-mail address as stored (its domain in lower case); null if not given."
+    )
+    display_name: str | None = strawberry.field(
+        description="The name to greet the member by; null if not given."
+    )
+    enrolled_at: datetime = strawberry.field(description="When the member was enrolled.")
     referral_code: str | None = strawberry.field(
         description="The code this member shares; a newcomer enrolled with it is linked."
+    )
+    status: MemberStatus = strawberry.field(
+        description="ACTIVE, SUSPENDED (a hold: earns, cannot redeem) or ERASED."
+    )
+    status_reason: str | None = strawberry.field(
+        description="Why the member was suspended or reactivated, as staff gave it; null "
+        "for a member never suspended."
     )
     pk: strawberry.Private[int]
 
@@ -128,16 +185,21 @@ class Member(Node):
             display_name=m.display_name,
             enrolled_at=m.enrolled_at,
             referral_code=m.referral_code,
+            status=m.status,
+            status_reason=m.status_reason,
             pk=m.id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The member's points now.")
     async def balance(self, info: strawberry.Info[Context, None]) -> Balance:
         found = await info.context.loaders.balance.load(self.pk)
         assert found is not None
         return Balance.of(found)
 
-    @strawberry.field
+    @strawberry.field(
+        description="Where the member stands in the program's tiers; null when no program is "
+        "active."
+    )
     async def tier(self, info: strawberry.Info[Context, None]) -> TierProgress | None:
         return await tier_progress_of(info, self.pk)
 
@@ -145,7 +207,10 @@ class Member(Node):
         description="Active rewards, each saying whether this member can redeem it now."
     )
     async def available_rewards(
-        self, info: strawberry.Info[Context, None], first: int | None = 20, after: str | None = None
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description=FIRST_HELP)] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
     ) -> Connection[AvailableReward]:
         page = await info.context.services.queries.available_rewards(
             self.pk, after=decode_cursor(after) or 0, limit=page_size(first)
@@ -154,7 +219,10 @@ class Member(Node):
 
     @strawberry.field(description="Ledger entries on this member's accounts, newest first.")
     async def activity(
-        self, info: strawberry.Info[Context, None], first: int | None = 20, after: str | None = None
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description=FIRST_HELP)] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
     ) -> Connection[LedgerEntry]:
         page = await info.context.services.queries.activity(
             self.pk, before=decode_cursor(after), limit=page_size(first)
@@ -163,7 +231,10 @@ class Member(Node):
 
     @strawberry.field(description="This member's redemptions, newest first.")
     async def redemptions(
-        self, info: strawberry.Info[Context, None], first: int | None = 20, after: str | None = None
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description=FIRST_HELP)] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
     ) -> Connection[Redemption]:
         page = await info.context.services.queries.redemption_page(
             self.pk, before=decode_cursor(after), limit=page_size(first)

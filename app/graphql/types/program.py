@@ -15,15 +15,23 @@ from app.graphql.types.order import Channel
 from app.ledger.programs import ProgramVersion
 
 
-@strawberry.type
+@strawberry.type(
+    description="A level of the program: members reach it by the tier measure and earn at its "
+    "multiplier."
+)
 class Tier:
-    key: str
-    name: str
+    key: str = strawberry.field(
+        description="The tier's stable id in the program (Reward.minTier and EarningRule.tiers "
+        "name tiers by it)."
+    )
+    name: str = strawberry.field(description="The tier's display name.")
     threshold: int = strawberry.field(
         description="The tier measure needed (program.tierMeasure over program.tierWindow)."
     )
     multiplier: Decimal = strawberry.field(description="Earn multiplier for members in this tier.")
-    benefits: list[str]
+    benefits: list[str] = strawberry.field(
+        description="What the tier gives, as lines of text to show the member."
+    )
     never_downgrade: bool = strawberry.field(
         description="Once held (or passed), a member never drops below this tier at a review."
     )
@@ -40,30 +48,54 @@ class Tier:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The most points one earning rule gives a member per period.")
 class RuleCap:
-    points: int
+    points: int = strawberry.field(description="At most this many points per member and period.")
     period: str = strawberry.field(description="DAY, WEEK, MONTH or YEAR, per member.")
 
 
 @strawberry.type(description="An earning rule, as a storefront may show it.")
 class EarningRule:
-    key: str
-    name: str
+    key: str = strawberry.field(
+        description="The rule's stable id in the program; RuleAward.rule names it."
+    )
+    name: str = strawberry.field(description="The rule's display name, for a storefront to show.")
     priority: int = strawberry.field(description="Rules run in ascending priority.")
     effect: str = strawberry.field(description="PER_UNIT, MULTIPLIER or BONUS.")
-    value: Decimal
-    channels: list[Channel] | None
-    skus: list[str] | None
-    categories: list[str] | None
-    tiers: list[str] | None
-    weekdays: list[str] | None
+    value: Decimal = strawberry.field(
+        description="PER_UNIT: points per currency unit of each line after discounts, scaled by "
+        "the tier multiplier. MULTIPLIER: the factor on what earlier rules gave the same lines. "
+        "BONUS: whole points per order or activity."
+    )
+    channels: list[Channel] | None = strawberry.field(
+        description="Applies only to purchases on these channels; null means any channel."
+    )
+    skus: list[str] | None = strawberry.field(
+        description="Applies only to order lines with these SKUs; null means any."
+    )
+    categories: list[str] | None = strawberry.field(
+        description="Applies only to order lines in these categories; null means any."
+    )
+    tiers: list[str] | None = strawberry.field(
+        description="Applies only to members in these tiers (Tier.key); null means any tier."
+    )
+    weekdays: list[str] | None = strawberry.field(
+        description="Applies only on these days, MON to SUN in the program's time zone; null "
+        "means any day."
+    )
     activities: list[str] | None = strawberry.field(
         description="Set on activity rules: the activities they reward."
     )
-    min_order_amount: Decimal | None
-    cap: RuleCap | None
-    stop: bool
+    min_order_amount: Decimal | None = strawberry.field(
+        description="Applies only to orders of at least this amount, in the program's currency; "
+        "null means no minimum."
+    )
+    cap: RuleCap | None = strawberry.field(
+        description="The most this rule gives a member per period; null means no cap."
+    )
+    stop: bool = strawberry.field(
+        description="True: when this rule applies, no later rule is evaluated."
+    )
 
     @classmethod
     def of(cls, r: RuleRecord) -> EarningRule:
@@ -90,15 +122,29 @@ class EarningRule:
         )
 
 
-@strawberry.type
+@strawberry.type(
+    description="The active program version: earn rate, pending and expiry, tiers and earning "
+    "rules."
+)
 class Program:
-    name: str
-    version: int
-    currency: str
+    name: str = strawberry.field(description="The program's display name.")
+    version: int = strawberry.field(
+        description="The version number; each activation that changes the program adds one."
+    )
+    currency: str = strawberry.field(
+        description="ISO 4217 code; purchases and estimates in another currency are refused "
+        "(INVALID_INPUT)."
+    )
     points_per_unit: Decimal = strawberry.field(description="Points per currency unit spent.")
-    points_expiry_days: int | None
+    points_expiry_days: int | None = strawberry.field(
+        description="Under the default ROLLING expiry: days after it is earned that each earn "
+        "expires. Null when points expire another way (end of month or year, inactivity) or "
+        "never."
+    )
     pending_days: int = strawberry.field(description="Days earned points stay pending (returns).")
-    tiers: list[Tier]
+    tiers: list[Tier] = strawberry.field(
+        description="The tiers, lowest first; the first starts at threshold 0."
+    )
     tier_measure: str = strawberry.field(description="POINTS earned or SPEND, for tiers.")
     tier_window: str = strawberry.field(description="ROLLING_12_MONTHS or CALENDAR_YEAR.")
     tier_downgrade: str = strawberry.field(
@@ -114,7 +160,7 @@ class Program:
         "what is there) or NEGATIVE_BALANCE (available goes below zero; later credits repay)."
     )
     rules: list[EarningRule] = strawberry.field(description="How points are earned, in order.")
-    activated_at: datetime
+    activated_at: datetime = strawberry.field(description="When this version became active.")
 
     @classmethod
     def of(cls, v: ProgramVersion) -> Program:
@@ -139,11 +185,21 @@ class Program:
 
 @strawberry.type(description="What an order would earn; nothing is written.")
 class PointsEstimate:
-    points: int
+    points: int = strawberry.field(
+        description="Points the order would earn now, with the tier multiplier and the rules' caps."
+    )
     breakdown: list[RuleAward] = strawberry.field(
         description="Which earning rules would give what, in order (the checkout can show it)."
     )
-    base_points: int
-    multiplier: Decimal
-    tier: Tier | None
-    currency: str
+    base_points: int = strawberry.field(
+        description="What the same order would earn at multiplier 1: points less the tier's boost."
+    )
+    multiplier: Decimal = strawberry.field(
+        description="The tier multiplier applied: the member's tier, or the first tier's without "
+        "a member."
+    )
+    tier: Tier | None = strawberry.field(
+        description="The member's tier the estimate used; null without a member (the first tier "
+        "is used)."
+    )
+    currency: str = strawberry.field(description="The program's currency (ISO 4217).")

@@ -9,28 +9,49 @@ import strawberry
 from app.domain.records import Reward as RewardRecord
 from app.domain.rewards import RewardKind as DomainRewardKind
 from app.graphql.ids import to_global_id
-from app.graphql.types.common import Node, UserErrorCode
+from app.graphql.types.common import Node, UserErrorCode, publish_enum
 from app.services.queries import RewardAvailability as AvailabilityRecord
 
 RewardKind = DomainRewardKind
-strawberry.enum(RewardKind, name="RewardKind", description="What a reward gives the member.")
+publish_enum(
+    RewardKind,
+    "RewardKind",
+    "What a reward gives the member.",
+    {
+        RewardKind.DISCOUNT_CODE: "A unique discount code per unit, which the member shows at "
+        "checkout (Redemption.codes).",
+    },
+)
 
 
 @strawberry.type(description="Something a member can spend points on.")
 class Reward(Node):
-    key: str
-    name: str
-    description: str
-    kind: RewardKind
+    key: str = strawberry.field(description="The reward's stable id in the program file.")
+    name: str = strawberry.field(description="The reward's display name.")
+    description: str = strawberry.field(description="Text to show the member.")
+    kind: RewardKind = strawberry.field(description="What redeeming it gives.")
     discount: str = strawberry.field(description="What the discount code is worth, as shown.")
     cost: int = strawberry.field(description="Points per unit.")
     stock: int | None = strawberry.field(description="Total stock; null means unlimited.")
-    remaining_stock: int | None
+    remaining_stock: int | None = strawberry.field(
+        description="Units left: stock less those held or fulfilled (cancelled ones come back); "
+        "null means unlimited."
+    )
     min_tier: str | None = strawberry.field(description="Key of the lowest tier that may redeem.")
-    per_member_limit: int | None
-    active: bool
-    active_from: datetime | None
-    active_until: datetime | None
+    per_member_limit: int | None = strawberry.field(
+        description="The most units one member may redeem in all (cancelled ones do not "
+        "count); null means no limit."
+    )
+    active: bool = strawberry.field(
+        description="False while the active program does not list the reward: it is closed "
+        "and cannot be redeemed."
+    )
+    active_from: datetime | None = strawberry.field(
+        description="Redeemable from this moment; null means from the start."
+    )
+    active_until: datetime | None = strawberry.field(
+        description="Redeemable until this moment, exclusive; null means no end."
+    )
 
     @classmethod
     def of(cls, r: RewardRecord) -> Reward:
@@ -56,9 +77,15 @@ class Reward(Node):
     description="A reward as one member sees it: can they redeem it now, and if not, why."
 )
 class AvailableReward:
-    reward: Reward
-    can_redeem: bool
-    reason: UserErrorCode | None  # type: ignore[valid-type]
+    reward: Reward = strawberry.field(description="The reward.")
+    can_redeem: bool = strawberry.field(
+        description="True when this member could redeem one unit now."
+    )
+    reason: UserErrorCode | None = strawberry.field(  # type: ignore[valid-type]
+        description="Why not, when canRedeem is false: the first of REWARD_UNAVAILABLE, "
+        "TIER_REQUIRED, LIMIT_REACHED, OUT_OF_STOCK, INSUFFICIENT_POINTS that applies; "
+        "null when they can."
+    )
 
     @classmethod
     def of(cls, a: AvailabilityRecord) -> AvailableReward:
