@@ -11,6 +11,7 @@ from app.domain.lots import LotState, allocate
 from app.domain.members import MemberStatus
 from app.domain.program import Program
 from app.domain.records import Balance, Member
+from app.domain.text import check_text
 from app.ledger.programs import ProgramVersion
 from app.ledger.transfers import Posted
 from app.ledger.uow import WriteTx
@@ -62,7 +63,9 @@ async def lock_member(tx: WriteTx, ref: MemberRef) -> tuple[Member, Balance]:
     if ref.id is not None:
         member = await tx.members.by_id(ref.id)
     elif ref.external_id is not None:
-        member = await tx.members.by_external_id(ref.external_id)
+        # An id that breaks the text rules names no member, and a NUL is more than
+        # PostgreSQL's text can even be compared with: refused before the lookup.
+        member = await tx.members.by_external_id(check_text(ref.external_id, "externalId"))
     # The field is the input the client named the member with (the rule in graphql write.py).
     field = "memberId" if ref.id is not None else "externalId"
     if member is None or member.status is MemberStatus.ERASED:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.lots import LotState
 from app.domain.records import Balance
+from app.domain.text import check_text
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
 from app.services.codec import AnswerCodec
@@ -36,7 +37,7 @@ async def confirm_order(
     uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: ConfirmOrder
 ) -> Outcome[OrderConfirmed]:
     async def action(tx: WriteTx) -> OrderConfirmed:
-        found = await tx.reads.order_by_ref(cmd.order_id)
+        found = await tx.reads.order_by_ref(check_text(cmd.order_id, "orderId"))
         if found is None:
             raise DomainError(ErrorCode.ORDER_NOT_FOUND, "No such order.", "orderId")
         _member, balance = await lock_member(tx, MemberRef(id=found.member_id))

@@ -12,6 +12,7 @@ from app.domain.line_returns import LineReturnPlan, ReturnLine, all_returned, pl
 from app.domain.lots import Allocation, LotState, allocate
 from app.domain.points import ReturnPolicy, parse_amount, reversal_due
 from app.domain.records import Balance
+from app.domain.text import check_text
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
 from app.services.codec import AnswerCodec
@@ -45,6 +46,7 @@ RETURNRECORDED_CODEC = AnswerCodec(ReturnRecorded)
 
 
 def _validate(cmd: RecordReturn) -> Decimal:
+    check_text(cmd.order_id, "orderId")
     if (cmd.amount is None) == (not cmd.lines):
         raise DomainError(ErrorCode.INVALID_INPUT, "give either amount or lines", "amount")
     if cmd.amount is None:

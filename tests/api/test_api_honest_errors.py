@@ -209,3 +209,53 @@ async def test_a_failing_field_does_not_cancel_the_same_load_elsewhere(api: Api)
         assert body["data"]["b"] == {"tier": {"pointsToNext": 1000}, "balance": {"available": 0}}
         [error] = body["errors"]
         assert (error["extensions"]["code"], error["path"]) == ("INVALID_INPUT", ["a", "activity"])
+
+
+async def test_looking_up_a_member_by_an_external_id_with_a_nul_is_bad_input(api: Api) -> None:
+    """As found by the fuzz: `member(externalId: "\\u0000")` reached PostgreSQL, whose text
+    cannot hold a NUL, and the driver's error was masked, for the `viewer` in the same
+    document too (one batched lookup). Now the id is refused before any lookup, on SQLite
+    and PostgreSQL alike, and the rest of the document answers."""
+    await _enrolled(api)
+    query = '{ viewer { externalId } member(externalId: "m\\u0000") { id } }'
+    body = await api.gql(query, token=api.token(member="m-1"))
+    assert body["data"] == {"viewer": {"externalId": "m-1"}, "member": None}
+    [error] = body["errors"]
+    assert (error["extensions"]["code"], error["extensions"]["field"]) == (
+        "INVALID_INPUT",
+        "externalId",
+    )
+    assert "control characters" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "field"),
+    [
+        (
+            'adjustPoints(idempotencyKey: "k", input: {externalId: "m\\u0000", points: 1,'
+            ' reason: "r"})',
+            "externalId",
+        ),
+        (
+            'redeemReward(idempotencyKey: "k", input: {externalId: "m\\u0000",'
+            ' rewardId: "UmV3YXJkOjE"})',  # Reward:1
+            "externalId",
+        ),
+        (
+            'recordActivity(idempotencyKey: "k", input: {externalId: "m\\u0000", kind: SIGNUP,'
+            ' occurredAt: "2026-01-01T00:00:00Z"})',
+            "externalId",
+        ),
+        ('recordReturn(idempotencyKey: "k", input: {orderId: "o\\u0000", amount: "1"})', "orderId"),
+        ('confirmOrder(idempotencyKey: "k", orderId: "o\\u0000")', "orderId"),
+    ],
+)
+async def test_writes_naming_a_member_or_order_with_a_nul_are_user_errors(
+    api: Api, mutation: str, field: str
+) -> None:
+    """As found by the fuzz: the same NUL in a write's externalId or orderId was a masked
+    crash on PostgreSQL. Now it is an INVALID_INPUT user error naming the field."""
+    await _enrolled(api)
+    name = mutation.split("(", 1)[0]
+    payload = (await api.data(f"mutation {{ {mutation} {{ userErrors {{ field code }} }} }}"))[name]
+    assert payload["userErrors"] == [{"field": field, "code": "INVALID_INPUT"}]
