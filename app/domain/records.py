@@ -227,3 +227,18 @@ class AuditEntry:
     source_address: str | None
     outcome: str  # OK, REPLAYED, or the error code it ended with
     member_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberExport:
+    """Everything Tally holds on a member (an access request): the member row, and every
+    other row that names the member, by table. Rows are plain JSON values."""
+
+    member: Mapping[str, object]
+    tables: Mapping[str, tuple[Mapping[str, object], ...]]
+
+    def as_document(self) -> dict[str, object]:
+        """One JSON document: `member`, then each table's rows."""
+        return {"member": dict(self.member)} | {
+            name: [dict(row) for row in rows] for name, rows in self.tables.items()
+        }

@@ -11,6 +11,7 @@ from strawberry.scalars import JSON
 from app.auth.scopes import Scope
 from app.domain.errors import DomainError
 from app.domain.records import Page
+from app.domain.text import check_text
 from app.graphql.context import Context
 from app.graphql.errors import BadInput, PublicError
 from app.graphql.ids import decode_cursor, from_global_id, page_size
@@ -23,6 +24,16 @@ from app.graphql.types.order import Channel, OrderLineInput
 from app.graphql.types.program import PointsEstimate, Program, Tier
 from app.graphql.types.redemption import Redemption
 from app.graphql.types.reward import Reward
+
+#: How `member` and `exportMember` name a member: by global id or by your id, one of them.
+MemberIdArg = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(description="The member's global id; give this or externalId."),
+]
+ExternalIdArg = Annotated[
+    str | None,
+    strawberry.argument(description="Your id for the customer; give this or id."),
+]
 
 ANY_READER = (Scope.LOYALTY_READ, Scope.REWARDS_READ, Scope.MEMBERS_READ, Scope.POINTS_WRITE)
 
@@ -41,6 +52,10 @@ async def find_member_id(
         raise BadInput("Give exactly one of id and externalId.", "id")
     if id is not None:
         return from_global_id(str(id), expect="Member")[1]
+    try:  # refused before the lookup, which would fail the whole batch (a NUL on PostgreSQL)
+        check_text(str(external_id), "externalId")
+    except DomainError as error:
+        raise BadInput(error.message, error.field) from None
     found = await info.context.loaders.member_by_external_id.load(str(external_id))
     return found.id if found else None
 
@@ -67,14 +82,8 @@ class Query:
     async def member(
         self,
         info: strawberry.Info[Context, None],
-        id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="The member's global id; give this or externalId."),
-        ] = None,
-        external_id: Annotated[
-            str | None,
-            strawberry.argument(description="Your id for the customer; give this or id."),
-        ] = None,
+        id: MemberIdArg = None,
+        external_id: ExternalIdArg = None,
     ) -> Member | None:
         member_id = await find_member_id(info, id, external_id)
         return None if member_id is None else await load_member(info, member_id)
@@ -89,20 +98,14 @@ class Query:
     async def export_member(
         self,
         info: strawberry.Info[Context, None],
-        id: Annotated[
-            strawberry.ID | None,
-            strawberry.argument(description="The member's global id; give this or externalId."),
-        ] = None,
-        external_id: Annotated[
-            str | None,
-            strawberry.argument(description="Your id for the customer; give this or id."),
-        ] = None,
+        id: MemberIdArg = None,
+        external_id: ExternalIdArg = None,
     ) -> JSON | None:
         member_id = await find_member_id(info, id, external_id)
         if member_id is None or not await may_read_member(info, member_id):
             return None
         exported = await info.context.services.queries.export_member(member_id)
-        return cast(JSON, exported)
+        return cast(JSON, exported.as_document()) if exported is not None else None
 
     @strawberry.field(
         description="The audit trail (audit:read): every write through the API, newest "

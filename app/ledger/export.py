@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Table, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.domain.records import MemberExport
 from app.ledger.tables import (
     activities,
     audit_log,
@@ -52,32 +53,32 @@ def _plain(value: Any) -> Any:
     return value
 
 
-async def _rows(conn: AsyncConnection, query: Any) -> list[dict[str, Any]]:
-    return [
+async def _rows(conn: AsyncConnection, query: Any) -> tuple[dict[str, object], ...]:
+    return tuple(
         {key: _plain(value) for key, value in row._mapping.items()}
         for row in await conn.execute(query)
-    ]
+    )
 
 
-async def member_export(conn: AsyncConnection, member_id: int) -> dict[str, Any] | None:
+async def member_export(conn: AsyncConnection, member_id: int) -> MemberExport | None:
     found = await _rows(conn, select(members).where(members.c.id == member_id))
     if not found:
         return None
-    export: dict[str, Any] = {"member": found[0]}
+    tables: dict[str, tuple[dict[str, object], ...]] = {}
     for table in _BY_MEMBER:
         key = "id" if "id" in table.c else next(iter(table.primary_key.columns)).name
         query = select(table).where(table.c.member_id == member_id).order_by(table.c[key])
-        export[table.name] = await _rows(conn, query)
-    lot_ids = [lot["id"] for lot in export["lots"]]
-    export["lot_holds"] = (
+        tables[table.name] = await _rows(conn, query)
+    lot_ids = [lot["id"] for lot in tables["lots"]]
+    tables["lot_holds"] = (
         await _rows(conn, select(lot_holds).where(lot_holds.c.lot_id.in_(lot_ids)))
         if lot_ids
-        else []
+        else ()
     )
-    export["referrals"] = await _rows(
+    tables["referrals"] = await _rows(
         conn,
         select(referrals)
         .where(or_(referrals.c.referrer_id == member_id, referrals.c.referee_id == member_id))
         .order_by(referrals.c.id),
     )
-    return export
+    return MemberExport(member=found[0], tables=tables)

@@ -18,6 +18,7 @@ from app.domain.records import (
     Entry,
     ExpiringPoints,
     Member,
+    MemberExport,
     Order,
     Page,
     Redemption,
@@ -57,7 +58,7 @@ class ReadLedger:
         self.tiers = TierStore(conn)
         self.tier_measures = TierMeasures(conn)
 
-    async def member_export(self, member_id: int) -> dict[str, Any] | None:
+    async def member_export(self, member_id: int) -> MemberExport | None:
         """Every row Tally holds on the member, by table; None if there is no such member."""
         return await member_export(self.conn, member_id)
 

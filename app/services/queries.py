@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.order_lines import LineInput, parse_lines
@@ -19,6 +18,7 @@ from app.domain.records import (
     Entry,
     ExpiringPoints,
     Member,
+    MemberExport,
     Page,
     Redemption,
     Reward,
@@ -79,7 +79,7 @@ class Queries:
         async with self.uow.read() as r:
             return await r.members_by_ids(ids)
 
-    async def export_member(self, member_id: int) -> dict[str, Any] | None:
+    async def export_member(self, member_id: int) -> MemberExport | None:
         """Everything Tally holds on the member (an access request), as JSON-ready data."""
         async with self.uow.read() as r:
             return await r.member_export(member_id)

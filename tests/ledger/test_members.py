@@ -5,6 +5,7 @@ member, and the audit row every write leaves. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from app.domain.errors import ErrorCode
 from app.domain.members import ERASED_PREFIX, MemberStatus
@@ -129,7 +130,7 @@ async def test_erasure_removes_personal_data_and_keeps_the_ledger(db_url: str) -
         ]
         export = await ledger.queries.export_member(member_id)
         assert export is not None
-        text = json.dumps(export)
+        text = json.dumps(export.as_document())
         assert "eve@example.com" not in text
         assert "Eve" not in text
         assert "eve-ext-77" not in text
@@ -142,9 +143,9 @@ async def test_an_export_holds_every_row_about_the_member(db_url: str) -> None:
         assert (await ledger.purchase(member_id, "x-o1", "30")).ok
         assert (await ledger.purchase(other, "x-o2", "30")).ok
         redeemed = await ledger.redeem(member_id, await ledger.reward_id("coffee"))
-        export = await ledger.queries.export_member(member_id)
-        assert export is not None
-        json.dumps(export)  # plain JSON
+        exported = await ledger.queries.export_member(member_id)
+        assert exported is not None
+        export: dict[str, Any] = json.loads(json.dumps(exported.as_document()))  # plain JSON
         assert export["member"]["external_id"] == "x-1"
         assert export["balances"][0]["available"] == 20
         assert [o["order_ref"] for o in export["orders"]] == ["x-o1"]

@@ -82,9 +82,6 @@ def test_nothing_a_service_returns_is_a_loose_dict() -> None:
         "app.services.outcome.Outcome.stored",
         # The stored form of an earn's explanation (a JSON column); GraphQL reads RuleAwards.
         "app.services.earning.explanation_data",
-        # An access-request export: every row held on a member, table by table. A JSON
-        # document by definition, published as the JSON scalar, never read field by field.
-        "app.services.queries.Queries.export_member",
     }
     assert sorted(set(loose) - allowed) == []
 
