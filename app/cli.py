@@ -14,6 +14,7 @@ from app.auth.scopes import ALL_SCOPES, MEMBER_SCOPES, format_scopes, parse_scop
 from app.domain.errors import ProgramInvalid
 from app.ledger.migrate import upgrade
 from app.main import Runtime, build_runtime
+from app.services.audit import record_operator_write
 from app.services.program import apply_program, load_program_file
 from app.services.sweeps import run_sweeps
 from app.settings import Settings
@@ -39,13 +40,25 @@ def _migrate(settings: Settings) -> None:
     print(f"migrated {settings.database_url}")
 
 
+async def _audited(
+    runtime: Runtime, operation: str, outcome: str, client: str | None = None
+) -> None:
+    """Every write a command makes is in the audit trail, as the API's are."""
+    services = runtime.services
+    await record_operator_write(
+        services.uow, services.clock, operation=operation, outcome=outcome, client_id=client
+    )
+
+
 async def _apply(runtime: Runtime, path: Path) -> int:
     try:
         data = load_program_file(path)
     except ProgramInvalid as error:
         print(error, file=sys.stderr)
+        await _audited(runtime, "program apply", "PROGRAM_INVALID")
         return 2
     applied = await apply_program(runtime.services.uow, runtime.services.clock, data)
+    await _audited(runtime, "program apply", "OK" if applied.changed else "UNCHANGED")
     if not applied.changed:
         print(f"program unchanged (version {applied.version} is active)")
     else:
@@ -63,6 +76,7 @@ async def _client_create(runtime: Runtime, name: str, scopes: str, rate: str | N
     client_id, secret = await runtime.registry.create(
         name=name, scopes=frozenset(granted), now=runtime.services.clock.now(), rate=bucket
     )
+    await _audited(runtime, "client create", "OK", client_id)
     print(f"export CLIENT_ID={client_id}")
     print(f"export CLIENT_SECRET={secret}  # shown once; stored hashed")
     print(f"# scopes: {format_scopes(set(granted))}")
@@ -87,8 +101,10 @@ async def _client_list(runtime: Runtime) -> int:
 
 async def _client_revoke(runtime: Runtime, client_id: str) -> int:
     if not await runtime.registry.revoke(client_id, runtime.services.clock.now()):
+        await _audited(runtime, "client revoke", "NOT_FOUND", client_id)
         print(f"tally: no client {client_id}", file=sys.stderr)
         return 2
+    await _audited(runtime, "client revoke", "OK", client_id)
     seconds = runtime.settings.client_cache_seconds
     print(f"revoked {client_id}: its tokens stop working within {seconds:g} s")
     return 0
@@ -97,8 +113,10 @@ async def _client_revoke(runtime: Runtime, client_id: str) -> int:
 async def _client_rotate(runtime: Runtime, client_id: str) -> int:
     secret = await runtime.registry.rotate_secret(client_id, runtime.services.clock.now())
     if secret is None:
+        await _audited(runtime, "client rotate-secret", "NOT_FOUND", client_id)
         print(f"tally: no active client {client_id}", file=sys.stderr)
         return 2
+    await _audited(runtime, "client rotate-secret", "OK", client_id)
     print(f"export CLIENT_SECRET={secret}  # shown once; the old secret no longer works")
     return 0
 

@@ -72,6 +72,7 @@ def build_guard(settings: Settings, clock: Clock) -> Guard:
             max_root_fields=settings.max_root_fields,
             max_directives=settings.max_directives,
             max_cost=settings.max_cost,
+            max_fields=settings.max_fields,
         ),
         buckets=buckets,
         rates=RateCard(member=Rate(*settings.member_rate), client=Rate(*settings.client_rate)),

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     max_root_fields: int = Field(default=20, ge=1)
     max_directives: int = Field(default=50, ge=0)
     max_cost: int = Field(default=1000, ge=10, description="Query cost, Shopify's model.")
+    max_fields: int = Field(
+        default=2000, ge=100, description="Field selections once fragments are expanded."
+    )
     operation_timeout: float = Field(default=10.0, gt=0, le=300, description="Seconds.")
     member_rate: tuple[int, float] = Field(
         default=(1000, 100.0), description="A member's bucket: points, restored per second."

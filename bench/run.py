@@ -172,6 +172,9 @@ ATTACKS: dict[str, str] = {
     + " }",
     "100,000 x __typename (1.9 MB)": "{ " + " ".join(["__typename"] * 100_000) + " }",
     "10 MB body": "{ viewer { id } } #" + "x" * 10_000_000,
+    "fragments doubling 60 times (2^60 fields)": "{ viewer { ...F0 } } "
+    + "".join(f"fragment F{i} on Member {{ ...F{i + 1} ...F{i + 1} }} " for i in range(60))
+    + "fragment F60 on Member { id }",
     "introspection 40 deep": "{ __schema { types { fields { type "
     + "{ ofType " * 40
     + "{ name }"

@@ -6,11 +6,14 @@ The cost follows Shopify's model: a scalar or enum costs 0, an object 1, a conne
 with their names costs 102. Arguments given as variables are read from the variables;
 an absent `first` counts at its schema default. Fragments are expanded where they are
 spread, so a fragment (whatever its name) counts wherever it is used; only `__typename`
-is free.
+is free. Expansion is bounded: a document whose fragments spread each other into more
+than `max_fields` field selections is refused without being expanded further (a chain
+of fragments each spreading the next twice would otherwise double with every link).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +40,29 @@ from graphql import (
 )
 from graphql.language import Visitor, visit
 
+#: GraphQL's lexical tokens, as graphql-core's `max_tokens` counts them (comments included;
+#: whitespace, commas and the BOM ignored). On a valid document the count is exact; on an
+#: invalid one it may differ, and the parser, which enforces the same limit, decides.
+_TOKEN = re.compile(
+    r'"""(?:\\"""|(?!""")[\s\S])*"""'  # block string
+    r'|"(?:\\.|[^"\\\n\r])*"'  # string
+    r"|#[^\n\r]*"  # comment
+    r"|\.\.\."  # spread
+    r"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"  # number
+    r"|[_A-Za-z][_0-9A-Za-z]*"  # name
+    r"|[^\s,\ufeff]"  # a punctuator, or a character the parser will refuse
+)
+
+
+def token_past(text: str, limit: int) -> int | None:
+    """Where token number `limit + 1` starts in `text`, or None when it has no more than
+    `limit` tokens: a regular expression's count, a fraction of what parsing costs."""
+    for count, match in enumerate(_TOKEN.finditer(text), start=1):
+        if count > limit:
+            return match.start()
+    return None
+
+
 #: A connection without `first` and without a schema default counts as this many nodes.
 DEFAULT_PAGE = 20
 
@@ -51,6 +77,11 @@ class Limits:
     max_root_fields: int = 20
     max_directives: int = 50
     max_cost: int = 1000
+    max_fields: int = 2000  # field selections once fragments are expanded
+
+
+class _TooManyFields(Exception):
+    """Raised by the walk as soon as the expansion passes `max_fields`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +92,17 @@ class Measure:
     directives: int
     cost: int
     introspection: bool = False  # asks for __schema or __type
+    fields: int = 0  # field selections once fragments are expanded (stops past the limit)
 
     def problem(self, limits: Limits) -> tuple[str, str] | None:
         """The first limit this operation passes, as (what, message); None when within."""
         checks = (
+            (
+                "fields",
+                self.fields,
+                limits.max_fields,
+                "field selections once fragments are expanded",
+            ),
             ("depth", self.depth, limits.max_depth, "fields nested"),
             ("aliases", self.aliases, limits.max_aliases, "aliases"),
             ("rootFields", self.root_fields, limits.max_root_fields, "root fields"),
@@ -92,8 +130,13 @@ class _Walk:
         schema: GraphQLSchema,
         fragments: dict[str, FragmentDefinitionNode],
         variables: dict[str, Any],
+        limits: Limits,
     ) -> None:
         self.schema = schema
+        self.max_fields = limits.max_fields
+        self.max_depth = limits.max_depth
+        self.expanded = 0
+        self.expanded_fragments: dict[tuple[str, str | None], list[tuple[FieldNode, Any]]] = {}
         self.fragments = fragments
         self.variables = variables
         self.aliases = 0
@@ -118,10 +161,12 @@ class _Walk:
     def fields(
         self, selections: SelectionSetNode, parent: Any, seen: frozenset[str]
     ) -> list[tuple[FieldNode, Any]]:
-        """The fields a selection set asks of `parent`, fragments expanded."""
+        """The fields a selection set asks of `parent`, fragments expanded (each fragment
+        once per type it is spread on; every field it yields counts where it is spread)."""
         found: list[tuple[FieldNode, Any]] = []
         for selection in selections.selections:
             if isinstance(selection, FieldNode):
+                self._count(1)
                 found.append((selection, parent))
             elif isinstance(selection, InlineFragmentNode):
                 on = parent
@@ -134,11 +179,25 @@ class _Walk:
                 if fragment is None or name in seen:
                     continue  # validation reports unknown and cyclic fragments
                 on = self.schema.get_type(fragment.type_condition.name.value) or parent
-                found += self.fields(fragment.selection_set, on, seen | {name})
+                key = (name, getattr(on, "name", None))
+                expanded = self.expanded_fragments.get(key)
+                if expanded is None:
+                    expanded = self.fields(fragment.selection_set, on, seen | {name})
+                    self.expanded_fragments[key] = expanded
+                else:
+                    self._count(len(expanded))
+                found += expanded
         return found
+
+    def _count(self, fields: int) -> None:
+        self.expanded += fields
+        if self.expanded > self.max_fields:
+            raise _TooManyFields
 
     def cost(self, selections: SelectionSetNode, parent: Any, depth: int) -> int:
         self.depth = max(self.depth, depth)
+        if depth > self.max_depth:
+            return 0  # already refused for its depth: no need to recurse any further
         total = 0
         for node, on in self.fields(selections, parent, frozenset()):
             if node.alias is not None and node.name.value != "__typename":
@@ -192,8 +251,11 @@ def measure(
     document: DocumentNode,
     operation_name: str | None,
     variables: dict[str, Any] | None,
+    limits: Limits | None = None,
 ) -> Measure:
-    """Measure the operation that would run (`operation_name`, or the only one)."""
+    """Measure the operation that would run (`operation_name`, or the only one). The
+    document need not be valid yet: unknown fields and fragments, and fragment cycles,
+    are passed over (validation reports them), so this can run before validation."""
     fragments = {
         d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
     }
@@ -207,12 +269,18 @@ def measure(
     if chosen is None:
         return Measure(0, 0, 0, directives.count, 0)
     root = schema.get_root_type(chosen.operation)
-    walk = _Walk(schema, fragments, variables or {})
-    cost = walk.cost(chosen.selection_set, root, 1)
-    top = walk.fields(chosen.selection_set, root, frozenset())
+    walk = _Walk(schema, fragments, variables or {}, limits or Limits())
+    try:
+        top = walk.fields(chosen.selection_set, root, frozenset())
+        walk.expanded = 0
+        cost = walk.cost(chosen.selection_set, root, 1)
+    except _TooManyFields:
+        return Measure(walk.depth, walk.aliases, 0, directives.count, 0, fields=walk.expanded)
     introspection = any(node.name.value in ("__schema", "__type") for node, _ in top)
     roots = sum(1 for node, _ in top if node.name.value != "__typename")
-    return Measure(walk.depth, walk.aliases, roots, directives.count, cost, introspection)
+    return Measure(
+        walk.depth, walk.aliases, roots, directives.count, cost, introspection, walk.expanded
+    )
 
 
 def actual_cost(data: object) -> int:

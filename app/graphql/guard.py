@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
-from strawberry.extensions import SchemaExtension
+from graphql import GraphQLSyntaxError, Source
+from strawberry.extensions import ParserCache, SchemaExtension, ValidationCache
 from strawberry.types.execution import ExecutionResult
 
 from app.auth.clients import ClientStatus
 from app.auth.principal import Principal
 from app.auth.scopes import Scope
-from app.graphql.budget import Limits, Measure, actual_cost, measure
+from app.graphql.budget import Limits, Measure, actual_cost, measure, token_past
 from app.graphql.errors import PublicError
 from app.graphql.throttle import Buckets, Level, Rate
 
@@ -57,7 +57,8 @@ class RequestGuard(SchemaExtension):
     """See the module's docstring. Reads the app's `Guard` from the context."""
 
     def __init__(self) -> None:
-        self.cost: dict[str, Any] | None = None
+        self.cost: QueryCost | None = None
+        self.measured: Measure | None = None
 
     def _guard(self) -> Guard | None:
         services = getattr(self.execution_context.context, "services", None)
@@ -72,27 +73,37 @@ class RequestGuard(SchemaExtension):
     def _refuse(self, error: PublicError) -> None:
         self.execution_context.result = ExecutionResult(data=None, errors=[error])
 
+    def on_validate(self) -> Iterator[None]:
+        """Measure before graphql-core validates: validation's cost grows with the
+        document, so an operation past a limit is refused before it is validated."""
+        guard = self._guard()
+        document = self.execution_context.graphql_document
+        if guard is not None and document is not None:
+            self.measured = measure(
+                self.execution_context.schema._schema,
+                document,
+                self.execution_context.operation_name,
+                self.execution_context.variables,
+                guard.limits,
+            )
+            problem = self.measured.problem(guard.limits)
+            if problem is not None:
+                what, message = problem
+                # Strawberry skips its own validation when errors are already set.
+                self.execution_context.pre_execution_errors = [
+                    PublicError(message, "LIMIT_REACHED", what)
+                ]
+                self.cost = QueryCost(self.measured.cost, 0, None)
+        yield
+
     async def on_execute(self) -> AsyncIterator[None]:
         context = self.execution_context.context
         guard = self._guard()
-        document = self.execution_context.graphql_document
-        if guard is None or document is None:
+        measured = self.measured
+        if guard is None or measured is None:
             yield
             return
         principal: Principal | None = getattr(context, "principal", None)
-        measured = measure(
-            self.execution_context.schema._schema,
-            document,
-            self.execution_context.operation_name,
-            self.execution_context.variables,
-        )
-        problem = measured.problem(guard.limits)
-        if problem is not None:
-            what, message = problem
-            self._refuse(PublicError(message, "LIMIT_REACHED", what))
-            self.cost = _cost(measured.cost, 0, None)
-            yield
-            return
         if measured.introspection and not guard.introspection:
             if principal is None or not principal.has(Scope.SCHEMA_READ):
                 self._refuse(PublicError("Introspection needs the schema:read scope.", "FORBIDDEN"))
@@ -112,7 +123,7 @@ class RequestGuard(SchemaExtension):
             )
             error.extensions = {**(error.extensions or {}), "retryAfter": wait}
             self._refuse(error)
-            self.cost = _cost(measured.cost, 0, level)
+            self.cost = QueryCost(measured.cost, 0, level)
             yield
             return
         yield
@@ -122,21 +133,70 @@ class RequestGuard(SchemaExtension):
         actual = max(min(actual_cost(data) - 1 if data else 0, measured.cost), 1)
         if actual < measured.cost:
             level = await guard.buckets.give_back(principal.key, measured.cost - actual, rate)
-        self.cost = _cost(measured.cost, actual, level)
+        self.cost = QueryCost(measured.cost, actual, level)
 
-    def get_results(self) -> dict[str, Any]:
-        return {"cost": self.cost} if self.cost is not None else {}
+    def get_results(self) -> dict[str, object]:
+        return {"cost": self.cost.as_extension()} if self.cost is not None else {}
 
 
-def _cost(requested: int, actual: int, level: Level | None) -> dict[str, Any]:
-    status: dict[str, Any] | None = None
-    if level is not None:
-        status = {
-            "maximumAvailable": float(level.rate.capacity),
-            "currentlyAvailable": round(level.available, 1),
-            "restoreRate": level.rate.restore_rate,
+class GuardedParserCache(ParserCache):
+    """Strawberry's parser cache, with the token limit (set by `RequestGuard`) counted
+    first by a regular expression: a document over it is refused with the parser's own
+    error in a fraction of what lexing it up to the limit costs, and never cached."""
+
+    def on_parse(self) -> Iterator[None]:
+        query = self.execution_context.query
+        limit = self.execution_context.parse_options.get("max_tokens")
+        if query and isinstance(limit, int):
+            at = token_past(query, limit)
+            if at is not None:
+                raise GraphQLSyntaxError(
+                    Source(query),
+                    at,
+                    f"Document contains more than {limit} tokens. Parsing aborted.",
+                )
+        yield from super().on_parse()
+
+
+class GuardedValidationCache(ValidationCache):
+    """Strawberry's validation cache, skipped for an operation the guard has already
+    refused (listed after `RequestGuard`, so the guard measures first)."""
+
+    def on_validate(self) -> Iterator[None]:
+        if self.execution_context.pre_execution_errors:
+            yield
+            return
+        yield from super().on_validate()
+
+
+@dataclass(frozen=True, slots=True)
+class QueryCost:
+    """What `extensions.cost` reports, in Shopify's shape."""
+
+    requested: int
+    actual: int
+    level: Level | None  # the caller's bucket after this operation; None when unmetered
+
+    def as_extension(self) -> dict[str, object]:
+        status = None
+        if self.level is not None:
+            status = {
+                "maximumAvailable": float(self.level.rate.capacity),
+                "currentlyAvailable": round(self.level.available, 1),
+                "restoreRate": self.level.rate.restore_rate,
+            }
+        return {
+            "requestedQueryCost": self.requested,
+            "actualQueryCost": self.actual,
+            "throttleStatus": status,
         }
-    return {"requestedQueryCost": requested, "actualQueryCost": actual, "throttleStatus": status}
 
 
-__all__ = ["Guard", "Measure", "RateCard", "RequestGuard"]
+__all__ = [
+    "Guard",
+    "GuardedParserCache",
+    "GuardedValidationCache",
+    "Measure",
+    "RateCard",
+    "RequestGuard",
+]

@@ -7,6 +7,9 @@ records it beside its outcome, in the write's own transaction.
 
 from __future__ import annotations
 
+import getpass
+import os
+import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -47,5 +50,33 @@ async def record_refusal(
             request_id=info.request_id,
             source_address=info.source_address,
             outcome=code.value,
+            member_id=None,
+        )
+
+
+def operator() -> str:
+    """Who ran a `tally` command: the operating-system user, as the audit log names them."""
+    try:
+        return f"operator:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name for this uid (a bare container)
+        return f"operator:uid-{os.getuid()}"
+
+
+async def record_operator_write(
+    uow: UnitOfWork, clock: Clock, *, operation: str, outcome: str, client_id: str | None = None
+) -> None:
+    """A write made from the command line (a program applied, a client created, revoked
+    or given a new secret): recorded like an API write, with the operator as principal,
+    `cli` as source and the client it acted on."""
+    async with uow.write() as tx:
+        await tx.audit.record(
+            at=clock.now(),
+            principal=operator(),
+            client_id=client_id,
+            operation=operation,
+            idempotency_key=None,
+            request_id=f"cli-{uuid.uuid4().hex[:16]}",
+            source_address="cli",
+            outcome=outcome,
             member_id=None,
         )

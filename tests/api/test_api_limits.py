@@ -120,6 +120,51 @@ async def test_root_fields_and_directives_are_bounded(api: Api) -> None:
     assert error["extensions"] == {"code": "LIMIT_REACHED", "field": "directives"}
 
 
+async def test_fragments_that_double_at_every_spread_are_refused_unexpanded(api: Api) -> None:
+    """Sixty fragments, each spreading the next twice, name 2^60 fields in 3 KB: the
+    guard stops expanding past the field limit instead of walking them all."""
+    links = 60
+    fragments = "".join(
+        f"fragment F{i} on Member {{ ...F{i + 1} ...F{i + 1} }} " for i in range(links)
+    )
+    bomb = f"{{ viewer {{ ...F0 }} }} {fragments} fragment F{links} on Member {{ id }}"
+    began = time.process_time()
+    error = _only_error(await api.gql(bomb, token=_member(api)))
+    spent = time.process_time() - began
+    assert error["extensions"] == {"code": "LIMIT_REACHED", "field": "fields"}
+    assert "at most 2000 are allowed" in error["message"]
+    assert spent < 2.0  # unbounded, this walk would never end; make bench measures the CPU
+
+
+async def test_an_operation_past_a_limit_is_refused_before_it_is_validated(api: Api) -> None:
+    """Validation costs grow with the document, so the limits are checked first: an
+    over-limit document full of unknown fields is refused for its aliases, not validated."""
+    member = _member(api)
+    query = "{ " + " ".join(f"a{i}: viewer {{ noSuchField }}" for i in range(31)) + " }"
+    error = _only_error(await api.gql(query, token=member))
+    assert error["extensions"] == {"code": "LIMIT_REACHED", "field": "aliases"}
+    within = "{ " + " ".join(f"a{i}: viewer {{ noSuchField }}" for i in range(2)) + " }"
+    error = (await api.gql(within, token=member))["errors"][0]
+    assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_nesting_as_deep_as_the_parser_allows_is_answered_not_crashed(
+    api: Api,
+) -> None:
+    """Selections and inline fragments nested 150 deep (graphql-core's parser stops near
+    200): the walk measuring them never recurses past Python's limit into a masked crash."""
+    member = _member(api)
+    selections = "{ viewer { " + "a { " * 150 + "id" + " }" * 150 + " } }"
+    error = _only_error(await api.gql(selections, token=member))
+    assert error["extensions"] == {"code": "LIMIT_REACHED", "field": "depth"}
+    inline = "{ viewer { " + "... on Member { " * 150 + "id" + " }" * 150 + " } }"
+    body = await api.gql(inline, token=member)
+    assert "errors" not in body, body  # inline fragments add no depth: a valid query
+    too_deep = "{ viewer { " + "a { " * 400 + "id" + " }" * 400 + " } }"
+    error = _only_error(await api.gql(too_deep, token=member))
+    assert error["extensions"]["code"] == "GRAPHQL_PARSE_FAILED"
+
+
 async def test_a_hundred_thousand_typenames_never_reach_the_parser(api: Api) -> None:
     """As found: 100,000 x __typename (1.9 MB) took 11 s, and 10 MB bodies were kept in
     the parser cache. Over the body limit: 413 before parsing; under it but over the

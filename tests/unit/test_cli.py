@@ -1,5 +1,5 @@
 """The `tally` command: migrate, program apply (diff, no-op, errors), client create, list,
-revoke and rotate-secret, token."""
+revoke and rotate-secret, token; each write it makes in the audit trail."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from app.auth.clients import ClientRegistry
 from app.auth.keys import load_or_create_keys
 from app.auth.tokens import TokenVerifier
 from app.cli import main
+from app.ledger.audit import audit_page
 from app.ledger.database import open_database
+from app.services.audit import operator
 from app.services.program import DEMO_PROGRAM
 
 
@@ -165,3 +167,46 @@ def test_client_list_revoke_and_rotate_secret(
             await db.dispose()
 
     asyncio.run(check())
+
+
+def test_every_write_a_command_makes_is_in_the_audit_trail(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the API's writes are: who (the operator), what, on which client, and how it ended."""
+    assert main(["migrate"]) == 0
+    assert main(["program", "apply", str(DEMO_PROGRAM)]) == 0
+    assert main(["program", "apply", str(DEMO_PROGRAM)]) == 0
+    bad = env / "bad.toml"
+    bad.write_text('[program]\nname = "X"\n')
+    assert main(["program", "apply", str(bad)]) == 2
+    assert main(["client", "create", "--name", "Kiosk", "--scopes", "points:write"]) == 0
+    [kiosk] = re.findall(r"^export CLIENT_ID=(\S+)$", capsys.readouterr().out, re.M)
+    assert main(["client", "rotate-secret", kiosk]) == 0
+    assert main(["client", "revoke", kiosk]) == 0
+    assert main(["client", "revoke", "tly_nobody"]) == 2
+
+    async def trail() -> list[tuple[str, str | None, str, str, str]]:
+        db = open_database(f"sqlite+aiosqlite:///{env}/var/cli.db")
+        try:
+            async with db.read_engine.connect() as conn:
+                entries = await audit_page(conn, before_id=None, limit=50, member_id=None)
+        finally:
+            await db.dispose()
+        assert all(e.request_id and e.request_id.startswith("cli-") for e in entries)
+        return [
+            (e.operation, e.client_id, e.outcome, e.principal, e.source_address or "")
+            for e in reversed(entries)
+        ]
+
+    rows = asyncio.run(trail())
+    me = operator()
+    assert rows == [
+        ("program apply", None, "OK", me, "cli"),
+        ("program apply", None, "UNCHANGED", me, "cli"),
+        ("program apply", None, "PROGRAM_INVALID", me, "cli"),
+        ("client create", kiosk, "OK", me, "cli"),
+        ("client rotate-secret", kiosk, "OK", me, "cli"),
+        ("client revoke", kiosk, "OK", me, "cli"),
+        ("client revoke", "tly_nobody", "NOT_FOUND", me, "cli"),
+    ]
+    assert me.startswith("operator:")

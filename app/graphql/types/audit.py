@@ -10,17 +10,21 @@ from app.domain.records import AuditEntry as AuditRecord
 from app.graphql.ids import to_global_id
 
 
-@strawberry.type(description="One write through the API and how it ended.")
+@strawberry.type(description="One write (through the API or a tally command) and how it ended.")
 class AuditEntry:
     at: datetime = strawberry.field(description="When the write was answered.")
     principal: str = strawberry.field(
         description="Who wrote: `member:<externalId>` for a member token, `client:<clientId>` "
-        "for a partner client."
+        "for a partner client, `operator:<user>` for a tally command."
     )
     client_id: str | None = strawberry.field(
-        description="The OAuth client the token was issued to; null when it names none."
+        description="The OAuth client the token was issued to (for a tally command, the "
+        "client it acted on); null when it names none."
     )
-    operation: str = strawberry.field(description="The mutation, such as recordPurchase.")
+    operation: str = strawberry.field(
+        description="The mutation, such as recordPurchase, or the tally command, such as "
+        "client revoke."
+    )
     idempotency_key: str | None = strawberry.field(description="The key the write was sent with.")
     request_id: str | None = strawberry.field(
         description="The request's X-Request-Id, or the id Tally gave it."
