@@ -1,5 +1,5 @@
 """`tally`: serve, migrate, program apply, client create|list|revoke|rotate-secret, token,
-sweep, dev."""
+sweep, dev, sandbox giftcard."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from app.auth.clients import parse_rate
 from app.auth.scopes import ALL_SCOPES, MEMBER_SCOPES, format_scopes, parse_scopes
 from app.domain.errors import ProgramInvalid
+from app.fulfilment.sandbox.serve import add_sandbox_commands, run_sandbox
 from app.ledger.migrate import upgrade
 from app.main import Runtime, build_runtime
 from app.services.audit import record_operator_write
@@ -207,11 +208,15 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--client", help="a client id (partner token)")
     token.add_argument("--scopes", default=None, help="space-separated scopes")
     token.add_argument("--ttl", type=int, default=3600)
+    sandbox = sub.add_parser("sandbox", help="provider sandboxes for tests and the demo")
+    add_sandbox_commands(sandbox.add_subparsers(dest="sandbox", required=True))
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "sandbox":  # a provider of its own: no database, no settings
+        return run_sandbox(args)
     settings = Settings()
     if args.command == "serve":
         _serve(settings)
