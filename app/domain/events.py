@@ -23,6 +23,7 @@ class Topic(StrEnum):
     BALANCE_CHANGED = "balance.changed"
     TIER_CHANGED = "tier.changed"
     POINTS_EXPIRING = "points.expiring"
+    REDEMPTION_UPDATED = "redemption.updated"
 
 
 def _at(value: datetime | None) -> str | None:
@@ -99,12 +100,51 @@ class PointsExpiring:
         )
 
 
-OutboxEvent = BalanceChange | TierChanged | PointsExpiring
+@dataclass(frozen=True, slots=True)
+class RedemptionUpdated:
+    """A member's redemption changed status (created HELD included): one per change, with
+    the member's redemption `version`, so a subscriber resumes with no gap."""
+
+    topic: ClassVar[Topic] = Topic.REDEMPTION_UPDATED
+
+    member_id: int
+    redemption_id: int
+    version: int
+    status: str
+    at: datetime
+    actor: str
+    detail: str
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "redemptionId": self.redemption_id,
+            "version": self.version,
+            "status": self.status,
+            "at": self.at.isoformat(),
+            "actor": self.actor,
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_payload(cls, member_id: int, data: Mapping[str, Any]) -> RedemptionUpdated:
+        return cls(
+            member_id=member_id,
+            redemption_id=int(data["redemptionId"]),
+            version=int(data["version"]),
+            status=str(data["status"]),
+            at=datetime.fromisoformat(data["at"]),
+            actor=str(data["actor"]),
+            detail=str(data["detail"]),
+        )
+
+
+OutboxEvent = BalanceChange | TierChanged | PointsExpiring | RedemptionUpdated
 
 _READERS: dict[Topic, Callable[[int, Mapping[str, Any]], OutboxEvent]] = {
     Topic.BALANCE_CHANGED: BalanceChange.from_payload,
     Topic.TIER_CHANGED: TierChanged.from_payload,
     Topic.POINTS_EXPIRING: PointsExpiring.from_payload,
+    Topic.REDEMPTION_UPDATED: RedemptionUpdated.from_payload,
 }
 
 

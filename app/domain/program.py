@@ -28,7 +28,9 @@ from app.domain.tiers.definition import (
 )
 from app.domain.tiers.policy import DowngradePolicy, Tier, TierMeasure, TierSettings, TierWindow
 
-REWARD_KINDS = frozenset(kind.value for kind in RewardKind)
+#: Kinds a program file may offer. GIFT_CARD needs a fulfilment provider, which programs
+#: cannot name yet ([providers.NAME] is the next step of issue 9).
+REWARD_KINDS = frozenset(kind.value for kind in RewardKind if kind is not RewardKind.GIFT_CARD)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from app.domain.accounts import MemberAccount, TransferKind
 from app.domain.members import MemberStatus
-from app.domain.rewards import RedemptionStatus
+from app.domain.rewards import RedemptionStatus, RewardKind
 
 T = TypeVar("T")
 
@@ -146,6 +146,78 @@ class Redemption:
     codes: tuple[str, ...]
     created_at: datetime
     resolved_at: datetime | None
+    kind: RewardKind = RewardKind.DISCOUNT_CODE
+    updated_at: datetime | None = None
+    delivery: Delivery | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """What the member got, as far as it is known: a gift card's claim links or the address
+    it was sent to, a parcel's carrier and tracking, an experience's booking reference."""
+
+    claim_links: tuple[str, ...] = ()
+    sent_to: str | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    booking_reference: str | None = None
+    provider_ref: str | None = None  # the provider's order id
+    note: str | None = None
+
+    def merged(self, newer: Delivery) -> Delivery:
+        """This delivery with whatever `newer` says (a field it leaves empty is kept)."""
+        return Delivery(
+            claim_links=newer.claim_links or self.claim_links,
+            sent_to=newer.sent_to or self.sent_to,
+            carrier=newer.carrier or self.carrier,
+            tracking_number=newer.tracking_number or self.tracking_number,
+            tracking_url=newer.tracking_url or self.tracking_url,
+            booking_reference=newer.booking_reference or self.booking_reference,
+            provider_ref=newer.provider_ref or self.provider_ref,
+            note=newer.note or self.note,
+        )
+
+    def as_stored(self) -> dict[str, Any]:
+        stored: dict[str, Any] = {
+            "claim_links": list(self.claim_links),
+            "sent_to": self.sent_to,
+            "carrier": self.carrier,
+            "tracking_number": self.tracking_number,
+            "tracking_url": self.tracking_url,
+            "booking_reference": self.booking_reference,
+            "provider_ref": self.provider_ref,
+            "note": self.note,
+        }
+        return {k: v for k, v in stored.items() if v}
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any]) -> Delivery:
+        return cls(
+            claim_links=tuple(stored.get("claim_links") or ()),
+            sent_to=stored.get("sent_to"),
+            carrier=stored.get("carrier"),
+            tracking_number=stored.get("tracking_number"),
+            tracking_url=stored.get("tracking_url"),
+            booking_reference=stored.get("booking_reference"),
+            provider_ref=stored.get("provider_ref"),
+            note=stored.get("note"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RedemptionChange:
+    """One change of a redemption's status: when, to what, by whom, and why. `version`
+    numbers the member's redemption changes from 1, with no gap."""
+
+    id: int
+    redemption_id: int
+    member_id: int
+    version: int
+    status: RedemptionStatus
+    at: datetime
+    actor: str
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)

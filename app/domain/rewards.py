@@ -13,13 +13,21 @@ class RewardKind(StrEnum):
     """What a reward gives the member."""
 
     DISCOUNT_CODE = "DISCOUNT_CODE"
+    GIFT_CARD = "GIFT_CARD"
+    PHYSICAL = "PHYSICAL"
+    EXPERIENCE = "EXPERIENCE"
 
 
 class RedemptionStatus(StrEnum):
-    """HELD: points reserved, code issued. Then FULFILLED or CANCELLED, once."""
+    """Where a redemption is in its lifecycle (app/domain/redemptions.py says which status
+    may follow which)."""
 
     HELD = "HELD"
+    FULFILLING = "FULFILLING"
     FULFILLED = "FULFILLED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    FAILED = "FAILED"
     CANCELLED = "CANCELLED"
 
 

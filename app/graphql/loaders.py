@@ -22,7 +22,14 @@ from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from app.domain.records import Balance, Entry, ExpiringPoints, Redemption, Reward
+from app.domain.records import (
+    Balance,
+    Entry,
+    ExpiringPoints,
+    Redemption,
+    RedemptionChange,
+    Reward,
+)
 from app.domain.tiers.progress import TierProgress
 from app.services.queries import Queries
 from app.supervisor import TaskSupervisor
@@ -52,6 +59,9 @@ class Loaders:
         self.reward: DataLoader[int, Reward | None] = self._loader(queries.rewards)
         self.redemption: DataLoader[int, Redemption | None] = self._loader(queries.redemptions)
         self.entry: DataLoader[int, Entry | None] = self._loader(queries.entries)
+        self.redemption_history: DataLoader[int, list[RedemptionChange] | None] = self._loader(
+            queries.redemption_histories
+        )
 
     def _loader(
         self, fetch: Callable[[Sequence[K]], Awaitable[dict[K, V]]]

@@ -22,6 +22,7 @@ from app.graphql.mutations.resolve_redemption import (
     cancel_redemption_mutation,
     fulfill_redemption_mutation,
 )
+from app.graphql.mutations.update_redemption import update_redemption_mutation
 
 
 @strawberry.type(
@@ -41,5 +42,6 @@ class Mutation:
     redeem_reward = redeem_reward_mutation
     cancel_redemption = cancel_redemption_mutation
     fulfill_redemption = fulfill_redemption_mutation
+    update_redemption = update_redemption_mutation
     adjust_points = adjust_points_mutation
     activate_program = activate_program_mutation

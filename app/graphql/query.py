@@ -136,6 +136,24 @@ class Query:
         return Connection.of(page, AuditEntry.of, key=lambda e: e.id)
 
     @strawberry.field(
+        description="The redemption a discount code was given out with, for a till or a "
+        "checkout that scans it; null for a code Tally never issued. Partners with "
+        "redemptions:write or members:read.",
+        extensions=needs(Scope.REDEMPTIONS_WRITE, Scope.MEMBERS_READ),
+    )
+    async def redemption_by_code(
+        self,
+        info: strawberry.Info[Context, None],
+        code: Annotated[str, strawberry.argument(description="The code as printed or scanned.")],
+    ) -> Redemption | None:
+        try:
+            check_text(code, "code", limit=100)
+        except DomainError as error:
+            raise BadInput(error.message, error.field) from None
+        found = await info.context.services.queries.redemption_by_code(code.strip())
+        return Redemption.of(found) if found else None
+
+    @strawberry.field(
         description="Any Member, Reward, Redemption or LedgerEntry by its global id; null when "
         "there is none this token may see. Needs loyalty:read, rewards:read, members:read or "
         "points:write.",

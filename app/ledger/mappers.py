@@ -5,8 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from app.domain.members import MemberStatus
-from app.domain.records import Balance, Member, Order, Redemption, Reward
-from app.domain.rewards import RedemptionStatus
+from app.domain.records import (
+    Balance,
+    Delivery,
+    Member,
+    Order,
+    Redemption,
+    RedemptionChange,
+    Reward,
+)
+from app.domain.rewards import RedemptionStatus, RewardKind
 
 
 def member(row: Any) -> Member:
@@ -84,4 +92,20 @@ def redemption(row: Any) -> Redemption:
         codes=tuple(row.codes or ()),
         created_at=row.created_at,
         resolved_at=row.resolved_at,
+        kind=RewardKind(row.kind),
+        updated_at=row.updated_at,
+        delivery=Delivery.from_stored(row.delivery) if row.delivery else None,
+    )
+
+
+def redemption_change(row: Any) -> RedemptionChange:
+    return RedemptionChange(
+        id=row.id,
+        redemption_id=row.redemption_id,
+        member_id=row.member_id,
+        version=row.version,
+        status=RedemptionStatus(row.status),
+        at=row.at,
+        actor=row.actor,
+        detail=row.detail,
     )

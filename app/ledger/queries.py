@@ -22,6 +22,7 @@ from app.domain.records import (
     Order,
     Page,
     Redemption,
+    RedemptionChange,
     Reward,
     RuleAward,
 )
@@ -31,6 +32,7 @@ from app.ledger.audit import audit_page
 from app.ledger.awards import AwardStore
 from app.ledger.export import member_export
 from app.ledger.programs import ProgramStore
+from app.ledger.redemptions import redemption_by_code
 from app.ledger.tables import (
     activities,
     balances,
@@ -39,6 +41,7 @@ from app.ledger.tables import (
     members,
     orders,
     outbox,
+    redemption_events,
     redemptions,
     rewards,
     transfers,
@@ -86,6 +89,34 @@ class ReadLedger:
     async def redemptions_by_ids(self, ids: Sequence[int]) -> dict[int, Redemption]:
         rows = await self.conn.execute(select(redemptions).where(redemptions.c.id.in_(list(ids))))
         return {r.id: mappers.redemption(r) for r in rows}
+
+    async def redemption_histories(self, ids: Sequence[int]) -> dict[int, list[RedemptionChange]]:
+        """Each redemption's changes, oldest first."""
+        found: dict[int, list[RedemptionChange]] = {i: [] for i in ids}
+        rows = await self.conn.execute(
+            select(redemption_events)
+            .where(redemption_events.c.redemption_id.in_(list(ids)))
+            .order_by(redemption_events.c.redemption_id, redemption_events.c.id)
+        )
+        for row in rows:
+            found[row.redemption_id].append(mappers.redemption_change(row))
+        return found
+
+    async def redemption_by_code(self, code: str) -> Redemption | None:
+        return await redemption_by_code(self.conn, code)
+
+    async def redemption_changes(
+        self, member_id: int, *, after_version: int, limit: int = 500
+    ) -> list[RedemptionChange]:
+        """A member's redemption changes after `after_version`, in order."""
+        c = redemption_events.c
+        rows = await self.conn.execute(
+            select(redemption_events)
+            .where(c.member_id == member_id, c.version > after_version)
+            .order_by(c.version)
+            .limit(limit)
+        )
+        return [mappers.redemption_change(r) for r in rows]
 
     async def order_by_ref(self, order_ref: str) -> Order | None:
         row = (
@@ -152,7 +183,7 @@ class ReadLedger:
             .where(
                 redemptions.c.member_id == member_id,
                 redemptions.c.reward_id.in_(list(reward_ids)),
-                redemptions.c.status != RedemptionStatus.CANCELLED,
+                redemptions.c.status.not_in((RedemptionStatus.CANCELLED, RedemptionStatus.FAILED)),
             )
             .group_by(redemptions.c.reward_id)
         )

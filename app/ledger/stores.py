@@ -1,4 +1,4 @@
-"""Members, orders, rewards and redemptions inside a write transaction."""
+"""Members, orders and rewards inside a write transaction (redemptions: ledger/redemptions.py)."""
 
 from __future__ import annotations
 
@@ -6,15 +6,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.members import MemberStatus
 from app.domain.program import RewardDefinition
-from app.domain.records import Balance, Member, Order, Redemption, Reward
-from app.domain.rewards import RedemptionStatus
+from app.domain.records import Balance, Member, Order, Reward
 from app.ledger import mappers
-from app.ledger.tables import balances, member_tiers, members, orders, redemptions, rewards
+from app.ledger.tables import balances, member_tiers, members, orders, rewards
 
 
 class MemberStore:
@@ -249,59 +248,3 @@ class RewardStore:
             await self.conn.execute(
                 update(rewards).where(rewards.c.key.in_(gone)).values(active=False)
             )
-
-
-class RedemptionStore:
-    def __init__(self, conn: AsyncConnection, *, lock_rows: bool) -> None:
-        self.conn = conn
-        self.lock_rows = lock_rows
-
-    async def create(
-        self,
-        *,
-        member_id: int,
-        reward_id: int,
-        quantity: int,
-        points: int,
-        codes: list[str],
-        now: datetime,
-    ) -> int:
-        result = await self.conn.execute(
-            insert(redemptions)
-            .values(
-                member_id=member_id,
-                reward_id=reward_id,
-                quantity=quantity,
-                points=points,
-                status=RedemptionStatus.HELD,
-                codes=codes,
-                created_at=now,
-            )
-            .returning(redemptions.c.id)
-        )
-        return int(result.scalar_one())
-
-    async def get(self, redemption_id: int) -> Redemption | None:
-        row = (
-            await self.conn.execute(select(redemptions).where(redemptions.c.id == redemption_id))
-        ).one_or_none()
-        return None if row is None else mappers.redemption(row)
-
-    async def resolve(self, redemption_id: int, status: RedemptionStatus, now: datetime) -> bool:
-        """HELD -> FULFILLED | CANCELLED, once: a second resolution matches no row."""
-        result = await self.conn.execute(
-            update(redemptions)
-            .where(redemptions.c.id == redemption_id, redemptions.c.status == RedemptionStatus.HELD)
-            .values(status=status, resolved_at=now)
-        )
-        return bool(result.rowcount == 1)
-
-    async def quantity_redeemed(self, member_id: int, reward_id: int) -> int:
-        result = await self.conn.execute(
-            select(func.coalesce(func.sum(redemptions.c.quantity), 0)).where(
-                redemptions.c.member_id == member_id,
-                redemptions.c.reward_id == reward_id,
-                redemptions.c.status != RedemptionStatus.CANCELLED,
-            )
-        )
-        return int(result.scalar_one())

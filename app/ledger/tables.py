@@ -243,10 +243,45 @@ class RedemptionRow(SQLModel, table=True):
     reward_id: int = Field(foreign_key="rewards.id")
     quantity: int
     points: int
-    status: str = Field(max_length=20)  # HELD | FULFILLED | CANCELLED
+    status: str = Field(max_length=20)  # app.domain.rewards.RedemptionStatus
     codes: list[str] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = _at()
-    resolved_at: datetime | None = _at(default=None, nullable=True)
+    resolved_at: datetime | None = _at(default=None, nullable=True)  # hold posted or voided
+    kind: str = Field(default="DISCOUNT_CODE", max_length=40)  # the reward's, when redeemed
+    updated_at: datetime | None = _at(default=None, nullable=True)
+    # What the member got (claim links, tracking, booking reference): domain/records.Delivery
+    delivery: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+
+
+class RedemptionEventRow(SQLModel, table=True):
+    """Every change of a redemption's status: its history, and the member's ordered stream
+    of redemption changes (`version` counts them per member, from 1)."""
+
+    __tablename__ = "redemption_events"
+    __table_args__ = (
+        UniqueConstraint("member_id", "version", name="uq_redemption_events_member_version"),
+        Index("ix_redemption_events_redemption", "redemption_id", "id"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    redemption_id: int = Field(foreign_key="redemptions.id")
+    member_id: int = Field(foreign_key="members.id")
+    version: int
+    status: str = Field(max_length=20)
+    at: datetime = _at()
+    actor: str = Field(max_length=300)  # member:..., client:..., operator:..., provider:...
+    detail: str = Field(default="", max_length=500)
+
+
+class RewardCodeRow(SQLModel, table=True):
+    """Every discount code given out (generated or drawn from an imported pool), so a till
+    can find the redemption behind a code it scans. A pool code waits with no redemption."""
+
+    __tablename__ = "reward_codes"
+    __table_args__ = (Index("ix_reward_codes_pool", "reward_id", "redemption_id"),)
+    code: str = Field(max_length=100, primary_key=True)
+    reward_id: int = Field(foreign_key="rewards.id")
+    redemption_id: int | None = Field(default=None, foreign_key="redemptions.id")
+    added_at: datetime = _at()
 
 
 class LotHoldRow(SQLModel, table=True):
@@ -332,6 +367,8 @@ lots = _table(LotRow)
 orders = _table(OrderRow)
 rewards = _table(RewardRow)
 redemptions = _table(RedemptionRow)
+redemption_events = _table(RedemptionEventRow)
+reward_codes = _table(RewardCodeRow)
 lot_holds = _table(LotHoldRow)
 idempotency_keys = _table(IdempotencyRow)
 outbox = _table(OutboxRow)

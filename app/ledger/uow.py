@@ -16,8 +16,9 @@ from app.ledger.expiry import ExpiryStore
 from app.ledger.idempotency import IdempotencyStore
 from app.ledger.programs import ProgramStore
 from app.ledger.queries import ReadLedger
+from app.ledger.redemptions import RedemptionStore
 from app.ledger.referrals import ReferralStore
-from app.ledger.stores import MemberStore, OrderStore, RedemptionStore, RewardStore
+from app.ledger.stores import MemberStore, OrderStore, RewardStore
 from app.ledger.tiers.measures import TierMeasures
 from app.ledger.tiers.standings import TierStore
 from app.ledger.transfers import LotStore, TransferStore

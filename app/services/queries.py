@@ -21,6 +21,7 @@ from app.domain.records import (
     MemberExport,
     Page,
     Redemption,
+    RedemptionChange,
     Reward,
     RuleAward,
 )
@@ -117,6 +118,20 @@ class Queries:
     async def redemptions(self, ids: Sequence[int]) -> dict[int, Redemption]:
         async with self.uow.read() as r:
             return await r.redemptions_by_ids(ids)
+
+    async def redemption_histories(self, ids: Sequence[int]) -> dict[int, list[RedemptionChange]]:
+        async with self.uow.read() as r:
+            return await r.redemption_histories(ids)
+
+    async def redemption_by_code(self, code: str) -> Redemption | None:
+        async with self.uow.read() as r:
+            return await r.redemption_by_code(code)
+
+    async def redemption_changes(
+        self, member_id: int, *, after_version: int
+    ) -> list[RedemptionChange]:
+        async with self.uow.read() as r:
+            return await r.redemption_changes(member_id, after_version=after_version)
 
     async def reward_page(
         self, *, after: int, limit: int, active_only: bool = True

@@ -10,7 +10,13 @@ from app.domain.errors import DomainError, ErrorCode
 from app.domain.lots import allocate
 from app.domain.members import MemberStatus
 from app.domain.records import Balance, Reward
-from app.domain.rewards import BLOCKER_MESSAGES, RewardState, redeem_blocker
+from app.domain.rewards import (
+    BLOCKER_MESSAGES,
+    RedemptionStatus,
+    RewardKind,
+    RewardState,
+    redeem_blocker,
+)
 from app.ledger.programs import ProgramVersion
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
@@ -96,16 +102,31 @@ async def redeem_reward(
         points = reward.cost * cmd.quantity
         allocations = allocate(await tx.lots.spendable(member.id), points)
         await tx.lots.take(allocations)
-        codes = [new_discount_code() for _ in range(cmd.quantity)]
+        kind = RewardKind(reward.kind)
+        codes = (
+            [new_discount_code() for _ in range(cmd.quantity)]
+            if kind is RewardKind.DISCOUNT_CODE
+            else []
+        )
         redemption_id = await tx.redemptions.create(
             member_id=member.id,
             reward_id=reward.id,
+            kind=kind,
             quantity=cmd.quantity,
             points=points,
             codes=codes,
             now=now,
         )
         await tx.lots.record_hold(redemption_id, allocations)
+        created = await tx.redemptions.get(redemption_id)
+        assert created is not None
+        await tx.redemptions.record_change(
+            created,
+            RedemptionStatus.HELD,
+            at=now,
+            actor=principal,
+            detail=f"redeemed {cmd.quantity} x {reward.key} for {points} points",
+        )
         posted = await tx.transfers.post(
             kind=TransferKind.HOLD,
             member_id=member.id,

@@ -7,7 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from app.domain.accounts import TransferKind
-from app.domain.events import PointsExpiring, TierChanged, Topic, decode, topic_of
+from app.domain.events import (
+    PointsExpiring,
+    RedemptionUpdated,
+    TierChanged,
+    Topic,
+    decode,
+    topic_of,
+)
 from app.domain.records import Balance, BalanceChange
 
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -37,6 +44,15 @@ EVENTS = [
         occurred_at=AT,
     ),
     PointsExpiring(member_id=7, points=40, expires_at=datetime(2026, 3, 31, tzinfo=UTC)),
+    RedemptionUpdated(
+        member_id=7,
+        redemption_id=5,
+        version=2,
+        status="SHIPPED",
+        at=AT,
+        actor="client:3pl",
+        detail="DHL 00340434",
+    ),
 ]
 
 

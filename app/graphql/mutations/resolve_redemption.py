@@ -8,7 +8,7 @@ import strawberry
 
 from app.auth.scopes import Scope
 from app.graphql.context import Context
-from app.graphql.errors import Forbidden
+from app.graphql.errors import BadInput, Forbidden
 from app.graphql.ids import from_global_id
 from app.graphql.mutations.write import (
     BALANCE_AFTER_HELP,
@@ -80,22 +80,33 @@ async def cancel_redemption_mutation(
 
 
 @strawberry.mutation(
-    description="Mark a held redemption fulfilled (its code was used): the held points are "
-    "spent (redemptions:write).",
+    description="Mark a redemption fulfilled (a till or checkout used its code, a gift card or "
+    "an experience was delivered): the held points are spent. Name it by id or by one of its "
+    "codes, exactly one (redemptions:write).",
     extensions=needs(Scope.REDEMPTIONS_WRITE),
 )
 async def fulfill_redemption_mutation(
     info: strawberry.Info[Context, None],
-    redemption_id: Annotated[
-        strawberry.ID,
-        strawberry.argument(description="The redemption's global id (Redemption.id)."),
-    ],
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
+    redemption_id: Annotated[
+        strawberry.ID | None,
+        strawberry.argument(description="The redemption's global id (Redemption.id)."),
+    ] = None,
+    code: Annotated[
+        str | None,
+        strawberry.argument(description="Or one of its discount codes, as scanned at a till."),
+    ] = None,
 ) -> ResolveRedemptionPayload:
-    pk = from_global_id(str(redemption_id), expect="Redemption", field="redemptionId")[1]
+    if (redemption_id is None) == (code is None):
+        raise BadInput("Give exactly one of redemptionId and code.", "redemptionId")
+    pk = (
+        from_global_id(str(redemption_id), expect="Redemption", field="redemptionId")[1]
+        if redemption_id is not None
+        else None
+    )
 
     async def command(w: Writer) -> ResolveRedemption:
-        return ResolveRedemption(redemption_id=pk)
+        return ResolveRedemption(redemption_id=pk, code=code)
 
     return await Writer(info).run(
         fulfill_redemption,

@@ -85,7 +85,9 @@ UserErrorCode = publish_enum(
         ErrorCode.REDEMPTION_NOT_FOUND: "No redemption with that id that this token may resolve "
         "(a member token sees only its own).",
         ErrorCode.INVALID_STATE: "The write does not fit the current state: the redemption is "
-        "already FULFILLED or CANCELLED, or no program is active.",
+        "already final (FULFILLED, DELIVERED, FAILED or CANCELLED), or no program is active.",
+        ErrorCode.INVALID_TRANSITION: "The redemption's kind and status do not allow that move "
+        "(the message says where it can go); nothing changed.",
         ErrorCode.IDEMPOTENCY_CONFLICT: "This token already used the idempotencyKey for a "
         "different request; nothing was written. Use a new key for a new write.",
         ErrorCode.INVALID_INPUT: "A value was refused (wrong currency, a date out of range, text "

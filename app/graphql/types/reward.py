@@ -20,6 +20,11 @@ publish_enum(
     {
         RewardKind.DISCOUNT_CODE: "A unique discount code per unit, which the member shows at "
         "checkout (Redemption.codes).",
+        RewardKind.GIFT_CARD: "A gift card from a fulfilment provider, sent by e-mail or as a "
+        "claim link (Redemption.delivery).",
+        RewardKind.PHYSICAL: "Goods shipped to the member and tracked (SHIPPED, DELIVERED).",
+        RewardKind.EXPERIENCE: "A seat at an event or a booking (Redemption.delivery has the "
+        "booking reference).",
     },
 )
 
