@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import hashlib
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
@@ -12,10 +14,12 @@ from pathlib import Path
 from app.auth.clients import parse_rate
 from app.auth.scopes import ALL_SCOPES, MEMBER_SCOPES, format_scopes, parse_scopes
 from app.domain.errors import ProgramInvalid
+from app.domain.reward_codes import MAX_IMPORT
 from app.fulfilment.sandbox.serve import add_sandbox_commands, run_sandbox
 from app.ledger.migrate import upgrade
-from app.main import Runtime, build_runtime
-from app.services.audit import record_operator_write
+from app.main import Runtime, build_runtime, fulfil_forever
+from app.services.audit import operator, record_operator_write
+from app.services.catalog import ImportRewardCodes, import_reward_codes
 from app.services.program import apply_program, load_program_file
 from app.services.sweeps import run_sweeps
 from app.settings import Settings
@@ -86,6 +90,47 @@ async def _client_create(runtime: Runtime, name: str, scopes: str, rate: str | N
     return 0
 
 
+async def _import_codes(runtime: Runtime, reward_key: str, path: Path) -> int:
+    """A file of codes, one per line, into a POOL reward, in calls of MAX_IMPORT lines. The
+    keys come from the file's content: importing the same file again changes nothing."""
+    services = runtime.services
+    async with services.uow.read() as r:
+        page = await r.rewards_page(after=0, limit=10_000, active_only=False)
+    found = next((w for w in page.items if w.key == reward_key), None)
+    if found is None:
+        print(f"tally: no reward {reward_key}", file=sys.stderr)
+        return 2
+    try:
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as unreadable:
+        print(f"tally: cannot read {path}: {unreadable}", file=sys.stderr)
+        return 2
+    lines = text.splitlines()
+    digest = hashlib.sha256("\n".join(lines).encode()).hexdigest()[:24]
+    imported, status = 0, 0
+    for start in range(0, max(len(lines), 1), MAX_IMPORT):
+        outcome = await import_reward_codes(
+            services.uow,
+            services.clock,
+            principal=operator(),
+            idempotency_key=f"import-codes:{found.id}:{digest}:{start}",
+            cmd=ImportRewardCodes(found.id, tuple(lines[start : start + MAX_IMPORT])),
+        )
+        if not outcome.ok:
+            for problem in outcome.errors:
+                print(f"tally: {problem.code.value}: {problem.message}", file=sys.stderr)
+            return 2
+        done = outcome.value
+        imported += done.imported
+        for rejected in done.rejected:
+            status = 1
+            print(f"line {start + rejected.line}: {rejected.code!r}: {rejected.reason}")
+    print(
+        f"imported {imported} codes into {reward_key}" + (" (a replay)" if outcome.replayed else "")
+    )
+    return status
+
+
 async def _client_list(runtime: Runtime) -> int:
     default = runtime.settings.client_rate
     print(f"{'CLIENT_ID':<22} {'STATUS':<8} {'RATE':<14} {'CREATED':<20} NAME / SCOPES")
@@ -144,14 +189,25 @@ async def _sweep(runtime: Runtime) -> int:
 
 
 async def _worker(runtime: Runtime, interval: float, max_runs: int | None) -> int:
-    """Run the sweeps on a schedule. Safe beside `tally serve` or a second worker."""
+    """Run the sweeps on a schedule, and fulfilment rounds (TALLY_FULFILMENT_INTERVAL)
+    beside them. Safe beside `tally serve` or a second worker: jobs are leased."""
+    every = runtime.settings.fulfilment_interval
+    fulfilling = (
+        asyncio.create_task(fulfil_forever(runtime, every)) if every > 0 and not max_runs else None
+    )
     runs = 0
-    while max_runs is None or runs < max_runs:
-        if runs:
-            await asyncio.sleep(interval)
-        report = await run_sweeps(runtime.services.uow, runtime.services.clock)
-        print(f"sweep: {report.summary}", flush=True)
-        runs += 1
+    try:
+        while max_runs is None or runs < max_runs:
+            if runs:
+                await asyncio.sleep(interval)
+            report = await run_sweeps(runtime.services.uow, runtime.services.clock)
+            print(f"sweep: {report.summary}", flush=True)
+            runs += 1
+    finally:
+        if fulfilling is not None:
+            fulfilling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fulfilling
     return 0
 
 
@@ -168,6 +224,8 @@ async def _run(runtime: Runtime, coro_factory: object) -> int:
         return int(result)
     finally:
         await runtime.verifier.aclose()
+        if runtime.providers is not None:
+            await runtime.providers.aclose()
         await runtime.db.dispose()
 
 
@@ -178,7 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="migrate the database to the latest schema")
     sub.add_parser("sweep", help="release due pending points and expire due lots, once")
     sub.add_parser("seed", help="apply the demo program and enroll demo members (idempotent)")
-    worker = sub.add_parser("worker", help="run the sweeps every TALLY_SWEEP_INTERVAL seconds")
+    worker = sub.add_parser(
+        "worker",
+        help="run the sweeps every TALLY_SWEEP_INTERVAL seconds, and fulfilment after commit",
+    )
     worker.add_argument("--max-runs", type=int, default=None, help=argparse.SUPPRESS)
     sub.add_parser(
         "dev", help="migrate, apply the demo program, seed demo data, print tokens, serve"
@@ -202,6 +263,12 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("client_id")
     rotate = client.add_parser("rotate-secret", help="a new secret; the old one stops at once")
     rotate.add_argument("client_id")
+    reward = sub.add_parser("reward", help="the reward catalog").add_subparsers(
+        dest="action", required=True
+    )
+    codes = reward.add_parser("import-codes", help="a file of codes (one a line) into a pool")
+    codes.add_argument("--reward", required=True, help="the POOL reward's key")
+    codes.add_argument("file", type=Path)
     token = sub.add_parser("token", help="mint a development access token")
     who = token.add_mutually_exclusive_group(required=True)
     who.add_argument("--member", help="the member's external id")
@@ -232,6 +299,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "program":
             return asyncio.run(_run(runtime, lambda: _apply(runtime, args.file)))
+        if args.command == "reward":
+            return asyncio.run(
+                _run(runtime, lambda: _import_codes(runtime, args.reward, args.file))
+            )
         if args.command == "client":
             actions: dict[str, Callable[[], Awaitable[int]]] = {
                 "create": lambda: _client_create(runtime, args.name, args.scopes, args.rate),

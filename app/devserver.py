@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import secrets
+import select
+import subprocess
+import sys
 from datetime import timedelta
 from decimal import Decimal
 
@@ -94,8 +99,40 @@ async def _prepare(runtime: Runtime) -> tuple[str, str]:
     return member, partner
 
 
+def _start_sandbox(settings: Settings) -> subprocess.Popen[bytes] | None:
+    """The gift-card sandbox the demo's gift card is ordered from (demo.toml points at
+    127.0.0.1:8701); it calls Tally back for pending orders and ends with this process."""
+    token, secret = "sandbox-token", secrets.token_urlsafe(16)
+    os.environ.setdefault("TALLY_PROVIDER_GIFTCARDS_ACCESS_TOKEN", token)
+    os.environ.setdefault("TALLY_PROVIDER_GIFTCARDS_WEBHOOK_SECRET", secret)
+    command = [
+        sys.executable,
+        "-m",
+        "app.fulfilment.sandbox",
+        "giftcard",
+        "--port",
+        os.environ.get("TALLY_DEMO_SANDBOX_PORT", "8701"),
+        "--access-token",
+        os.environ["TALLY_PROVIDER_GIFTCARDS_ACCESS_TOKEN"],
+        "--webhook-url",
+        f"{settings.public_url}/hooks/providers/giftcards",
+        "--webhook-secret",
+        os.environ["TALLY_PROVIDER_GIFTCARDS_WEBHOOK_SECRET"],
+    ]
+    sandbox = subprocess.Popen(command, stdout=subprocess.PIPE)
+    assert sandbox.stdout is not None
+    ready, _, _ = select.select([sandbox.stdout], [], [], 15)
+    line = sandbox.stdout.readline().decode().strip() if ready else ""
+    if "listening on" not in line:
+        sandbox.kill()
+        print("the gift-card sandbox did not start (port 8701 taken?): gift cards will fail")
+        return None
+    return sandbox
+
+
 def run_dev(settings: Settings) -> int:
     upgrade(settings.database_url)
+    sandbox = _start_sandbox(settings)
     runtime = build_runtime(settings)
     if runtime.issuer is None:
         print("tally dev needs the embedded token issuer; unset TALLY_JWKS_URL")
@@ -105,6 +142,7 @@ def run_dev(settings: Settings) -> int:
     print(
         f"""
 Tally is ready: {url}  (GraphiQL opens there in a browser)
+Gift cards come from the sandbox on http://127.0.0.1:8701 (tally sandbox giftcard).
 
 Member token ({DEMO_MEMBER}; {format_scopes(set(MEMBER_SCOPES))}):
   {member}
@@ -119,5 +157,9 @@ Try:  curl -s {url} -H "Authorization: Bearer $MEMBER_TOKEN" \\
     )
     from app.cli import _serve  # noqa: PLC0415
 
-    _serve(settings)
+    try:
+        _serve(settings)
+    finally:
+        if sandbox is not None:
+            sandbox.terminate()
     return 0

@@ -32,10 +32,13 @@ from app.graphql.ide import asset_routes as ide_asset_routes
 from app.graphql.sockets import SocketRegistry, SocketRules, TallySocketHandler
 from app.graphql.throttle import Buckets, MemoryBuckets, Rate, RedisBuckets
 from app.graphql.view import BearerAuth, TallyGraphQL
+from app.hooks import provider_hook_routes
 from app.ledger.database import Database, open_database
 from app.ledger.migrate import current_revision, head_revision
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock, SystemClock
+from app.services.fulfil import FulfilmentRunner
+from app.services.providers import ProviderRegistry
 from app.services.queries import Queries
 from app.services.sweeps import run_sweeps
 from app.settings import Settings
@@ -55,6 +58,8 @@ class Runtime:
     verifier: TokenVerifier
     registry: ClientRegistry
     keys: KeySet | None = None
+    providers: ProviderRegistry | None = None
+    fulfilment: FulfilmentRunner | None = None
 
 
 def build_guard(settings: Settings, clock: Clock) -> Guard:
@@ -128,7 +133,9 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
             leeway=settings.token_leeway,
             clients=clients,
         )
-    return Runtime(settings, db, services, issuer, verifier, registry, keys)
+    providers = ProviderRegistry(uow)
+    fulfilment = FulfilmentRunner(uow, clock, providers, lease=settings.fulfilment_lease)
+    return Runtime(settings, db, services, issuer, verifier, registry, keys, providers, fulfilment)
 
 
 async def _sweep_forever(runtime: Runtime, interval: float) -> None:
@@ -142,6 +149,20 @@ async def _sweep_forever(runtime: Runtime, interval: float) -> None:
             log.exception("sweep failed; will retry")
 
 
+async def fulfil_forever(runtime: Runtime, interval: float) -> None:
+    """Fulfilment rounds until cancelled: right away while there is work, else each
+    `interval` seconds."""
+    assert runtime.fulfilment is not None
+    while True:
+        try:
+            attempted = await runtime.fulfilment.run_due()
+        except Exception:
+            log.exception("fulfilment round failed; will retry")
+            attempted = 0
+        if not attempted:
+            await asyncio.sleep(interval)
+
+
 async def shutdown(runtime: Runtime) -> None:
     """Stop what the lifespan started, each step bounded: never wait forever on anything."""
     settings = runtime.settings
@@ -153,6 +174,8 @@ async def shutdown(runtime: Runtime) -> None:
             await runtime.verifier.aclose()
     except TimeoutError:
         log.error("the JWKS client did not close within %.0f s", settings.shutdown_timeout)
+    if runtime.providers is not None:
+        await runtime.providers.aclose()
     await runtime.db.dispose(limit=settings.shutdown_timeout)
     guard = runtime.services.guard
     if guard is not None:
@@ -176,6 +199,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ).start()
         if settings.sweep_interval > 0:
             tasks.service(_sweep_forever(runtime, settings.sweep_interval), name="tally-sweeper")
+        if settings.fulfilment_interval > 0:
+            tasks.service(
+                fulfil_forever(runtime, settings.fulfilment_interval), name="tally-fulfilment"
+            )
         try:
             yield
         finally:
@@ -219,6 +246,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
+    assert runtime.providers is not None
+    routes += provider_hook_routes(runtime.services.uow, runtime.services.clock, runtime.providers)
     if runtime.issuer is not None:
         routes += auth_routes(
             registry=runtime.registry,

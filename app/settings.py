@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     max_root_fields: int = Field(default=20, ge=1)
     max_directives: int = Field(default=50, ge=0)
     max_cost: int = Field(default=1000, ge=10, description="Query cost, Shopify's model.")
+    fulfilment_interval: float = Field(
+        default=1.0, ge=0, description="Seconds between fulfilment rounds; 0: none here."
+    )
+    fulfilment_lease: float = Field(
+        default=60.0, gt=0, description="Seconds a worker holds a job; then another may."
+    )
     max_fields: int = Field(
         default=2000, ge=100, description="Field selections once fragments are expanded."
     )

@@ -18,6 +18,7 @@ class Scope(StrEnum):
     SCHEMA_READ = "schema:read"  # introspection in production (partner developers)
     MEMBERS_ERASE = "members:erase"  # staff: erase a member's personal data
     AUDIT_READ = "audit:read"  # staff: the audit trail of writes
+    CATALOG_WRITE = "catalog:write"  # staff: create, change, retire rewards; import codes
 
 
 #: What a member's own token may carry.

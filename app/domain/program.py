@@ -17,7 +17,14 @@ from app.domain.errors import ProgramInvalid
 from app.domain.expiry import Expiry, ExpiryPolicy
 from app.domain.points import ReturnPolicy
 from app.domain.referrals import ReferralTerms, parse_referral, referral_to_data
-from app.domain.rewards import RewardKind
+from app.domain.reward_definitions import (
+    ProviderDefinition,
+    RewardDefinition,
+    parse_providers,
+    parse_rewards,
+    providers_to_data,
+    rewards_to_data,
+)
 from app.domain.rule_definitions import parse_rules, rules_to_data
 from app.domain.rules import Effect, Rule
 from app.domain.tiers.definition import (
@@ -27,25 +34,6 @@ from app.domain.tiers.definition import (
     tiers_to_data,
 )
 from app.domain.tiers.policy import DowngradePolicy, Tier, TierMeasure, TierSettings, TierWindow
-
-#: Kinds a program file may offer. GIFT_CARD needs a fulfilment provider, which programs
-#: cannot name yet ([providers.NAME] is the next step of issue 9).
-REWARD_KINDS = frozenset(kind.value for kind in RewardKind if kind is not RewardKind.GIFT_CARD)
-
-
-@dataclass(frozen=True, slots=True)
-class RewardDefinition:
-    key: str
-    name: str
-    description: str
-    cost: int
-    stock: int | None
-    min_tier: str | None
-    per_member_limit: int | None
-    active_from: datetime | None
-    active_until: datetime | None
-    kind: str = "DISCOUNT_CODE"
-    discount: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +46,7 @@ class Program:
     time_zone: str
     tiers: tuple[Tier, ...]
     rewards: tuple[RewardDefinition, ...] = field(default=())
+    providers: tuple[ProviderDefinition, ...] = field(default=())
     rules: tuple[Rule, ...] = field(default=())
     expiry_policy: ExpiryPolicy | None = None  # None: ROLLING with expiry_days, else NEVER
     expiry_months: int | None = None
@@ -128,7 +117,6 @@ class Program:
 MAX_POINTS_PER_UNIT = 1000
 MAX_MULTIPLIER = 100
 MAX_BONUS = 1_000_000
-MAX_REWARD_COST = 10_000_000
 MAX_DAYS = 3660  # ten years
 MAX_BACKDATE_DAYS = 90  # the default for max_backdate_days
 
@@ -160,7 +148,8 @@ def parse_program(data: dict[str, Any], *, limits: bool = True) -> Program:
     except (ZoneInfoNotFoundError, ValueError):
         read.fail("program.time_zone", f"{zone!r} is not a known IANA time zone")
     tiers = parse_tiers(read, data.get("tiers"))
-    rewards = _parse_rewards(read, data.get("rewards", []), {t.key for t in tiers})
+    providers = parse_providers(read, data.get("providers"))
+    rewards = parse_rewards(read, data.get("rewards", []), {t.key for t in tiers}, providers)
     custom_raw = head.get("custom_activities", [])
     if not isinstance(custom_raw, list) or not all(
         isinstance(c, str) and c.isupper() and c.replace("_", "").isalnum() for c in custom_raw
@@ -208,6 +197,7 @@ def parse_program(data: dict[str, Any], *, limits: bool = True) -> Program:
         time_zone=zone,
         tiers=tiers,
         rewards=rewards,
+        providers=providers,
         rules=rules,
         expiry_policy=policy,
         expiry_months=months,
@@ -222,37 +212,6 @@ def parse_program(data: dict[str, Any], *, limits: bool = True) -> Program:
         return_policy=ReturnPolicy(return_policy),
         max_backdate_days=MAX_BACKDATE_DAYS if backdate is None else backdate,
     )
-
-
-def _parse_rewards(read: Reader, raw: object, tier_keys: set[str]) -> tuple[RewardDefinition, ...]:
-    rewards: list[RewardDefinition] = []
-    for path, item in read.tables(raw, "rewards"):
-        kind = str(item.get("kind", "DISCOUNT_CODE")).upper()
-        if kind not in REWARD_KINDS:
-            read.fail(f"{path}.kind", f"one of {sorted(REWARD_KINDS)} is required")
-        min_tier = item.get("min_tier")
-        if min_tier is not None and min_tier not in tier_keys:
-            read.fail(f"{path}.min_tier", f"{min_tier!r} is not a tier key")
-        reward = RewardDefinition(
-            key=read.text(item, "key", path),
-            name=read.text(item, "name", path),
-            description=str(item.get("description", "")),
-            cost=read.integer(item, "cost", path, minimum=1, maximum=MAX_REWARD_COST) or 1,
-            stock=read.integer(item, "stock", path, maximum=1_000_000_000, optional=True),
-            min_tier=min_tier if isinstance(min_tier, str) else None,
-            per_member_limit=read.integer(
-                item, "per_member_limit", path, minimum=1, maximum=10_000, optional=True
-            ),
-            active_from=read.moment(item, "active_from", path),
-            active_until=read.moment(item, "active_until", path),
-            kind=kind,
-            discount=str(item.get("discount", "")),
-        )
-        if reward.active_from and reward.active_until and reward.active_until <= reward.active_from:
-            read.fail(f"{path}.active_until", "must be after active_from")
-        rewards.append(reward)
-    read.no_duplicates("rewards", "reward key", [r.key for r in rewards])
-    return tuple(rewards)
 
 
 def program_to_data(program: Program) -> dict[str, Any]:
@@ -285,29 +244,12 @@ def program_to_data(program: Program) -> dict[str, Any]:
         if value is not None:
             head[key] = value
     tiers = tiers_to_data(program.tiers)
-    rewards = []
-    for r in program.rewards:
-        item: dict[str, Any] = {
-            "key": r.key,
-            "name": r.name,
-            "description": r.description,
-            "cost": r.cost,
-            "kind": r.kind,
-            "discount": r.discount,
-        }
-        for key, value in (
-            ("stock", r.stock),
-            ("min_tier", r.min_tier),
-            ("per_member_limit", r.per_member_limit),
-            ("active_from", r.active_from.isoformat() if r.active_from else None),
-            ("active_until", r.active_until.isoformat() if r.active_until else None),
-        ):
-            if value is not None:
-                item[key] = value
-        rewards.append(item)
+    rewards = rewards_to_data(program.rewards)
     data: dict[str, Any] = {"program": head, "tiers": tiers, "rewards": rewards}
     if program.rules:
         data["rules"] = rules_to_data(program.rules)
     if program.referral is not None:
         data["referral"] = referral_to_data(program.referral)
+    if program.providers:
+        data["providers"] = providers_to_data(program.providers)
     return data

@@ -129,6 +129,14 @@ class Reward:
     active: bool
     active_from: datetime | None
     active_until: datetime | None
+    provider: str | None = None
+    product_id: str | None = None
+    face_value: Decimal | None = None
+    face_currency: str | None = None
+    delivery: str | None = None  # GIFT_CARD: EMAIL | LINK
+    deadline_hours: int = 720
+    source: str = "program"  # "catalog": made over the API
+    code_source: str = "GENERATED"  # "POOL": codes drawn from an imported pool
 
     @property
     def remaining_stock(self) -> int | None:
@@ -149,6 +157,7 @@ class Redemption:
     kind: RewardKind = RewardKind.DISCOUNT_CODE
     updated_at: datetime | None = None
     delivery: Delivery | None = None
+    deadline_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +212,22 @@ class Delivery:
             provider_ref=stored.get("provider_ref"),
             note=stored.get("note"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class FulfilmentJob:
+    """A redemption waiting on its provider: QUEUED (to be ordered), WAITING (ordered, the
+    provider says pending), then DONE or FAILED."""
+
+    id: int
+    redemption_id: int
+    provider: str
+    status: str
+    attempts: int
+    due_at: datetime
+    lease_until: datetime | None
+    provider_ref: str | None
+    last_error: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ caller only stops waiting; the future, and the batch behind it, still complete.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
@@ -44,6 +45,11 @@ class SharedLoader(DataLoader[K, V]):
     def load(self, key: K) -> Awaitable[V]:
         return asyncio.shield(super().load(key))
 
+    def forget(self, key: K) -> None:
+        """The next load of `key` reads it again (nothing happens if it was never loaded)."""
+        with contextlib.suppress(KeyError):
+            self.clear(key)
+
 
 class Loaders:
     def __init__(self, queries: Queries, tasks: TaskSupervisor, *, cache: bool = True) -> None:
@@ -51,21 +57,21 @@ class Loaders:
         self._cache = cache
         self.member = self._loader(queries.members)
         self.member_by_external_id = self._loader(queries.members_by_external_id)
-        self.balance: DataLoader[int, Balance | None] = self._loader(queries.balances)
-        self.tier: DataLoader[int, TierProgress | None] = self._loader(queries.tiers)
-        self.expiring: DataLoader[int, list[ExpiringPoints] | None] = self._loader(
+        self.balance: SharedLoader[int, Balance | None] = self._loader(queries.balances)
+        self.tier: SharedLoader[int, TierProgress | None] = self._loader(queries.tiers)
+        self.expiring: SharedLoader[int, list[ExpiringPoints] | None] = self._loader(
             queries.expiring_soon
         )
-        self.reward: DataLoader[int, Reward | None] = self._loader(queries.rewards)
-        self.redemption: DataLoader[int, Redemption | None] = self._loader(queries.redemptions)
-        self.entry: DataLoader[int, Entry | None] = self._loader(queries.entries)
-        self.redemption_history: DataLoader[int, list[RedemptionChange] | None] = self._loader(
+        self.reward: SharedLoader[int, Reward | None] = self._loader(queries.rewards)
+        self.redemption: SharedLoader[int, Redemption | None] = self._loader(queries.redemptions)
+        self.entry: SharedLoader[int, Entry | None] = self._loader(queries.entries)
+        self.redemption_history: SharedLoader[int, list[RedemptionChange] | None] = self._loader(
             queries.redemption_histories
         )
 
     def _loader(
         self, fetch: Callable[[Sequence[K]], Awaitable[dict[K, V]]]
-    ) -> DataLoader[K, V | None]:
+    ) -> SharedLoader[K, V | None]:
         name = f"loader:{getattr(fetch, '__name__', 'fetch')}"
 
         async def fetched(keys: list[K]) -> dict[K, V]:

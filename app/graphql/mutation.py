@@ -6,6 +6,12 @@ import strawberry
 
 from app.graphql.mutations.activate_program import activate_program_mutation
 from app.graphql.mutations.adjust_points import adjust_points_mutation
+from app.graphql.mutations.catalog import (
+    create_reward_mutation,
+    import_reward_codes_mutation,
+    retire_reward_mutation,
+    update_reward_mutation,
+)
 from app.graphql.mutations.confirm_order import confirm_order_mutation
 from app.graphql.mutations.enroll_member import enroll_member_mutation
 from app.graphql.mutations.members import (
@@ -44,4 +50,8 @@ class Mutation:
     fulfill_redemption = fulfill_redemption_mutation
     update_redemption = update_redemption_mutation
     adjust_points = adjust_points_mutation
+    create_reward = create_reward_mutation
+    update_reward = update_reward_mutation
+    retire_reward = retire_reward_mutation
+    import_reward_codes = import_reward_codes_mutation
     activate_program = activate_program_mutation

@@ -78,6 +78,14 @@ def reward(row: Any) -> Reward:
         active=row.active,
         active_from=row.active_from,
         active_until=row.active_until,
+        provider=row.provider,
+        product_id=row.product_id,
+        face_value=row.face_value,
+        face_currency=row.face_currency,
+        delivery=row.delivery,
+        deadline_hours=row.deadline_hours,
+        source=row.source,
+        code_source=row.code_source,
     )
 
 
@@ -95,6 +103,7 @@ def redemption(row: Any) -> Redemption:
         kind=RewardKind(row.kind),
         updated_at=row.updated_at,
         delivery=Delivery.from_stored(row.delivery) if row.delivery else None,
+        deadline_at=row.deadline_at,
     )
 
 

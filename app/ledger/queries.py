@@ -118,6 +118,13 @@ class ReadLedger:
         )
         return [mappers.redemption_change(r) for r in rows]
 
+    async def last_redemption_version(self, member_id: int) -> int:
+        c = redemption_events.c
+        result = await self.conn.execute(
+            select(func.coalesce(func.max(c.version), 0)).where(c.member_id == member_id)
+        )
+        return int(result.scalar_one())
+
     async def order_by_ref(self, order_ref: str) -> Order | None:
         row = (
             await self.conn.execute(select(orders).where(orders.c.order_ref == order_ref))

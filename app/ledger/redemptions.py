@@ -4,6 +4,7 @@ lifecycle by conditional updates, every change recorded and numbered per member.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
@@ -33,9 +34,16 @@ async def redemption_by_code(conn: AsyncConnection, code: str) -> Redemption | N
 
 
 class RedemptionStore:
-    def __init__(self, conn: AsyncConnection, *, lock_rows: bool) -> None:
+    def __init__(
+        self,
+        conn: AsyncConnection,
+        *,
+        lock_rows: bool,
+        touch: Callable[[int], None] = lambda _member: None,
+    ) -> None:
         self.conn = conn
         self.lock_rows = lock_rows
+        self._touch = touch  # tells the unit of work whose subscribers to wake
 
     async def create(
         self,
@@ -47,6 +55,7 @@ class RedemptionStore:
         points: int,
         codes: list[str],
         now: datetime,
+        deadline_at: datetime | None = None,
     ) -> int:
         """A HELD redemption; its codes are recorded so a till can find it by one."""
         result = await self.conn.execute(
@@ -61,6 +70,7 @@ class RedemptionStore:
                 codes=codes,
                 created_at=now,
                 updated_at=now,
+                deadline_at=deadline_at,
             )
             .returning(redemptions.c.id)
         )
@@ -79,6 +89,12 @@ class RedemptionStore:
                 ],
             )
         return redemption_id
+
+    async def set_codes(self, redemption_id: int, codes: list[str]) -> None:
+        """The codes drawn for it from a pool (already recorded in reward_codes)."""
+        await self.conn.execute(
+            update(redemptions).where(redemptions.c.id == redemption_id).values(codes=codes)
+        )
 
     async def get(self, redemption_id: int) -> Redemption | None:
         row = (
@@ -168,7 +184,23 @@ class RedemptionStore:
             now=at,
             version=change.version,
         )
+        self._touch(change.member_id)
         return dataclasses.replace(change, id=int(result.scalar_one()))
+
+    async def overdue(self, now: datetime, limit: int = 500) -> list[Redemption]:
+        """Redemptions still holding points past their deadline, oldest deadline first."""
+        c = redemptions.c
+        rows = await self.conn.execute(
+            select(redemptions)
+            .where(
+                c.status.in_((RedemptionStatus.HELD, RedemptionStatus.FULFILLING)),
+                c.deadline_at.is_not(None),
+                c.deadline_at <= now,
+            )
+            .order_by(c.deadline_at, c.id)
+            .limit(limit)
+        )
+        return [mappers.redemption(r) for r in rows]
 
     async def quantity_redeemed(self, member_id: int, reward_id: int) -> int:
         result = await self.conn.execute(

@@ -9,10 +9,12 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from app.domain.errors import DomainError, ErrorCode
 from app.domain.members import MemberStatus
-from app.domain.program import RewardDefinition
 from app.domain.records import Balance, Member, Order, Reward
+from app.domain.reward_definitions import RewardDefinition
 from app.ledger import mappers
+from app.ledger.catalog import CATALOG, definition_values
 from app.ledger.tables import balances, member_tiers, members, orders, rewards
 
 
@@ -219,24 +221,21 @@ class RewardStore:
         )
 
     async def sync(self, definitions: tuple[RewardDefinition, ...]) -> None:
-        """Make the catalog match a program: upsert by key; rewards no longer listed close."""
-        existing = {
-            r.key: r.id for r in await self.conn.execute(select(rewards.c.key, rewards.c.id))
-        }
+        """Make the program's rewards match a program file: upsert by key; rewards no longer
+        listed close. Rewards made over the API (the catalog) are not the file's: untouched,
+        and a file that names one of their keys is refused."""
+        rows = list(await self.conn.execute(select(rewards.c.key, rewards.c.id, rewards.c.source)))
+        existing = {r.key: r.id for r in rows if r.source != CATALOG}
+        taken = {r.key for r in rows if r.source == CATALOG}
         for d in definitions:
-            values = {
-                "name": d.name,
-                "description": d.description,
-                "kind": d.kind,
-                "discount": d.discount,
-                "cost": d.cost,
-                "stock": d.stock,
-                "min_tier": d.min_tier,
-                "per_member_limit": d.per_member_limit,
-                "active": True,
-                "active_from": d.active_from,
-                "active_until": d.active_until,
-            }
+            if d.key in taken:
+                raise DomainError(
+                    ErrorCode.INVALID_INPUT,
+                    f"rewards: {d.key!r} is a catalog reward (createReward); give the file's "
+                    "reward another key",
+                    "rewards",
+                )
+            values = {**definition_values(d), "active": True}
             if d.key in existing:
                 await self.conn.execute(
                     update(rewards).where(rewards.c.id == existing[d.key]).values(**values)

@@ -233,6 +233,14 @@ class RewardRow(SQLModel, table=True):
     active: bool = True
     active_from: datetime | None = _at(default=None, nullable=True)
     active_until: datetime | None = _at(default=None, nullable=True)
+    provider: str | None = Field(default=None, max_length=40)
+    product_id: str | None = Field(default=None, max_length=100)
+    face_value: Decimal | None = Field(default=None, sa_type=DecimalText)
+    face_currency: str | None = Field(default=None, max_length=3)
+    delivery: str | None = Field(default=None, max_length=10)  # GIFT_CARD: EMAIL | LINK
+    deadline_hours: int = 720
+    source: str = Field(default="program", max_length=20)  # or "catalog" (the API's)
+    code_source: str = Field(default="GENERATED", max_length=20)  # or "POOL" (imported)
 
 
 class RedemptionRow(SQLModel, table=True):
@@ -251,6 +259,26 @@ class RedemptionRow(SQLModel, table=True):
     updated_at: datetime | None = _at(default=None, nullable=True)
     # What the member got (claim links, tracking, booking reference): domain/records.Delivery
     delivery: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    deadline_at: datetime | None = _at(default=None, nullable=True)  # then FAILED, points back
+
+
+class FulfilmentJobRow(SQLModel, table=True):
+    """A redemption to hand to its provider after commit: claimed by one worker at a time
+    (a lease), retried with back-off from `due_at`, polled while the provider says pending."""
+
+    __tablename__ = "fulfilment_jobs"
+    __table_args__ = (Index("ix_fulfilment_jobs_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    redemption_id: int = Field(foreign_key="redemptions.id", unique=True)
+    provider: str = Field(max_length=40)
+    status: str = Field(max_length=20)  # QUEUED | WAITING | DONE | FAILED
+    attempts: int = 0
+    due_at: datetime = _at()
+    lease_until: datetime | None = _at(default=None, nullable=True)
+    provider_ref: str | None = Field(default=None, max_length=100)
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
 
 
 class RedemptionEventRow(SQLModel, table=True):
@@ -368,6 +396,7 @@ orders = _table(OrderRow)
 rewards = _table(RewardRow)
 redemptions = _table(RedemptionRow)
 redemption_events = _table(RedemptionEventRow)
+fulfilment_jobs = _table(FulfilmentJobRow)
 reward_codes = _table(RewardCodeRow)
 lot_holds = _table(LotHoldRow)
 idempotency_keys = _table(IdempotencyRow)

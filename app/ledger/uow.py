@@ -11,9 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.ledger.audit import AuditStore
 from app.ledger.awards import ActivityStore, AwardStore
+from app.ledger.catalog import CatalogStore
 from app.ledger.database import Database
 from app.ledger.expiry import ExpiryStore
 from app.ledger.idempotency import IdempotencyStore
+from app.ledger.jobs import JobStore
 from app.ledger.programs import ProgramStore
 from app.ledger.queries import ReadLedger
 from app.ledger.redemptions import RedemptionStore
@@ -37,6 +39,8 @@ class WriteTx:
     orders: OrderStore
     rewards: RewardStore
     redemptions: RedemptionStore
+    jobs: JobStore
+    catalog: CatalogStore
     transfers: TransferStore
     lots: LotStore
     idempotency: IdempotencyStore
@@ -55,13 +59,19 @@ class WriteTx:
 
     @classmethod
     def bind(cls, conn: AsyncConnection, *, lock_rows: bool) -> WriteTx:
+        transfers = TransferStore(conn)
         return cls(
             conn=conn,
             members=MemberStore(conn, lock_rows=lock_rows),
             orders=OrderStore(conn, lock_rows=lock_rows),
             rewards=RewardStore(conn),
-            redemptions=RedemptionStore(conn, lock_rows=lock_rows),
-            transfers=TransferStore(conn),
+            # A redemption change wakes the member's subscribers, as a transfer does.
+            redemptions=RedemptionStore(
+                conn, lock_rows=lock_rows, touch=lambda m: transfers.touched_members.add(m)
+            ),
+            jobs=JobStore(conn, lock_rows=lock_rows),
+            catalog=CatalogStore(conn, lock_rows=lock_rows),
+            transfers=transfers,
             lots=LotStore(conn),
             idempotency=IdempotencyStore(conn),
             programs=ProgramStore(conn),

@@ -131,7 +131,13 @@ class Queries:
         self, member_id: int, *, after_version: int
     ) -> list[RedemptionChange]:
         async with self.uow.read() as r:
-            return await r.redemption_changes(member_id, after_version=after_version)
+            return await r.redemption_changes(
+                member_id, after_version=after_version, limit=BACKLOG_PAGE
+            )
+
+    async def last_redemption_version(self, member_id: int) -> int:
+        async with self.uow.read() as r:
+            return await r.last_redemption_version(member_id)
 
     async def reward_page(
         self, *, after: int, limit: int, active_only: bool = True

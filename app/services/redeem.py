@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from app.domain.accounts import Account, TransferKind
 from app.domain.codes import new_discount_code
@@ -95,6 +96,13 @@ async def redeem_reward(
         )
         if blocker is not None:
             raise DomainError(blocker, BLOCKER_MESSAGES[blocker], "rewardId")
+        if reward.kind == RewardKind.GIFT_CARD and reward.delivery == "EMAIL" and not member.email:
+            raise DomainError(
+                ErrorCode.INVALID_INPUT,
+                "This gift card is sent by e-mail and the member has none: set it with "
+                "updateMember first.",
+                "rewardId",
+            )
         if not await tx.rewards.take_stock(reward.id, cmd.quantity):
             raise DomainError(
                 ErrorCode.OUT_OF_STOCK, BLOCKER_MESSAGES[ErrorCode.OUT_OF_STOCK], "rewardId"
@@ -103,9 +111,10 @@ async def redeem_reward(
         allocations = allocate(await tx.lots.spendable(member.id), points)
         await tx.lots.take(allocations)
         kind = RewardKind(reward.kind)
+        pooled = reward.code_source == "POOL"
         codes = (
             [new_discount_code() for _ in range(cmd.quantity)]
-            if kind is RewardKind.DISCOUNT_CODE
+            if kind is RewardKind.DISCOUNT_CODE and not pooled
             else []
         )
         redemption_id = await tx.redemptions.create(
@@ -116,8 +125,18 @@ async def redeem_reward(
             points=points,
             codes=codes,
             now=now,
+            deadline_at=now + timedelta(hours=reward.deadline_hours),
         )
         await tx.lots.record_hold(redemption_id, allocations)
+        if pooled:  # each imported code given out once; the stock taken above covers them
+            drawn = await tx.catalog.draw_codes(reward.id, redemption_id, cmd.quantity)
+            if len(drawn) < cmd.quantity:
+                raise DomainError(
+                    ErrorCode.OUT_OF_STOCK, BLOCKER_MESSAGES[ErrorCode.OUT_OF_STOCK], "rewardId"
+                )
+            await tx.redemptions.set_codes(redemption_id, drawn)
+        if kind is RewardKind.GIFT_CARD and reward.provider:
+            await tx.jobs.queue(redemption_id, reward.provider, now)  # ordered after commit
         created = await tx.redemptions.get(redemption_id)
         assert created is not None
         await tx.redemptions.record_change(

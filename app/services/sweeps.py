@@ -17,6 +17,7 @@ from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.batches import BATCH, each_due
 from app.services.clock import Clock
 from app.services.common import repay_debt
+from app.services.fulfil import fail_overdue
 from app.services.tiers.review import review_tiers
 
 
@@ -26,17 +27,21 @@ class SweepReport:
     expired: int = 0
     warned: int = 0
     tiers_changed: int = 0
+    lapsed: int = 0  # redemptions failed at their deadline, points back
 
     @property
     def summary(self) -> str:
         return (
             f"released {self.released} pending lots, expired {self.expired} lots, "
-            f"warned of {self.warned} expiries, changed {self.tiers_changed} tiers"
+            f"warned of {self.warned} expiries, changed {self.tiers_changed} tiers, "
+            f"failed {self.lapsed} overdue redemptions"
         )
 
     @property
     def did_anything(self) -> bool:
-        return bool(self.released or self.expired or self.warned or self.tiers_changed)
+        return bool(
+            self.released or self.expired or self.warned or self.tiers_changed or self.lapsed
+        )
 
 
 async def release_lot(tx: WriteTx, lot_id: int, member_id: int, now: datetime) -> int | None:
@@ -149,6 +154,11 @@ async def run_sweeps(uow: UnitOfWork, clock: Clock) -> SweepReport:
     warned = await warn_expiring(uow, clock)
     expired = await expire_lots(uow, clock) + await expire_inactive(uow, clock)
     tiers_changed = await review_tiers(uow, clock)
+    lapsed = await fail_overdue(uow, clock)
     return SweepReport(
-        released=released, expired=expired, warned=warned, tiers_changed=tiers_changed
+        released=released,
+        expired=expired,
+        warned=warned,
+        tiers_changed=tiers_changed,
+        lapsed=lapsed,
     )

@@ -107,6 +107,30 @@ async def test_checkout_estimates_lists_and_redeems_once(servers: ServerPool) ->
     assert "balance: 22 available, 20 held" in shop.lines
 
 
+async def test_till_scans_a_code_and_uses_it_once(servers: ServerPool) -> None:
+    (server,) = await servers.astart()
+    partner = server.partner_token()
+    alice = await enroll(server, partner, "alice")
+    await purchase(server, partner, alice["id"], "o-1", "42.90")
+    member = example_env(server, TALLY_TOKEN=server.member_token("alice"))
+    bought = await run_example("checkout.py", "--reward", "coffee", env=member)
+    [code] = re.findall(r"^discount code: (\S+)", bought.stdout, re.MULTILINE)
+    env = example_env(server, TALLY_TOKEN=partner)
+
+    look = await run_example("till.py", code, "--look", env=env)
+    assert look.returncode == 0, look.stderr
+    assert look.lines == [f"code {code}: 1 coffee (coffee), HELD"]
+    used = await run_example("till.py", f" {code} ", "--idempotency-key", "scan-1", env=env)
+    assert used.returncode == 0, used.stderr
+    assert "used: 10 points spent, status FULFILLED" in used.lines
+    again = await run_example("till.py", code, env=env)
+    assert again.returncode == 1
+    assert "cannot use it: it is FULFILLED" in again.lines
+    unknown = await run_example("till.py", "TLY-0000-0000-0000", env=env)
+    assert unknown.returncode == 1
+    assert "not issued by Tally" in unknown.stdout
+
+
 async def test_partner_pos_gets_a_token_enrolls_buys_and_returns(
     db_url: str, servers: ServerPool
 ) -> None:

@@ -29,6 +29,7 @@ from tests.e2e.giftcard_sandbox import (
     SandboxControl,
     SandboxProcess,
     WebhookReceiver,
+    eventually,
     read_announcement,
     sandbox_command,
     start_sandbox,
@@ -355,6 +356,11 @@ async def test_a_pending_order_completed_by_hand_retries_a_failing_receiver(
         assert completed["Status"] == "Complete"
         webhook = await receiver.next(within=5.0)
         assert webhook.headers["X-Webhook-Secret"] == SECRET
+
+        async def recorded() -> bool:  # the sandbox logs an attempt once it has the answer
+            return len(await sandbox.webhook_attempts()) == 3
+
+        await eventually(recorded)
         attempts = await sandbox.webhook_attempts()
         assert [(a["attempt"], a["status"]) for a in attempts] == [(1, 500), (2, 500), (3, 204)]
         again = await sandbox.client.post(f"{sandbox.url}/_sandbox/complete/{pending['Id']}")

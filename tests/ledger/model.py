@@ -22,6 +22,7 @@ PURCHASE_DECIMALS = 2  # the test program's currency is EUR
 MAX_QUANTITY = 20
 MAX_ADJUSTMENT = 10_000_000
 QUALIFYING_DAYS = 365
+DEADLINE = timedelta(hours=720)  # the default deadline of a discount-code redemption
 
 
 class Refused(Exception):
@@ -147,6 +148,7 @@ class Redemption:
     allocations: list[tuple[Lot, int]]
     status: str = "HELD"
     id: int | None = None
+    deadline: datetime | None = None  # still HELD then: FAILED at the next sweep
 
 
 @dataclass(frozen=True)
@@ -382,7 +384,9 @@ class LedgerModel:
         member.redeemed[reward.key] = already + call.quantity
         allocations = self._take_lots(member, points)
         self._post(member, available=-points, held=points)
-        redemption = Redemption(member, reward.key, call.quantity, points, allocations)
+        redemption = Redemption(
+            member, reward.key, call.quantity, points, allocations, deadline=now + DEADLINE
+        )
         self.redemptions.append(redemption)
         data = {"memberId": member.id, "redemptionId": ANY_ID, "points": points}
         expected = Expected(data={**data, "balance": member.balance()})
@@ -401,28 +405,30 @@ class LedgerModel:
         redemption = found[0]
         if redemption.status != "HELD":
             raise Refused("INVALID_STATE")
+        self._settle(redemption, cancel=call.cancel)
+        return Expected(
+            data={
+                "memberId": redemption.member.id,
+                "redemptionId": redemption.id,
+                "points": redemption.points,
+                "balance": redemption.member.balance(),
+            }
+        )
+
+    def _settle(self, redemption: Redemption, *, cancel: bool, status: str | None = None) -> None:
+        """Spend a held redemption (fulfilled) or give its points and stock back."""
         member = redemption.member
-        redemption.status = "CANCELLED" if call.cancel else "FULFILLED"
-        if call.cancel:
+        redemption.status = status or ("CANCELLED" if cancel else "FULFILLED")
+        if cancel:
             for lot, points in redemption.allocations:
                 lot.remaining += points
             left = self.stock.get(redemption.reward)
             if left is not None:
                 self.stock[redemption.reward] = left + redemption.quantity
             member.redeemed[redemption.reward] -= redemption.quantity
-        self._post(
-            member, held=-redemption.points, available=redemption.points if call.cancel else 0
-        )
-        if call.cancel:
+        self._post(member, held=-redemption.points, available=redemption.points if cancel else 0)
+        if cancel:
             self._repay(member, redemption.points)
-        return Expected(
-            data={
-                "memberId": member.id,
-                "redemptionId": redemption.id,
-                "points": redemption.points,
-                "balance": member.balance(),
-            }
-        )
 
     def _adjust(self, call: Adjust, now: datetime) -> Expected:
         member = self._member(call.member_id)
@@ -459,6 +465,9 @@ class LedgerModel:
         for member in self.members.values():
             while member.period_ends_at is not None and member.period_ends_at <= now:
                 self._review(member, now)
+        for redemption in self.redemptions:  # past its deadline: failed, points back
+            if redemption.status == "HELD" and redemption.deadline and redemption.deadline <= now:
+                self._settle(redemption, cancel=True, status="FAILED")
 
     # --- rules ---
 

@@ -24,13 +24,15 @@ from sqlalchemy import select
 
 from app.ledger.tables import lots as lot_rows
 from app.services import enroll, purchase
+from app.services.clock import FixedClock
 from app.services.common import MemberRef
+from app.services.fulfil import fail_overdue
 from app.services.outcome import Outcome
 from app.services.program import apply_program
 from app.services.sweeps import run_sweeps
 from tests.ledger import model as m
 from tests.ledger.audit import audit
-from tests.ledger.harness import Ledger, answer, program_data
+from tests.ledger.harness import START, Ledger, answer, program_data
 
 EXPIRY_DAYS = 30
 STOCK = 5  # the tote's stock at the start of every example
@@ -335,7 +337,10 @@ async def run_example(
     ledger = await Ledger.open(url, pending_days=pending_days, points_expiry_days=EXPIRY_DAYS)
     async with ledger:
         rewards = {key: await ledger.reward_id(key) for key in ("coffee", "tote", "lounge")}
-        # Examples share the database: give the tote the same stock left in each.
+        # Examples share the database: earlier examples' held redemptions end now (else
+        # this example's clock would fail them at their deadline and give their stock
+        # back), and the tote gets the same stock left in each.
+        await fail_overdue(ledger.uow, FixedClock(START + timedelta(days=3650)))
         tote = (await ledger.queries.rewards([rewards["tote"]]))[rewards["tote"]]
         data = program_data(
             pending_days=pending_days, points_expiry_days=EXPIRY_DAYS, return_policy=return_policy

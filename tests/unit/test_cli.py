@@ -210,3 +210,44 @@ def test_every_write_a_command_makes_is_in_the_audit_trail(
         ("client revoke", "tly_nobody", "NOT_FOUND", me, "cli"),
     ]
     assert me.startswith("operator:")
+
+
+def test_reward_import_codes_fills_a_pool_from_a_file_once(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["program", "apply", str(DEMO_PROGRAM)]) == 0
+
+    async def pool() -> None:
+        from app.main import build_runtime
+        from app.services.catalog import CreateReward, RewardFields, create_reward
+        from app.settings import Settings
+
+        runtime = build_runtime(Settings())
+        try:
+            values = {"key": "pool", "name": "Pool", "kind": "DISCOUNT_CODE", "cost": 5}
+            made = await create_reward(
+                runtime.services.uow,
+                runtime.services.clock,
+                principal="operator:test",
+                idempotency_key="pool-1",
+                cmd=CreateReward(RewardFields(values, "POOL")),
+            )
+            assert made.ok, made.errors
+        finally:
+            await runtime.db.dispose()
+
+    asyncio.run(pool())
+    capsys.readouterr()
+    codes = env / "codes.txt"
+    codes.write_text("SPRING-1\nSPRING-2\n\nSPRING-1\nSPRING 3\nSPRING-4\n")
+    assert main(["reward", "import-codes", "--reward", "pool", str(codes)]) == 1  # some rejected
+    out = capsys.readouterr().out
+    assert "line 4: 'SPRING-1': a repeat of an earlier line" in out
+    assert "line 5: 'SPRING 3': whitespace inside the code" in out
+    assert "imported 3 codes into pool" in out
+    assert main(["reward", "import-codes", "--reward", "pool", str(codes)]) == 1
+    assert "imported 3 codes into pool (a replay)" in capsys.readouterr().out  # changed nothing
+    assert main(["reward", "import-codes", "--reward", "free-coffee", str(codes)]) == 2
+    assert "only a POOL reward" in capsys.readouterr().err
+    assert main(["reward", "import-codes", "--reward", "nope", str(codes)]) == 2

@@ -107,6 +107,9 @@ class Redemption(Node):
     resolved_at: datetime | None = strawberry.field(
         description="When its points were spent or returned; null while they are held."
     )
+    deadline_at: datetime | None = strawberry.field(
+        description="If it still holds points then, it fails and they come back."
+    )
     reward_pk: strawberry.Private[int]
     member_pk: strawberry.Private[int]
     record: strawberry.Private[RedemptionRecord]
@@ -152,6 +155,7 @@ class Redemption(Node):
             created_at=r.created_at,
             updated_at=r.updated_at or r.resolved_at or r.created_at,
             resolved_at=r.resolved_at,
+            deadline_at=r.deadline_at,
             reward_pk=r.reward_id,
             member_pk=r.member_id,
             record=r,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 import strawberry
 
@@ -27,6 +28,17 @@ publish_enum(
         "booking reference).",
     },
 )
+
+
+@strawberry.type(description="What a GIFT_CARD reward sends.")
+class GiftCardDetails:
+    provider: str = strawberry.field(description="The program's provider that issues it.")
+    product_id: str = strawberry.field(description="The provider's product.")
+    face_value: Decimal = strawberry.field(description="The card's value.")
+    currency: str = strawberry.field(description="The card's currency (ISO 4217).")
+    delivery: str = strawberry.field(
+        description="EMAIL (sent to the member's e-mail) or LINK (a claim link to show)."
+    )
 
 
 @strawberry.type(description="Something a member can spend points on.")
@@ -57,6 +69,13 @@ class Reward(Node):
     active_until: datetime | None = strawberry.field(
         description="Redeemable until this moment, exclusive; null means no end."
     )
+    deadline_hours: int = strawberry.field(
+        description="Hours a redemption has to be fulfilled; then it fails and its points "
+        "come back."
+    )
+    gift_card: GiftCardDetails | None = strawberry.field(
+        description="For a GIFT_CARD reward, what it sends; null for other kinds."
+    )
 
     @classmethod
     def of(cls, r: RewardRecord) -> Reward:
@@ -75,6 +94,16 @@ class Reward(Node):
             active=r.active,
             active_from=r.active_from,
             active_until=r.active_until,
+            deadline_hours=r.deadline_hours,
+            gift_card=GiftCardDetails(
+                provider=r.provider or "",
+                product_id=r.product_id or "",
+                face_value=r.face_value,
+                currency=r.face_currency or "",
+                delivery=r.delivery or "EMAIL",
+            )
+            if r.kind == RewardKind.GIFT_CARD and r.face_value is not None
+            else None,
         )
 
 

@@ -1,0 +1,290 @@
+"""createReward, updateReward, retireReward and importRewardCodes (catalog:write)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any
+
+import strawberry
+
+from app.auth.scopes import Scope
+from app.graphql.context import Context
+from app.graphql.ids import from_global_id
+from app.graphql.mutations.write import (
+    IDEMPOTENCY_HELP,
+    USER_ERRORS_HELP,
+    WritePayload,
+    Writer,
+)
+from app.graphql.permissions import needs
+from app.graphql.types.common import UserError
+from app.graphql.types.reward import Reward, RewardKind
+from app.services.catalog import (
+    CodesImported,
+    CreateReward,
+    ImportRewardCodes,
+    RetireReward,
+    RewardFields,
+    RewardSaved,
+    UpdateReward,
+    create_reward,
+    import_reward_codes,
+    retire_reward,
+    update_reward,
+)
+
+REWARD_ID_HELP = "The reward's global id (Reward.id)."
+
+
+@strawberry.input(description="A reward for the catalog: the keys of a program file's [[rewards]].")
+class RewardInput:
+    key: str = strawberry.field(description="Its stable id, unique among rewards.")
+    name: str = strawberry.field(description="Its display name.")
+    kind: RewardKind = strawberry.field(description="What redeeming it gives.")
+    cost: int = strawberry.field(description="Points per unit, 1 to 10,000,000.")
+    description: str = strawberry.field(default="", description="Text to show the member.")
+    discount: str = strawberry.field(default="", description="What a code is worth, as shown.")
+    stock: int | None = strawberry.field(
+        default=None, description="Units (seats for an experience); null: unlimited."
+    )
+    min_tier: str | None = strawberry.field(default=None, description="Lowest tier's key.")
+    per_member_limit: int | None = strawberry.field(
+        default=None, description="Most units one member may redeem; null: no limit."
+    )
+    active_from: datetime | None = strawberry.field(default=None, description="Redeemable from.")
+    active_until: datetime | None = strawberry.field(
+        default=None, description="Redeemable until, exclusive."
+    )
+    provider: str | None = strawberry.field(
+        default=None, description="GIFT_CARD: the program's [providers.NAME]."
+    )
+    product_id: str | None = strawberry.field(
+        default=None, description="GIFT_CARD: the provider's product."
+    )
+    face_value: Decimal | None = strawberry.field(
+        default=None, description="GIFT_CARD: the card's value."
+    )
+    face_currency: str | None = strawberry.field(
+        default=None, description="GIFT_CARD: the card's currency (ISO 4217)."
+    )
+    delivery: str | None = strawberry.field(
+        default=None, description="GIFT_CARD: EMAIL (the default) or LINK."
+    )
+    deadline_hours: int | None = strawberry.field(
+        default=None, description="Hours to fulfil a redemption; null: the kind's default."
+    )
+    code_source: str = strawberry.field(
+        default="GENERATED",
+        description="DISCOUNT_CODE: GENERATED (Tally makes each code) or POOL (drawn from "
+        "codes you import with importRewardCodes, each given out once).",
+    )
+
+    def values(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "kind": self.kind.value,
+            "cost": self.cost,
+            "description": self.description,
+            "discount": self.discount,
+            "stock": self.stock,
+            "min_tier": self.min_tier,
+            "per_member_limit": self.per_member_limit,
+            "active_from": self.active_from,
+            "active_until": self.active_until,
+            "provider": self.provider,
+            "product_id": self.product_id,
+            "face_value": str(self.face_value) if self.face_value is not None else None,
+            "face_currency": self.face_currency,
+            "delivery": self.delivery,
+            "deadline_hours": self.deadline_hours,
+        }
+
+
+@strawberry.input(description="What changes in a catalog reward; an omitted field stays.")
+class RewardChangesInput:
+    name: str | None = strawberry.field(default=strawberry.UNSET, description="New name.")
+    description: str | None = strawberry.field(default=strawberry.UNSET, description="New text.")
+    discount: str | None = strawberry.field(default=strawberry.UNSET, description="New value.")
+    cost: int | None = strawberry.field(default=strawberry.UNSET, description="New cost.")
+    stock: int | None = strawberry.field(
+        default=strawberry.UNSET, description="New total stock; null: unlimited."
+    )
+    min_tier: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New lowest tier; null: every tier."
+    )
+    per_member_limit: int | None = strawberry.field(
+        default=strawberry.UNSET, description="New limit; null: none."
+    )
+    active_from: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="New start; null: from now."
+    )
+    active_until: datetime | None = strawberry.field(
+        default=strawberry.UNSET, description="New end; null: no end."
+    )
+    deadline_hours: int | None = strawberry.field(
+        default=strawberry.UNSET, description="New deadline; null: the kind's default."
+    )
+
+    def changes(self) -> dict[str, Any]:
+        given = {
+            "name": self.name,
+            "description": self.description,
+            "discount": self.discount,
+            "cost": self.cost,
+            "stock": self.stock,
+            "min_tier": self.min_tier,
+            "per_member_limit": self.per_member_limit,
+            "active_from": self.active_from,
+            "active_until": self.active_until,
+            "deadline_hours": self.deadline_hours,
+        }
+        return {k: v for k, v in given.items() if v is not strawberry.UNSET}
+
+
+@strawberry.type(description="What createReward, updateReward or retireReward did.")
+class RewardPayload(WritePayload):
+    @staticmethod
+    async def shown(w: Writer, done: RewardSaved) -> RewardPayload:
+        w.info.context.loaders.reward.forget(done.reward_id)
+        found = await w.info.context.loaders.reward.load(done.reward_id)
+        return RewardPayload(reward=Reward.of(found) if found else None, user_errors=[])
+
+    reward: Reward | None = strawberry.field(
+        description="The reward as saved; null when the write failed."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS_HELP)
+
+
+@strawberry.type(description="A line importRewardCodes did not import, and why.")
+class RejectedRewardCode:
+    line: int = strawberry.field(description="Its place in the list, from 1.")
+    code: str = strawberry.field(description="The code as given (control characters escaped).")
+    reason: str = strawberry.field(description="Why it was not imported.")
+
+
+@strawberry.type(description="What importRewardCodes did.")
+class ImportRewardCodesPayload(WritePayload):
+    @staticmethod
+    async def shown(w: Writer, done: CodesImported) -> ImportRewardCodesPayload:
+        w.info.context.loaders.reward.forget(done.reward_id)
+        found = await w.info.context.loaders.reward.load(done.reward_id)
+        return ImportRewardCodesPayload(
+            reward=Reward.of(found) if found else None,
+            imported=done.imported,
+            rejected=[
+                RejectedRewardCode(line=r.line, code=r.code, reason=r.reason) for r in done.rejected
+            ],
+            user_errors=[],
+        )
+
+    reward: Reward | None = strawberry.field(
+        description="The reward, its stock grown by the codes imported; null on failure."
+    )
+    imported: int | None = strawberry.field(description="How many codes were added.")
+    rejected: list[RejectedRewardCode] | None = strawberry.field(
+        description="Each line not imported (blank lines are skipped, not rejected)."
+    )
+    user_errors: list[UserError] = strawberry.field(description=USER_ERRORS_HELP)
+
+
+CATALOG_WRITE = needs(Scope.CATALOG_WRITE)
+
+
+@strawberry.mutation(
+    description="Add a reward to the catalog (catalog:write), checked as a program file's "
+    "would be. Rewards of the program file are changed in the file instead.",
+    extensions=CATALOG_WRITE,
+)
+async def create_reward_mutation(
+    info: strawberry.Info[Context, None],
+    input: Annotated[RewardInput, strawberry.argument(description="The reward.")],
+    idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
+) -> RewardPayload:
+    async def command(w: Writer) -> CreateReward:
+        return CreateReward(RewardFields(input.values(), input.code_source))
+
+    return await Writer(info).run(
+        create_reward,
+        command,
+        idempotency_key=idempotency_key,
+        shown=RewardPayload.shown,
+        failed=RewardPayload.failed,
+    )
+
+
+@strawberry.mutation(
+    description="Change a catalog reward (catalog:write); key and kind stay. Existing "
+    "redemptions keep what they were redeemed for.",
+    extensions=CATALOG_WRITE,
+)
+async def update_reward_mutation(
+    info: strawberry.Info[Context, None],
+    reward_id: Annotated[strawberry.ID, strawberry.argument(description=REWARD_ID_HELP)],
+    input: Annotated[RewardChangesInput, strawberry.argument(description="What changes.")],
+    idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
+) -> RewardPayload:
+    pk = from_global_id(str(reward_id), expect="Reward", field="rewardId")[1]
+
+    async def command(w: Writer) -> UpdateReward:
+        return UpdateReward(pk, input.changes())
+
+    return await Writer(info).run(
+        update_reward,
+        command,
+        idempotency_key=idempotency_key,
+        shown=RewardPayload.shown,
+        failed=RewardPayload.failed,
+    )
+
+
+@strawberry.mutation(
+    description="Close a catalog reward to new redemptions (catalog:write); redemptions "
+    "already made go on unaffected.",
+    extensions=CATALOG_WRITE,
+)
+async def retire_reward_mutation(
+    info: strawberry.Info[Context, None],
+    reward_id: Annotated[strawberry.ID, strawberry.argument(description=REWARD_ID_HELP)],
+    idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
+) -> RewardPayload:
+    pk = from_global_id(str(reward_id), expect="Reward", field="rewardId")[1]
+
+    async def command(w: Writer) -> RetireReward:
+        return RetireReward(pk)
+
+    return await Writer(info).run(
+        retire_reward,
+        command,
+        idempotency_key=idempotency_key,
+        shown=RewardPayload.shown,
+        failed=RewardPayload.failed,
+    )
+
+
+@strawberry.mutation(
+    description="Add codes to a POOL reward's pool (catalog:write): up to 10,000 a call, "
+    "deduplicated within the call and against every code already given out or imported; "
+    "each rejected line is reported and the rest imported. The reward's stock grows by as "
+    "many. For a file, `tally reward import-codes`.",
+    extensions=CATALOG_WRITE,
+)
+async def import_reward_codes_mutation(
+    info: strawberry.Info[Context, None],
+    reward_id: Annotated[strawberry.ID, strawberry.argument(description=REWARD_ID_HELP)],
+    codes: Annotated[list[str], strawberry.argument(description="One code per item.")],
+    idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
+) -> ImportRewardCodesPayload:
+    pk = from_global_id(str(reward_id), expect="Reward", field="rewardId")[1]
+
+    async def command(w: Writer) -> ImportRewardCodes:
+        return ImportRewardCodes(pk, tuple(codes))
+
+    return await Writer(info).run(
+        import_reward_codes,
+        command,
+        idempotency_key=idempotency_key,
+        shown=ImportRewardCodesPayload.shown,
+        failed=ImportRewardCodesPayload.failed,
+    )

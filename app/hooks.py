@@ -1,0 +1,37 @@
+"""Inbound provider callbacks: `POST /hooks/providers/{name}` (a gift-card provider's
+FulfillmentComplete). Authenticated by the provider's secret; an authentic callback that
+names no waiting fulfilment changes nothing and is still answered 200, so the provider
+stops retrying it."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from app.fulfilment.giftcard_orders import WebhookRejected
+from app.ledger.uow import UnitOfWork
+from app.services.clock import Clock
+from app.services.fulfil import apply_webhook
+from app.services.providers import ProviderRegistry
+
+log = logging.getLogger("tally.hooks")
+MAX_BODY = 256 * 1024
+
+
+def provider_hook_routes(uow: UnitOfWork, clock: Clock, providers: ProviderRegistry) -> list[Route]:
+    async def provider_hook(request: Request) -> JSONResponse:
+        name = request.path_params["name"]
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return JSONResponse({"error": "body too large"}, 413)
+        try:
+            answer = await apply_webhook(uow, clock, providers, name, request.headers, body)
+        except WebhookRejected as rejected:
+            log.warning("provider hook %s rejected: %s", name, rejected)
+            return JSONResponse({"error": "not authentic"}, 401)
+        return JSONResponse({"changed": answer.changed, "detail": answer.detail})
+
+    return [Route("/hooks/providers/{name}", provider_hook, methods=["POST"])]

@@ -1,0 +1,237 @@
+"""Rewards arriving, end to end: a live Tally (uvicorn) fulfilling through the gift-card
+sandbox (its own process) over HTTP. Staff activate a program naming the provider over
+GraphQL; a member app subscribes to redemptionUpdated, redeems a gift card and sees
+HELD -> FULFILLING -> FULFILLED with its claim link; a large order stays pending until
+the sandbox calls Tally's webhook; a mug goes to SHIPPED with tracking."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from gql import GraphQLRequest
+
+from tests.e2e.conftest import ServerPool
+from tests.e2e.giftcard_sandbox import (
+    ACCESS_TOKEN,
+    EMAIL,
+    SandboxControl,
+    SandboxProcess,
+    start_sandbox,
+)
+from tests.e2e.helpers import TIMEOUT, Subscription, execute, key, purchase, ws_client
+from tests.e2e.server import LiveServer
+
+SECRET = "journey-hook-secret"
+
+FOLLOW = """
+subscription($since: Int) {
+  redemptionUpdated(sinceVersion: $since) {
+    version status actor
+    redemption { id status delivery { claimLinks sentTo carrier trackingNumber } }
+  }
+}"""
+ACTIVATE = """
+mutation($definition: String!, $key: String!) {
+  activateProgram(definition: $definition, idempotencyKey: $key) { userErrors { code message } }
+}"""
+ENROLL = """
+mutation($key: String!, $externalId: String!, $email: String) {
+  enrollMember(idempotencyKey: $key, input: {externalId: $externalId, email: $email}) {
+    member { id } userErrors { code message }
+  }
+}"""
+REDEEM = """
+mutation($key: String!, $rewardId: ID!) {
+  redeemReward(idempotencyKey: $key, input: {rewardId: $rewardId}) {
+    redemption { id status } userErrors { code message }
+  }
+}"""
+SHIP = """
+mutation($id: ID!, $key: String!) {
+  updateRedemption(redemptionId: $id, status: SHIPPED, carrier: "DHL", trackingNumber: "JJD01",
+                   idempotencyKey: $key) { userErrors { code message } }
+}"""
+
+
+def _program(sandbox_url: str) -> str:
+    return f"""
+[program]
+name = "Journey Club"
+currency = "EUR"
+points_per_unit = "1"
+
+[[tiers]]
+key = "member"
+name = "Member"
+threshold = 0
+
+[providers.cards]
+kind = "giftcard-api"
+base_url = "{sandbox_url}"
+email = "{EMAIL}"
+
+[[rewards]]
+key = "zalando-25"
+name = "Zalando 25 EUR"
+cost = 20
+kind = "GIFT_CARD"
+provider = "cards"
+product_id = "ZALANDO-EUR"
+face_value = "25"
+face_currency = "EUR"
+
+[[rewards]]
+key = "zalando-100"
+name = "Zalando 100 EUR"
+cost = 50
+kind = "GIFT_CARD"
+provider = "cards"
+product_id = "ZALANDO-EUR"
+face_value = "100"
+face_currency = "EUR"
+delivery = "LINK"
+
+[[rewards]]
+key = "mug"
+name = "Club mug"
+cost = 10
+kind = "PHYSICAL"
+stock = 10
+"""
+
+
+@pytest.fixture(scope="module")
+def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+    process = start_sandbox(tmp_path_factory.mktemp("journey"), "--seed", "5")
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+async def tally(servers: ServerPool, sandbox_process: SandboxProcess) -> LiveServer:
+    env = {
+        "TALLY_PROVIDER_CARDS_ACCESS_TOKEN": ACCESS_TOKEN,
+        "TALLY_PROVIDER_CARDS_WEBHOOK_SECRET": SECRET,
+        "TALLY_FULFILMENT_INTERVAL": "0.1",
+    }
+    [server] = await servers.astart(env=env)
+    staff = server.partner_token()
+    answer = await execute(
+        server, staff, ACTIVATE, {"definition": _program(sandbox_process.url), "key": key()}
+    )
+    assert answer["activateProgram"]["userErrors"] == []
+    async with httpx.AsyncClient(timeout=10) as client:
+        await SandboxControl(sandbox_process.url, client).reset()
+    return server
+
+
+@contextlib.asynccontextmanager
+async def following(server: LiveServer, token: str) -> AsyncIterator[Subscription]:
+    client = ws_client(server, token)
+    session = await asyncio.wait_for(client.connect_async(), TIMEOUT)  # type: ignore[no-untyped-call]
+    updates = Subscription()
+
+    async def pump() -> None:
+        try:
+            async for result in session.subscribe(GraphQLRequest(FOLLOW)):
+                updates.queue.put_nowait(result["redemptionUpdated"])
+        except Exception as error:  # noqa: BLE001 - handed to the test
+            updates.queue.put_nowait(error)
+
+    task = asyncio.create_task(pump())
+    await asyncio.sleep(0.3)  # subscribed before anything happens (live changes only)
+    try:
+        yield updates
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await asyncio.wait_for(client.close_async(), TIMEOUT)  # type: ignore[no-untyped-call]
+
+
+async def _member(server: LiveServer, name: str) -> tuple[str, str]:
+    partner = server.partner_token()
+    answer = await execute(
+        server, partner, ENROLL, {"key": key(), "externalId": name, "email": f"{name}@example.com"}
+    )
+    member_id = answer["enrollMember"]["member"]["id"]
+    await purchase(server, partner, member_id, f"o-{name}", "200")
+    return member_id, server.member_token(name)
+
+
+async def _rewards(server: LiveServer, token: str) -> dict[str, str]:
+    data = await execute(server, token, "{ rewards(first: 20) { edges { node { id key } } } }")
+    return {e["node"]["key"]: e["node"]["id"] for e in data["rewards"]["edges"]}
+
+
+async def _redeem(server: LiveServer, token: str, reward: str) -> str:
+    rewards = await _rewards(server, token)
+    answer = await execute(server, token, REDEEM, {"key": key(), "rewardId": rewards[reward]})
+    assert answer["redeemReward"]["userErrors"] == [], answer
+    return str(answer["redeemReward"]["redemption"]["id"])
+
+
+async def test_a_member_redeems_a_gift_card_and_watches_it_arrive(tally: LiveServer) -> None:
+    _, app = await _member(tally, "gina")
+    async with following(tally, app) as updates:
+        redemption = await _redeem(tally, app, "zalando-25")
+        seen = [await updates.next() for _ in range(3)]
+    assert [u["status"] for u in seen] == ["HELD", "FULFILLING", "FULFILLED"]
+    assert [u["version"] for u in seen] == [1, 2, 3]
+    assert seen[1]["actor"] == "provider:cards"
+    done = seen[2]["redemption"]
+    assert done["id"] == redemption
+    assert done["status"] == "FULFILLED"
+    assert done["delivery"]["sentTo"] == "gina@example.com"
+    [link] = done["delivery"]["claimLinks"]
+    async with httpx.AsyncClient(timeout=5) as client:
+        assert (await client.get(link)).status_code == 200  # the card is there to claim
+
+
+async def test_a_pending_order_completes_when_the_provider_calls_back(
+    tally: LiveServer, sandbox_process: SandboxProcess
+) -> None:
+    async with httpx.AsyncClient(timeout=10) as client:
+        control = SandboxControl(sandbox_process.url, client)
+        await control.configure(
+            pending_over=50,
+            complete_after=0.5,
+            webhook_url=f"{tally.base_url}/hooks/providers/cards",
+            webhook_secret=SECRET,
+        )
+        _, app = await _member(tally, "paul")
+        async with following(tally, app) as updates:
+            await _redeem(tally, app, "zalando-100")
+            statuses = [(await updates.next(within=15))["status"] for _ in range(3)]
+        assert statuses == ["HELD", "FULFILLING", "FULFILLED"]
+        [attempt, *_] = await control.webhook_attempts()
+        assert attempt["status"] == 200  # Tally answered the sandbox's callback
+        forged = await client.post(
+            f"{tally.base_url}/hooks/providers/cards",
+            headers={"X-Webhook-Secret": "guess"},
+            content=b"{}",
+        )
+        assert forged.status_code == 401
+
+
+async def test_a_mug_is_shipped_with_tracking_the_member_sees(tally: LiveServer) -> None:
+    _, app = await _member(tally, "max")
+    async with following(tally, app) as updates:
+        redemption = await _redeem(tally, app, "mug")
+        assert (await updates.next())["status"] == "HELD"
+        answer = await execute(tally, tally.partner_token(), SHIP, {"id": redemption, "key": key()})
+        assert answer["updateRedemption"]["userErrors"] == []
+        shipped = await updates.next()
+    assert shipped["status"] == "SHIPPED"
+    assert shipped["redemption"]["delivery"]["trackingNumber"] == "JJD01"
+    history: dict[str, Any] = await execute(
+        tally, app, "{ viewer { redemptions(first: 5) { edges { node { status } } } } }"
+    )
+    assert history["viewer"]["redemptions"]["edges"][0]["node"]["status"] == "SHIPPED"
