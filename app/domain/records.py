@@ -137,6 +137,11 @@ class Reward:
     deadline_hours: int = 720
     source: str = "program"  # "catalog": made over the API
     code_source: str = "GENERATED"  # "POOL": codes drawn from an imported pool
+    visible_tiers: tuple[str, ...] | None = None  # only members of these tiers see it
+    limit_period: str = "LIFETIME"  # per_member_limit counts per DAY, MONTH, YEAR or ever
+
+    def visible_to(self, tier_key: str | None) -> bool:
+        return self.visible_tiers is None or tier_key in self.visible_tiers
 
     @property
     def remaining_stock(self) -> int | None:

@@ -41,6 +41,7 @@ FULFILS: dict[str, frozenset[RewardKind]] = {
 PROVIDER_SETTINGS = frozenset({"kind", "base_url", "email", "po_prefix", "timeout_seconds"})
 SECRET_WORDS = ("secret", "token", "password", "key")
 DELIVERIES = ("EMAIL", "LINK")
+LIMIT_PERIODS = ("LIFETIME", "DAY", "MONTH", "YEAR")
 #: Hours a redemption may take to be fulfilled, by kind, unless the reward says otherwise.
 DEFAULT_DEADLINE_HOURS: dict[RewardKind, int] = {
     RewardKind.GIFT_CARD: 72,
@@ -83,6 +84,8 @@ class RewardDefinition:
     face_currency: str | None = None
     delivery: str | None = None  # GIFT_CARD: EMAIL (to the member) or LINK (claim link)
     deadline_hours: int | None = None  # None: DEFAULT_DEADLINE_HOURS of its kind
+    visible_tiers: tuple[str, ...] | None = None  # only these tiers see it; None: everyone
+    limit_period: str = "LIFETIME"  # per_member_limit counts per DAY, MONTH, YEAR or ever
 
     @property
     def deadline(self) -> int:
@@ -149,6 +152,18 @@ def parse_rewards(
                 read.fail(f"{path}.provider", f"{provider!r} is not a [providers.NAME]")
             elif RewardKind(kind) not in FULFILS.get(known.kind, frozenset()):
                 read.fail(f"{path}.provider", f"a {known.kind} provider cannot fulfil {kind}")
+        visible = item.get("visible_tiers")
+        if visible is not None and (
+            not isinstance(visible, list)
+            or not visible
+            or not all(isinstance(t, str) and t in tier_keys for t in visible)
+        ):
+            read.fail(f"{path}.visible_tiers", "a non-empty list of tier keys is required")
+            visible = None
+        period = str(item.get("limit_period", "LIFETIME")).upper()
+        if period not in LIMIT_PERIODS:
+            read.fail(f"{path}.limit_period", f"one of {list(LIMIT_PERIODS)} is required")
+            period = "LIFETIME"
         gift: dict[str, Any] = {}
         if kind == RewardKind.GIFT_CARD.value:
             gift = _gift_card(read, item, path, provider)
@@ -174,6 +189,8 @@ def parse_rewards(
             deadline_hours=read.integer(
                 item, "deadline_hours", path, minimum=1, maximum=MAX_DEADLINE_HOURS, optional=True
             ),
+            visible_tiers=tuple(visible) if visible else None,
+            limit_period=period,
             **gift,
         )
         if reward.active_from and reward.active_until and reward.active_until <= reward.active_from:
@@ -227,6 +244,8 @@ def rewards_to_data(rewards: tuple[RewardDefinition, ...]) -> list[dict[str, Any
             ("face_currency", r.face_currency),
             ("delivery", r.delivery),
             ("deadline_hours", r.deadline_hours),
+            ("visible_tiers", list(r.visible_tiers) if r.visible_tiers else None),
+            ("limit_period", r.limit_period if r.limit_period != "LIFETIME" else None),
         ):
             if value is not None:
                 item[key] = value

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from app.domain.errors import ErrorCode
 
@@ -29,6 +30,20 @@ class RedemptionStatus(StrEnum):
     DELIVERED = "DELIVERED"
     FAILED = "FAILED"
     CANCELLED = "CANCELLED"
+
+
+def period_start(period: str, now: datetime, zone: str) -> datetime | None:
+    """Where the current DAY, MONTH or YEAR began in the program's time zone (None for
+    LIFETIME): a per-member limit counts the redemptions made since."""
+    if period == "LIFETIME":
+        return None
+    local = now.astimezone(ZoneInfo(zone))
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period in ("MONTH", "YEAR"):
+        start = start.replace(day=1)
+    if period == "YEAR":
+        start = start.replace(month=1)
+    return start.astimezone(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +96,8 @@ def redeem_blocker(
 BLOCKER_MESSAGES: dict[ErrorCode, str] = {
     ErrorCode.REWARD_UNAVAILABLE: "This reward is not available now.",
     ErrorCode.TIER_REQUIRED: "This reward needs a higher tier.",
-    ErrorCode.LIMIT_REACHED: "The per-member limit for this reward is reached.",
+    ErrorCode.LIMIT_REACHED: "The per-member limit for this reward is reached (for now: "
+    "a limit per day, month or year opens again in the next one).",
     ErrorCode.OUT_OF_STOCK: "This reward is out of stock.",
     ErrorCode.INSUFFICIENT_POINTS: "Not enough available points.",
 }

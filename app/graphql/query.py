@@ -205,8 +205,12 @@ class Query:
         first: Annotated[int | None, strawberry.argument(description=FIRST_HELP)] = 20,
         after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
     ) -> Connection[Reward]:
+        member_token = principal_of(info).is_member
         page = await info.context.services.queries.reward_page(
-            after=decode_cursor(after) or 0, limit=page_size(first)
+            after=decode_cursor(after) or 0,
+            limit=page_size(first),
+            seen_by=await own_member_id(info) if member_token else None,
+            member_token=member_token,
         )
         return Connection.of(page, Reward.of, key=lambda r: r.id)
 

@@ -38,6 +38,8 @@ def definition_values(d: RewardDefinition) -> dict[str, Any]:
         "face_currency": d.face_currency,
         "delivery": d.delivery,
         "deadline_hours": d.deadline,
+        "visible_tiers": list(d.visible_tiers) if d.visible_tiers else None,
+        "limit_period": d.limit_period,
     }
 
 
@@ -65,9 +67,9 @@ class CatalogStore:
         )
         return int(result.scalar_one())
 
-    async def change(self, reward_id: int, d: RewardDefinition) -> None:
+    async def change(self, reward_id: int, d: RewardDefinition, *, pool: bool) -> None:
         values = definition_values(d)
-        if d.stock is None:
+        if pool:
             values.pop("stock")  # a pool's stock is its codes: left as it is
         await self.conn.execute(update(rewards).where(rewards.c.id == reward_id).values(**values))
 

@@ -86,6 +86,8 @@ def reward(row: Any) -> Reward:
         deadline_hours=row.deadline_hours,
         source=row.source,
         code_source=row.code_source,
+        visible_tiers=tuple(row.visible_tiers) if row.visible_tiers else None,
+        limit_period=row.limit_period,
     )
 
 

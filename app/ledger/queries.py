@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -183,18 +183,27 @@ class ReadLedger:
         return found
 
     async def redeemed_quantities(
-        self, member_id: int, reward_ids: Sequence[int]
+        self,
+        member_id: int,
+        reward_ids: Sequence[int],
+        since: Mapping[int, datetime | None] | None = None,
     ) -> dict[int, int]:
+        """Units the member redeemed of each reward (not returned), counting for a reward
+        in `since` only those made from its moment on."""
+        c = redemptions.c
         rows = await self.conn.execute(
-            select(redemptions.c.reward_id, func.sum(redemptions.c.quantity))
-            .where(
-                redemptions.c.member_id == member_id,
-                redemptions.c.reward_id.in_(list(reward_ids)),
-                redemptions.c.status.not_in((RedemptionStatus.CANCELLED, RedemptionStatus.FAILED)),
+            select(c.reward_id, c.quantity, c.created_at).where(
+                c.member_id == member_id,
+                c.reward_id.in_(list(reward_ids)),
+                c.status.not_in((RedemptionStatus.CANCELLED, RedemptionStatus.FAILED)),
             )
-            .group_by(redemptions.c.reward_id)
         )
-        return {reward_id: int(q) for reward_id, q in rows}
+        found: dict[int, int] = {}
+        for reward_id, quantity, created_at in rows:
+            start = (since or {}).get(reward_id)
+            if start is None or created_at >= start:
+                found[reward_id] = found.get(reward_id, 0) + int(quantity)
+        return found
 
     async def balance_changes(
         self, member_id: int, *, after_version: int, limit: int = 500

@@ -202,12 +202,16 @@ class RedemptionStore:
         )
         return [mappers.redemption(r) for r in rows]
 
-    async def quantity_redeemed(self, member_id: int, reward_id: int) -> int:
-        result = await self.conn.execute(
-            select(func.coalesce(func.sum(redemptions.c.quantity), 0)).where(
-                redemptions.c.member_id == member_id,
-                redemptions.c.reward_id == reward_id,
-                redemptions.c.status.not_in(_RETURNED),
-            )
+    async def quantity_redeemed(
+        self, member_id: int, reward_id: int, since: datetime | None = None
+    ) -> int:
+        """Units the member redeemed (not returned), since `since` when given."""
+        query = select(func.coalesce(func.sum(redemptions.c.quantity), 0)).where(
+            redemptions.c.member_id == member_id,
+            redemptions.c.reward_id == reward_id,
+            redemptions.c.status.not_in(_RETURNED),
         )
+        if since is not None:
+            query = query.where(redemptions.c.created_at >= since)
+        result = await self.conn.execute(query)
         return int(result.scalar_one())

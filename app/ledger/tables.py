@@ -241,6 +241,8 @@ class RewardRow(SQLModel, table=True):
     deadline_hours: int = 720
     source: str = Field(default="program", max_length=20)  # or "catalog" (the API's)
     code_source: str = Field(default="GENERATED", max_length=20)  # or "POOL" (imported)
+    visible_tiers: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    limit_period: str = Field(default="LIFETIME", max_length=10)  # DAY | MONTH | YEAR
 
 
 class RedemptionRow(SQLModel, table=True):

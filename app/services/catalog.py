@@ -15,6 +15,7 @@ from app.domain.records import Reward
 from app.domain.reward_codes import MAX_IMPORT, RejectedCode, sort_codes
 from app.domain.reward_definitions import RewardDefinition, parse_rewards
 from app.domain.rewards import RewardKind
+from app.domain.text import check_text
 from app.ledger.catalog import CATALOG
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
@@ -98,6 +99,16 @@ async def _checked(tx: WriteTx, values: dict[str, Any], code_source: str) -> Rew
     if read.problems:
         raise _fail(read.problems[0])
     [definition] = found
+    for value, field, limit, free in (
+        (definition.key, "key", 100, False),
+        (definition.name, "name", 200, False),
+        (definition.description, "description", 2000, True),
+        (definition.discount, "discount", 200, False),
+        (definition.product_id, "product_id", 100, False),
+        (definition.provider, "provider", 40, False),
+    ):
+        if value:
+            check_text(value, field, limit=limit, free_text=free)
     if code_source not in (GENERATED, POOL):
         raise DomainError(ErrorCode.INVALID_INPUT, "codeSource: GENERATED or POOL", "codeSource")
     if code_source == POOL:
@@ -148,6 +159,8 @@ def _as_values(reward: Reward) -> dict[str, Any]:
         "face_currency": reward.face_currency,
         "delivery": reward.delivery,
         "deadline_hours": reward.deadline_hours,
+        "visible_tiers": list(reward.visible_tiers) if reward.visible_tiers else None,
+        "limit_period": reward.limit_period,
     }
 
 
@@ -189,7 +202,7 @@ async def update_reward(
             )
         merged = {**_as_values(reward), **cmd.changes}
         definition = await _checked(tx, merged, reward.code_source)
-        await tx.catalog.change(reward.id, definition)
+        await tx.catalog.change(reward.id, definition, pool=reward.code_source == POOL)
         return RewardSaved(reward.id)
 
     return await run_once(

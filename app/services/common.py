@@ -57,8 +57,12 @@ class MemberRef:
         return {"memberId": self.id, "externalId": self.external_id}
 
 
-async def lock_member(tx: WriteTx, ref: MemberRef) -> tuple[Member, Balance]:
-    """Find the member and lock their balance row: the first lock of every write."""
+async def lock_member(
+    tx: WriteTx, ref: MemberRef, *, erased_too: bool = False
+) -> tuple[Member, Balance]:
+    """Find the member and lock their balance row: the first lock of every write. An
+    erased member takes no more writes, except `erased_too` (what was already under way
+    for them finishing: a redemption's fulfilment or its deadline)."""
     member: Member | None = None
     if ref.id is not None:
         member = await tx.members.by_id(ref.id)
@@ -68,7 +72,7 @@ async def lock_member(tx: WriteTx, ref: MemberRef) -> tuple[Member, Balance]:
         member = await tx.members.by_external_id(check_text(ref.external_id, "externalId"))
     # The field is the input the client named the member with (the rule in graphql write.py).
     field = "memberId" if ref.id is not None else "externalId"
-    if member is None or member.status is MemberStatus.ERASED:
+    if member is None or (member.status is MemberStatus.ERASED and not erased_too):
         # An erased member's ledger stays for the totals; it takes no more writes.
         raise DomainError(ErrorCode.MEMBER_NOT_FOUND, "No such member.", field)
     balance = await tx.members.lock(member.id)

@@ -74,14 +74,13 @@ class FulfilmentRunner:
         providers: ProviderRegistry,
         *,
         lease: float = 60.0,
-        batch: int = 20,
         concurrency: int = 8,
     ) -> None:
         self.uow = uow
         self.clock = clock
         self.providers = providers
         self.lease = lease
-        self.batch = batch
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
 
     async def run_due(self) -> int:
@@ -91,26 +90,39 @@ class FulfilmentRunner:
         return len(claims)
 
     async def _claim(self) -> list[Claim]:
+        """Due jobs, no more than this worker can call at once (a lease runs from here)."""
         claims: list[Claim] = []
         async with self.uow.write() as tx:
             now = self.clock.now()
-            for job in await tx.jobs.claim_due(now, lease=self.lease, limit=self.batch):
-                redemption = await tx.redemptions.get(job.redemption_id)
-                assert redemption is not None
-                if redemption.status not in (RedemptionStatus.HELD, RedemptionStatus.FULFILLING):
-                    await tx.jobs.settle(job.id, DONE, now, error=f"{redemption.status} already")
+            for job in await tx.jobs.claim_due(now, lease=self.lease, limit=self.concurrency):
+                try:
+                    async with tx.savepoint():  # one job's trouble never holds up the rest
+                        claim = await self._prepare(tx, job)
+                except DomainError as error:
+                    log.error("fulfilment job %s cannot start: %s", job.id, error.message)
+                    await tx.jobs.settle(job.id, FAILED, now, error=error.message)
                     continue
-                if redemption.status is RedemptionStatus.HELD:
-                    await move_redemption(
-                        tx,
-                        self.clock,
-                        redemption,
-                        RedemptionStatus.FULFILLING,
-                        actor=f"provider:{job.provider}",
-                        detail="handed to the provider",
-                    )
-                claims.append(Claim(job, await _request(tx, redemption)))
+                if claim is not None:
+                    claims.append(claim)
         return claims
+
+    async def _prepare(self, tx: WriteTx, job: FulfilmentJob) -> Claim | None:
+        now = self.clock.now()
+        redemption = await tx.redemptions.get(job.redemption_id)
+        assert redemption is not None
+        if redemption.status not in (RedemptionStatus.HELD, RedemptionStatus.FULFILLING):
+            await tx.jobs.settle(job.id, DONE, now, error=f"{redemption.status} already")
+            return None
+        if redemption.status is RedemptionStatus.HELD:
+            await move_redemption(
+                tx,
+                self.clock,
+                redemption,
+                RedemptionStatus.FULFILLING,
+                actor=f"provider:{job.provider}",
+                detail="handed to the provider",
+            )
+        return Claim(job, await _request(tx, redemption))
 
     async def _attempt(self, claim: Claim) -> None:
         async with self._slots:
@@ -270,24 +282,38 @@ async def apply_webhook(
 
 async def fail_overdue(uow: UnitOfWork, clock: Clock) -> int:
     """Redemptions still holding points past their deadline fail and the points come back
-    (a job waiting on them ends too). The number failed."""
+    (a job waiting on them ends too). Not one a worker is calling its provider for right
+    now (its answer decides), nor one whose order the provider has accepted and reports
+    pending (the card is bought: it completes or fails there). The number failed."""
     failed = 0
+    skipped: set[int] = set()
     while True:
         async with uow.write() as tx:
             now = clock.now()
-            due = await tx.redemptions.overdue(now, limit=50)
+            due = [r for r in await tx.redemptions.overdue(now, limit=50) if r.id not in skipped]
             for redemption in due:
-                await move_redemption(
-                    tx,
-                    clock,
-                    redemption,
-                    RedemptionStatus.FAILED,
-                    actor=SYSTEM,
-                    detail="not fulfilled by its deadline; the points came back",
-                )
                 job = await tx.jobs.for_redemption(redemption.id)
-                if job is not None and job.status in (QUEUED, WAITING):
-                    await tx.jobs.settle(job.id, FAILED, now, error="deadline passed")
-            failed += len(due)
+                if job is not None and (
+                    (job.lease_until is not None and job.lease_until > now)
+                    or (job.status == WAITING and job.provider_ref)
+                ):
+                    skipped.add(redemption.id)
+                    continue
+                try:
+                    async with tx.savepoint():
+                        await move_redemption(
+                            tx,
+                            clock,
+                            redemption,
+                            RedemptionStatus.FAILED,
+                            actor=SYSTEM,
+                            detail="not fulfilled by its deadline; the points came back",
+                        )
+                        if job is not None and job.status in (QUEUED, WAITING):
+                            await tx.jobs.settle(job.id, FAILED, now, error="deadline passed")
+                    failed += 1
+                except DomainError as error:
+                    log.error("redemption %s could not lapse: %s", redemption.id, error.message)
+                    skipped.add(redemption.id)
         if len(due) < 50:
             return failed

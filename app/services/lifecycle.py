@@ -39,7 +39,10 @@ async def move_redemption(
     one member's redemptions never interleave; a redemption already final answers
     INVALID_STATE, an illegal move INVALID_TRANSITION, and neither writes anything."""
     now = clock.now()
-    _, balance = await lock_member(tx, MemberRef(id=redemption.member_id))
+    # An erased member takes no more writes, but what was under way for them still ends:
+    # their provider's answer, their deadline.
+    automatic = actor == "system" or actor.startswith("provider:")
+    _, balance = await lock_member(tx, MemberRef(id=redemption.member_id), erased_too=automatic)
     current = await tx.redemptions.get(redemption.id)
     assert current is not None, "a redemption is never deleted"
     if current.status in FINAL:
@@ -58,7 +61,9 @@ async def move_redemption(
     change = await tx.redemptions.record_change(current, to, at=now, actor=actor, detail=detail)
     if effect is HoldEffect.VOID:
         await tx.lots.give_back(await tx.lots.held_for(current.id))
-        await tx.rewards.return_stock(current.reward_id, current.quantity)
+        reward = await tx.rewards.get(current.reward_id)
+        if reward is not None and reward.code_source != "POOL":  # a pool code was shown: spent
+            await tx.rewards.return_stock(current.reward_id, current.quantity)
     if effect is not HoldEffect.NONE:
         posted = await tx.transfers.post(
             kind=TransferKind.VOID if effect is HoldEffect.VOID else TransferKind.POST,

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.domain.errors import ErrorCode, ProgramInvalid
+from app.domain.errors import DomainError, ErrorCode, ProgramInvalid
 from app.domain.program import Program, parse_program, program_to_data
 from app.ledger.programs import checksum
 from app.ledger.uow import UnitOfWork, WriteTx
@@ -86,10 +86,33 @@ async def activate(tx: WriteTx, data: dict[str, Any], now: datetime) -> Applied:
     current = await tx.programs.active()
     if current is not None and current.checksum == checksum(data):
         return Applied(current.version, False, program, [])
+    await _catalog_still_fits(tx, program)
     diff = diff_programs(current.data if current else None, data)
     version = await tx.programs.activate(data, now)
     await tx.rewards.sync(program.rewards)
     return Applied(version, True, program, diff)
+
+
+async def _catalog_still_fits(tx: WriteTx, program: Program) -> None:
+    """A new program may not pull the ground from under the catalog's active rewards: the
+    tiers they name and the providers their gift cards come from must still exist."""
+    tiers = {t.key for t in program.tiers}
+    providers = {p.name for p in program.providers if p.kind == "giftcard-api"}
+    page = await tx.reads.rewards_page(after=0, limit=100_000, active_only=True)
+    for reward in page.items:
+        if reward.source != "catalog":
+            continue
+        named = {reward.min_tier} if reward.min_tier else set()
+        named |= set(reward.visible_tiers or ())
+        missing = sorted(named - tiers)
+        if missing or (reward.provider and reward.provider not in providers):
+            what = f"tier {missing[0]!r}" if missing else f"provider {reward.provider!r}"
+            raise DomainError(
+                ErrorCode.INVALID_INPUT,
+                f"rewards: the catalog reward {reward.key!r} needs {what}, which this program "
+                "drops; change or retire that reward first",
+                "definition",
+            )
 
 
 async def apply_program(uow: UnitOfWork, clock: Clock, data: dict[str, Any]) -> Applied:

@@ -4,6 +4,7 @@ program version is activated."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import Mapping
@@ -24,7 +25,8 @@ class ProviderRegistry:
         self._env = env if env is not None else os.environ
         self._version: int | None = None
         self._providers: dict[str, Provider] = {}
-        self._apis: list[GiftCardApi] = []
+        self._apis: list[GiftCardApi] = []  # every client built; closed at shutdown
+        self._rebuilding = asyncio.Lock()
 
     async def get(self, name: str) -> Provider | None:
         async with self._uow.read() as r:
@@ -32,13 +34,14 @@ class ProviderRegistry:
         if version is None:
             return None
         if version.version != self._version:
-            await self.aclose()
-            self._providers = {
-                d.name: built
-                for d in version.program.providers
-                if (built := self._build(d)) is not None
-            }
-            self._version = version.version
+            async with self._rebuilding:  # one rebuild; calls in flight keep their client
+                if version.version != self._version:
+                    self._providers = {
+                        d.name: built
+                        for d in version.program.providers
+                        if (built := self._build(d)) is not None
+                    }
+                    self._version = version.version
         return self._providers.get(name)
 
     def _build(self, definition: ProviderDefinition) -> Provider | None:

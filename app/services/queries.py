@@ -25,7 +25,7 @@ from app.domain.records import (
     Reward,
     RuleAward,
 )
-from app.domain.rewards import redeem_blocker
+from app.domain.rewards import period_start, redeem_blocker
 from app.domain.tiers.policy import Tier
 from app.domain.tiers.progress import TierProgress
 from app.ledger.programs import ProgramVersion, activations
@@ -140,28 +140,52 @@ class Queries:
             return await r.last_redemption_version(member_id)
 
     async def reward_page(
-        self, *, after: int, limit: int, active_only: bool = True
+        self,
+        *,
+        after: int,
+        limit: int,
+        active_only: bool = True,
+        seen_by: int | None = None,
+        member_token: bool = False,
     ) -> Page[Reward]:
+        """A page of the catalog; for a member's own token (`member_token`, the member
+        `seen_by` or None if not enrolled) only the rewards its tier may see."""
+        version = await self.program() if member_token else None
         async with self.uow.read() as r:
-            return await r.rewards_page(after=after, limit=limit, active_only=active_only)
+            page = await r.rewards_page(after=after, limit=limit, active_only=active_only)
+            if not member_token:
+                return page
+            tier_key = None
+            if version is not None and seen_by is not None:
+                held = await held_tiers(r, version.program, [seen_by], self.clock.now())
+                tier_key = held[seen_by].key
+        return Page([w for w in page.items if w.visible_to(tier_key)], page.has_next)
 
     async def available_rewards(
         self, member_id: int, *, after: int, limit: int
     ) -> Page[RewardAvailability]:
-        """Active rewards, each with whether this member can redeem one now and why not."""
+        """Active rewards this member's tier may see, each with whether this member can
+        redeem one now and why not."""
         version = await self.program()
         now = self.clock.now()
         async with self.uow.read() as r:
             page = await r.rewards_page(after=after, limit=limit, active_only=True)
             balance = (await r.balances_by_member([member_id])).get(member_id)
-            redeemed = await r.redeemed_quantities(member_id, [w.id for w in page.items])
+            since = {
+                w.id: period_start(w.limit_period, now, version.program.time_zone)
+                for w in page.items
+                if version is not None
+            }
+            redeemed = await r.redeemed_quantities(member_id, [w.id for w in page.items], since)
             if version is None:
-                rank = -1
+                rank, tier_key = -1, None
             else:
                 tier = (await held_tiers(r, version.program, [member_id], now))[member_id]
-                rank = version.program.tier_rank(tier.key)
+                rank, tier_key = version.program.tier_rank(tier.key), tier.key
         items = []
         for reward in page.items:
+            if not reward.visible_to(tier_key):
+                continue  # hidden from this tier, not just refused
             reason = (
                 ErrorCode.REWARD_UNAVAILABLE
                 if version is None or balance is None

@@ -16,6 +16,7 @@ from app.domain.rewards import (
     RedemptionStatus,
     RewardKind,
     RewardState,
+    period_start,
     redeem_blocker,
 )
 from app.ledger.programs import ProgramVersion
@@ -84,14 +85,16 @@ async def redeem_reward(
         if reward is None:
             raise DomainError(ErrorCode.REWARD_NOT_FOUND, "No such reward.", "rewardId")
         version = await active_program(tx)
+        tier = (await current_tier(tx, version.program, member.id, now)).key
+        if not reward.visible_to(tier):  # hidden from this member's tier, not just refused
+            raise DomainError(ErrorCode.REWARD_NOT_FOUND, "No such reward.", "rewardId")
+        since = period_start(reward.limit_period, now, version.program.time_zone)
         blocker = redeem_blocker(
             reward_state(reward, version),
             now=now,
             quantity=cmd.quantity,
-            tier_rank=version.program.tier_rank(
-                (await current_tier(tx, version.program, member.id, now)).key
-            ),
-            already_redeemed=await tx.redemptions.quantity_redeemed(member.id, reward.id),
+            tier_rank=version.program.tier_rank(tier),
+            already_redeemed=await tx.redemptions.quantity_redeemed(member.id, reward.id, since),
             available=balance.available,
         )
         if blocker is not None:

@@ -141,3 +141,109 @@ async def test_only_a_pool_takes_codes_and_only_staff_manage_the_catalog(api: Ap
         token=member,
     )
     assert ops.error_codes(denied) == ["FORBIDDEN"]
+
+
+async def test_a_reward_for_gold_is_hidden_from_others_not_just_refused(api: Api) -> None:
+    made = await _create(api, key="gold-lounge", visibleTiers=["gold"])
+    assert made["userErrors"] == []
+    silver = await ops.enroll(api, "plain")
+    await ops.adjust(api, silver, 100)
+    token = api.token(member="plain")
+    listed = await api.data("{ rewards(first: 50) { edges { node { key } } } }", token=token)
+    assert "gold-lounge" not in {e["node"]["key"] for e in listed["rewards"]["edges"]}
+    offers = await api.data(
+        "{ viewer { availableRewards(first: 50) { edges { node { reward { key } } } } } }",
+        token=token,
+    )
+    seen = {e["node"]["reward"]["key"] for e in offers["viewer"]["availableRewards"]["edges"]}
+    assert "gold-lounge" not in seen
+    assert "coffee" in seen
+    partner_view = await ops.reward_ids(api)  # a partner sees the whole catalog
+    variables = {
+        "key": ops.key(),
+        "input": {"rewardId": partner_view["gold-lounge"], "memberId": ops.member_gid(silver)},
+    }
+    refused = (await api.data(ops.REDEEM, variables))["redeemReward"]
+    assert ops.codes(refused) == ["REWARD_NOT_FOUND"]
+    await ops.purchase(api, silver, "o-gold", "1200")  # gold now (threshold 1000)
+    listed = await api.data("{ rewards(first: 50) { edges { node { key } } } }", token=token)
+    assert "gold-lounge" in {e["node"]["key"] for e in listed["rewards"]["edges"]}
+
+
+async def test_a_limit_per_day_opens_again_the_next_day(db_url: str, tmp_path: Any) -> None:
+    from datetime import UTC, datetime
+
+    from app.services.clock import FixedClock
+    from tests.api.client import make_settings, open_api
+
+    clock = FixedClock(datetime.now(UTC).replace(hour=10, minute=0, second=0, microsecond=0))
+    async with open_api(make_settings(db_url, tmp_path), clock=clock) as api:
+        made = await _create(api, key="daily", perMemberLimit=1, limitPeriod="DAY")
+        assert made["userErrors"] == []
+        member = await ops.enroll(api, "daily-fan")
+        await ops.adjust(api, member, 100)
+        assert (await ops.redeem(api, member, "daily"))["status"] == "HELD"
+        variables = {
+            "key": ops.key(),
+            "input": {"rewardId": made["reward"]["id"], "memberId": ops.member_gid(member)},
+        }
+        again = (await api.data(ops.REDEEM, variables))["redeemReward"]
+        assert ops.codes(again) == ["LIMIT_REACHED"]
+        clock.advance(hours=20)  # the next day in the program's time zone (UTC)
+        assert (await ops.redeem(api, member, "daily"))["status"] == "HELD"
+        bad = await _create(api, key="weekly", perMemberLimit=1, limitPeriod="WEEK")
+        assert ops.codes(bad) == ["INVALID_INPUT"]
+
+
+async def test_review_findings_on_the_catalog_stay_fixed(api: Api) -> None:
+    """A void keeps a pool code spent; stock can be made unlimited again; text is checked;
+    a program may not drop a tier a catalog reward needs."""
+    made = await _create(api, key="pool2", kind="DISCOUNT_CODE", codeSource="POOL")
+    rid = made["reward"]["id"]
+    await api.data(IMPORT, {"id": rid, "codes": ["ONLY-1", "ONLY-2"], "key": ops.key()})
+    member = await ops.enroll(api, "pooler")
+    await ops.adjust(api, member, 100)
+    first = await ops.redeem(api, member, "pool2")
+    cancel = (
+        "mutation($id: ID!, $key: String!) { cancelRedemption(redemptionId: $id, "
+        "idempotencyKey: $key) { userErrors { code } } }"
+    )
+    await api.data(cancel, {"id": first["id"], "key": ops.key()})
+    second = await ops.redeem(api, member, "pool2")  # the other code, not the shown one
+    assert second["codes"] != first["codes"]
+    variables = {"key": ops.key(), "input": {"rewardId": rid, "memberId": ops.member_gid(member)}}
+    assert ops.codes((await api.data(ops.REDEEM, variables))["redeemReward"]) == ["OUT_OF_STOCK"]
+
+    poster = (await _create(api, key="poster2", stock=5))["reward"]["id"]
+    unlimited = (
+        await api.data(UPDATE, {"id": poster, "input": {"stock": None}, "key": ops.key()})
+    )["updateReward"]
+    assert unlimited["reward"]["stock"] is None
+    assert ops.codes(await _create(api, key="bad\x00key")) == ["INVALID_INPUT"]
+    assert ops.codes(await _create(api, key="long", name="n" * 201)) == ["INVALID_INPUT"]
+
+    await _create(api, key="for-gold", minTier="gold")
+    program = ops_program_without_gold()
+    activated = (
+        await api.data(
+            "mutation($d: String!, $k: String!) { activateProgram(definition: $d, "
+            "idempotencyKey: $k) { userErrors { code message } } }",
+            {"d": program, "k": ops.key()},
+        )
+    )["activateProgram"]
+    [error] = activated["userErrors"]
+    assert "'for-gold' needs tier 'gold'" in error["message"]
+
+
+def ops_program_without_gold() -> str:
+    return """
+[program]
+name = "No gold"
+currency = "EUR"
+points_per_unit = "1"
+
+[[tiers]]
+key = "member"
+name = "Member"
+threshold = 0
+"""

@@ -301,3 +301,22 @@ async def test_a_worker_that_died_mid_call_is_replaced_without_a_second_order(
     assert (await world.redemption(r)).status is S.FULFILLED
     assert len(await world.orders_for(r)) == 1
     assert (await world.ledger.balance(m))["held"] == 0
+
+
+async def test_an_order_the_provider_accepted_is_not_failed_by_the_deadline(
+    world: World,
+) -> None:
+    """Found in review: the sweep gave the points back for a card already bought."""
+    await world.sandbox.configure(pending_over=5)
+    m = await world.member("accepted")
+    r = await world.redeem(m, "zalando-25")
+    await world.runner.run_due()
+    [order] = await world.orders_for(r)
+    world.ledger.clock.advance(hours=73)
+    assert await fail_overdue(world.ledger.uow, world.ledger.clock) == 0
+    assert (await world.redemption(r)).status is S.FULFILLING
+    await world.sandbox.configure(webhook_url=None)
+    await world.sandbox.complete(order["Id"])
+    await world.runner.run_due()
+    assert (await world.redemption(r)).status is S.FULFILLED
+    assert (await world.ledger.balance(m))["available"] == 80

@@ -21,6 +21,7 @@ from tests.e2e.giftcard_sandbox import (
     EMAIL,
     SandboxControl,
     SandboxProcess,
+    eventually,
     start_sandbox,
 )
 from tests.e2e.helpers import TIMEOUT, Subscription, execute, key, purchase, ws_client
@@ -114,14 +115,17 @@ def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbo
         process.stop()
 
 
+ENV = {
+    "TALLY_PROVIDER_CARDS_ACCESS_TOKEN": ACCESS_TOKEN,
+    "TALLY_PROVIDER_CARDS_WEBHOOK_SECRET": SECRET,
+    "TALLY_FULFILMENT_INTERVAL": "0.1",
+    "TALLY_FULFILMENT_LEASE": "2",
+}
+
+
 @pytest.fixture
 async def tally(servers: ServerPool, sandbox_process: SandboxProcess) -> LiveServer:
-    env = {
-        "TALLY_PROVIDER_CARDS_ACCESS_TOKEN": ACCESS_TOKEN,
-        "TALLY_PROVIDER_CARDS_WEBHOOK_SECRET": SECRET,
-        "TALLY_FULFILMENT_INTERVAL": "0.1",
-    }
-    [server] = await servers.astart(env=env)
+    [server] = await servers.astart(env=ENV)
     staff = server.partner_token()
     answer = await execute(
         server, staff, ACTIVATE, {"definition": _program(sandbox_process.url), "key": key()}
@@ -235,3 +239,42 @@ async def test_a_mug_is_shipped_with_tracking_the_member_sees(tally: LiveServer)
         tally, app, "{ viewer { redemptions(first: 5) { edges { node { status } } } } }"
     )
     assert history["viewer"]["redemptions"]["edges"][0]["node"]["status"] == "SHIPPED"
+
+
+async def test_tally_killed_mid_call_orders_once_after_restart(
+    tally: LiveServer, servers: ServerPool, sandbox_process: SandboxProcess
+) -> None:
+    """kill -9 while the provider is answering: the order lands at the provider, Tally
+    never hears of it. The next Tally takes the job over when its lease runs out, asks
+    again with the same PONumber, gets the first order back (409), and fulfils once."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        control = SandboxControl(sandbox_process.url, client)
+        await control.configure(latency_ms=1500)
+        _, app = await _member(tally, "kim")
+        redemption = await _redeem(tally, app, "zalando-25")
+
+        async def ordering() -> bool:  # token and products answered: the order call is next
+            return bool(await control.calls("GET", "/v1/Products"))
+
+        await eventually(ordering, within=15)
+        await asyncio.sleep(0.5)  # the worker is inside its order call to the provider
+        tally.process.kill()
+        tally.process.wait(timeout=10)
+        await asyncio.sleep(2.0)  # the sandbox finished the order nobody waits for
+        assert len(await control.orders()) == 1
+        await control.configure(latency_ms=0)
+        [again] = await servers.astart(env=ENV)
+
+        async def fulfilled() -> bool:
+            node = await execute(
+                again,
+                app,
+                "query($id: ID!) { node(id: $id) { ... on Redemption { status } } }",
+                {"id": redemption},
+            )
+            return bool(node["node"]["status"] == "FULFILLED")
+
+        await eventually(fulfilled, within=20)
+        assert len(await control.orders()) == 1  # the retry found the first order
+        statuses = [c["status"] for c in await control.calls("POST", "/v1/Orders")]
+        assert 409 in statuses

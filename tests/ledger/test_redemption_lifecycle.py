@@ -222,3 +222,31 @@ async def test_200_concurrent_redemptions_of_a_stock_of_10_give_exactly_10(db_ur
         assert sum(held) == 10 * 10
         for m in members:
             await _consistent(ledger, m)
+
+
+async def test_an_erased_members_overdue_redemption_lapses_and_blocks_no_one(db_url: str) -> None:
+    """Found in review: one erased member's open redemption made every sweep fail."""
+    from app.services import members
+    from app.services.common import MemberRef
+    from app.services.fulfil import fail_overdue
+
+    async with await _open(db_url) as ledger:
+        gone = await ledger.enroll("gone")
+        stays = await ledger.enroll("stays")
+        for i, m in enumerate((gone, stays)):
+            assert (await ledger.purchase(m, f"o-{i}", "100")).ok
+        first = await _redeemed(ledger, gone, "coffee")
+        second = await _redeemed(ledger, stays, "coffee")
+        erased = await members.erase_member(
+            ledger.uow,
+            ledger.clock,
+            principal="client:staff",
+            idempotency_key=ledger.key(),
+            cmd=members.EraseMember(MemberRef(id=gone), "request"),
+        )
+        assert erased.ok, erased.errors
+        ledger.clock.advance(days=31)
+        assert await fail_overdue(ledger.uow, ledger.clock) == 2
+        assert [await _status(ledger, r) for r in (first, second)] == [S.FAILED, S.FAILED]
+        assert (await ledger.balance(stays))["available"] == 100
+        assert not (await ledger.cancel(first)).ok  # nobody writes for the erased member

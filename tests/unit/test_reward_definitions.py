@@ -106,3 +106,21 @@ def test_a_provider_fulfils_only_its_kind_and_other_kinds_take_no_gift_fields() 
     broken = copy.deepcopy(_with(GIFT))
     broken["providers"]["cards"]["base_url"] = "ftp://cards.example"
     assert any("base_url" in p for p in _problems(broken))
+
+
+def test_visibility_and_limit_periods_are_checked_and_read_back() -> None:
+    lounge = {"key": "vip", "name": "VIP", "cost": 5, "visible_tiers": ["gold"]}
+    daily = {
+        "key": "daily",
+        "name": "Daily",
+        "cost": 5,
+        "per_member_limit": 1,
+        "limit_period": "day",
+    }
+    program = parse_program(_with(lounge) | {"rewards": [*_with(lounge)["rewards"], daily]})
+    by_key = {r.key: r for r in program.rewards}
+    assert by_key["vip"].visible_tiers == ("gold",)
+    assert by_key["daily"].limit_period == "DAY"
+    assert parse_program(program_to_data(program)) == program
+    assert any("visible_tiers" in p for p in _problems(_with({**lounge, "visible_tiers": ["x"]})))
+    assert any("limit_period" in p for p in _problems(_with({**daily, "limit_period": "WEEK"})))

@@ -74,6 +74,12 @@ class RewardInput:
     deadline_hours: int | None = strawberry.field(
         default=None, description="Hours to fulfil a redemption; null: the kind's default."
     )
+    visible_tiers: list[str] | None = strawberry.field(
+        default=None, description="Only members of these tiers see it; null: everyone."
+    )
+    limit_period: str = strawberry.field(
+        default="LIFETIME", description="perMemberLimit per LIFETIME, DAY, MONTH or YEAR."
+    )
     code_source: str = strawberry.field(
         default="GENERATED",
         description="DISCOUNT_CODE: GENERATED (Tally makes each code) or POOL (drawn from "
@@ -99,6 +105,8 @@ class RewardInput:
             "face_currency": self.face_currency,
             "delivery": self.delivery,
             "deadline_hours": self.deadline_hours,
+            "visible_tiers": self.visible_tiers,
+            "limit_period": self.limit_period,
         }
 
 
@@ -126,6 +134,12 @@ class RewardChangesInput:
     deadline_hours: int | None = strawberry.field(
         default=strawberry.UNSET, description="New deadline; null: the kind's default."
     )
+    visible_tiers: list[str] | None = strawberry.field(
+        default=strawberry.UNSET, description="New tiers that see it; null: everyone."
+    )
+    limit_period: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New period of perMemberLimit."
+    )
 
     def changes(self) -> dict[str, Any]:
         given = {
@@ -139,6 +153,8 @@ class RewardChangesInput:
             "active_from": self.active_from,
             "active_until": self.active_until,
             "deadline_hours": self.deadline_hours,
+            "visible_tiers": self.visible_tiers,
+            "limit_period": self.limit_period,
         }
         return {k: v for k, v in given.items() if v is not strawberry.UNSET}
 

@@ -69,6 +69,13 @@ class Reward(Node):
     active_until: datetime | None = strawberry.field(
         description="Redeemable until this moment, exclusive; null means no end."
     )
+    visible_tiers: list[str] | None = strawberry.field(
+        description="The tiers whose members see it (others never do); null: every tier."
+    )
+    limit_period: str = strawberry.field(
+        description="What perMemberLimit counts: LIFETIME, or the redemptions of this DAY, "
+        "MONTH or YEAR in the program's time zone."
+    )
     deadline_hours: int = strawberry.field(
         description="Hours a redemption has to be fulfilled; then it fails and its points "
         "come back."
@@ -94,6 +101,8 @@ class Reward(Node):
             active=r.active,
             active_from=r.active_from,
             active_until=r.active_until,
+            visible_tiers=list(r.visible_tiers) if r.visible_tiers else None,
+            limit_period=r.limit_period,
             deadline_hours=r.deadline_hours,
             gift_card=GiftCardDetails(
                 provider=r.provider or "",
