@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from app.domain.checkout import CheckoutTerms, checkout_to_data, parse_checkout
 from app.domain.definition_reader import Reader
 from app.domain.errors import ProgramInvalid
 from app.domain.expiry import Expiry, ExpiryPolicy
@@ -61,6 +62,7 @@ class Program:
     tier_grace_days: int = 0
     return_policy: ReturnPolicy = ReturnPolicy.RECORD_SHORTFALL
     max_backdate_days: int = 90  # how far back a till may date a purchase or activity
+    checkout: CheckoutTerms | None = None  # None: no points at checkout
 
     @property
     def tier_settings(self) -> TierSettings:
@@ -181,6 +183,7 @@ def parse_program(data: dict[str, Any], *, limits: bool = True) -> Program:
     if policy in needs and needs[policy][1] is None:
         read.fail(f"program.{needs[policy][0]}", f"is required by expiry_policy {policy}")
     referral = parse_referral(read, data.get("referral"))
+    checkout = parse_checkout(read, data.get("checkout"))
     tier_settings = parse_tier_settings(read, head)
     return_policy = str(head.get("return_policy", ReturnPolicy.RECORD_SHORTFALL.value)).upper()
     if return_policy not in ReturnPolicy.__members__:
@@ -211,6 +214,7 @@ def parse_program(data: dict[str, Any], *, limits: bool = True) -> Program:
         tier_grace_days=tier_settings.grace_days,
         return_policy=ReturnPolicy(return_policy),
         max_backdate_days=MAX_BACKDATE_DAYS if backdate is None else backdate,
+        checkout=checkout,
     )
 
 
@@ -252,4 +256,6 @@ def program_to_data(program: Program) -> dict[str, Any]:
         data["referral"] = referral_to_data(program.referral)
     if program.providers:
         data["providers"] = providers_to_data(program.providers)
+    if program.checkout is not None:
+        data["checkout"] = checkout_to_data(program.checkout)
     return data

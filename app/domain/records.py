@@ -111,6 +111,7 @@ class Order:
     lines: list[dict[str, Any]] | None = None
     explanation: list[dict[str, Any]] | None = None
     recorded_at: datetime | None = None  # the server's time of the earn's transaction
+    points_discount: Decimal | None = None  # paid with points at checkout; amount is after it
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,7 @@ class Delivery:
     booking_reference: str | None = None
     provider_ref: str | None = None  # the provider's order id
     note: str | None = None
+    code_value: str | None = None  # what the codes are worth, when not the reward's text
 
     def merged(self, newer: Delivery) -> Delivery:
         """This delivery with whatever `newer` says (a field it leaves empty is kept)."""
@@ -190,6 +192,7 @@ class Delivery:
             booking_reference=newer.booking_reference or self.booking_reference,
             provider_ref=newer.provider_ref or self.provider_ref,
             note=newer.note or self.note,
+            code_value=newer.code_value or self.code_value,
         )
 
     def as_stored(self) -> dict[str, Any]:
@@ -202,6 +205,7 @@ class Delivery:
             "booking_reference": self.booking_reference,
             "provider_ref": self.provider_ref,
             "note": self.note,
+            "code_value": self.code_value,
         }
         return {k: v for k, v in stored.items() if v}
 
@@ -216,7 +220,22 @@ class Delivery:
             booking_reference=stored.get("booking_reference"),
             provider_ref=stored.get("provider_ref"),
             note=stored.get("note"),
+            code_value=stored.get("code_value"),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutCart:
+    """A cart paying with points: its hold (a redemption) until an order pays it."""
+
+    cart_id: str
+    member_id: int
+    redemption_id: int
+    points: int
+    discount: Decimal
+    currency: str
+    order_ref: str | None
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,10 @@ from app.graphql.mutations.catalog import (
     retire_reward_mutation,
     update_reward_mutation,
 )
+from app.graphql.mutations.checkout import (
+    apply_points_at_checkout_mutation,
+    release_checkout_points_mutation,
+)
 from app.graphql.mutations.confirm_order import confirm_order_mutation
 from app.graphql.mutations.enroll_member import enroll_member_mutation
 from app.graphql.mutations.members import (
@@ -49,6 +53,8 @@ class Mutation:
     cancel_redemption = cancel_redemption_mutation
     fulfill_redemption = fulfill_redemption_mutation
     update_redemption = update_redemption_mutation
+    apply_points_at_checkout = apply_points_at_checkout_mutation
+    release_checkout_points = release_checkout_points_mutation
     adjust_points = adjust_points_mutation
     create_reward = create_reward_mutation
     update_reward = update_reward_mutation

@@ -21,7 +21,7 @@ from app.graphql.types.audit import AuditEntry
 from app.graphql.types.common import AFTER_HELP, FIRST_HELP, Connection, Node
 from app.graphql.types.member import Member
 from app.graphql.types.order import Channel, OrderLineInput
-from app.graphql.types.program import PointsEstimate, Program, Tier
+from app.graphql.types.program import CheckoutOffer, PointsEstimate, Program, Tier
 from app.graphql.types.redemption import Redemption
 from app.graphql.types.reward import Reward
 
@@ -274,4 +274,5 @@ class Query:
             multiplier=e.multiplier,
             tier=Tier.of(e.tier) if e.tier else None,
             currency=e.currency,
+            checkout=CheckoutOffer.of(e.checkout) if e.checkout else None,
         )

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.records import Reward
@@ -17,6 +19,8 @@ from app.ledger import mappers
 from app.ledger.tables import reward_codes, rewards
 
 CATALOG = "catalog"  # rewards.source of a reward made over the API; "program" otherwise
+SYSTEM = "system"  # rewards.source of Tally's own (never listed, never redeemed as such)
+CHECKOUT_REWARD = "points-at-checkout"  # the system reward a checkout's points hold redeems
 
 
 def definition_values(d: RewardDefinition) -> dict[str, Any]:
@@ -47,6 +51,35 @@ class CatalogStore:
     def __init__(self, conn: AsyncConnection, *, lock_rows: bool) -> None:
         self.conn = conn
         self.lock_rows = lock_rows
+
+    async def checkout_reward(self) -> Reward:
+        """The system reward a checkout's points hold redeems, made by the first checkout
+        (safely under concurrency: a second maker's insert does nothing)."""
+        found = await self.by_key(CHECKOUT_REWARD)
+        if found is not None:
+            return found
+        insert_into = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
+        await self.conn.execute(
+            insert_into(rewards)
+            .values(
+                key=CHECKOUT_REWARD,
+                name="Points at checkout",
+                description="Points paying for part of an order (applyPointsAtCheckout).",
+                kind="DISCOUNT_CODE",
+                discount="",
+                cost=1,
+                redeemed=0,
+                active=False,
+                deadline_hours=1,
+                source=SYSTEM,
+                code_source="GENERATED",
+                limit_period="LIFETIME",
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        made = await self.by_key(CHECKOUT_REWARD)
+        assert made is not None
+        return made
 
     async def by_key(self, key: str) -> Reward | None:
         row = (await self.conn.execute(select(rewards).where(rewards.c.key == key))).one_or_none()

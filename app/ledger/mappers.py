@@ -59,6 +59,7 @@ def order(row: Any) -> Order:
         lines=row.lines,
         explanation=row.explanation,
         recorded_at=row.created_at,
+        points_discount=row.points_discount,
     )
 
 

@@ -30,6 +30,7 @@ from app.domain.rewards import RedemptionStatus
 from app.ledger import mappers
 from app.ledger.audit import audit_page
 from app.ledger.awards import AwardStore
+from app.ledger.catalog import SYSTEM
 from app.ledger.export import member_export
 from app.ledger.programs import ProgramStore
 from app.ledger.redemptions import redemption_by_code
@@ -132,7 +133,7 @@ class ReadLedger:
         return None if row is None else mappers.order(row)
 
     async def rewards_page(self, *, after: int, limit: int, active_only: bool) -> Page[Reward]:
-        query = select(rewards).where(rewards.c.id > after)
+        query = select(rewards).where(rewards.c.id > after, rewards.c.source != SYSTEM)
         if active_only:
             query = query.where(rewards.c.active.is_(True))
         rows = list(await self.conn.execute(query.order_by(rewards.c.id).limit(limit + 1)))

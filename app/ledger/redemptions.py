@@ -56,6 +56,7 @@ class RedemptionStore:
         codes: list[str],
         now: datetime,
         deadline_at: datetime | None = None,
+        delivery: Delivery | None = None,
     ) -> int:
         """A HELD redemption; its codes are recorded so a till can find it by one."""
         result = await self.conn.execute(
@@ -71,6 +72,7 @@ class RedemptionStore:
                 created_at=now,
                 updated_at=now,
                 deadline_at=deadline_at,
+                delivery=(delivery.as_stored() or None) if delivery else None,
             )
             .returning(redemptions.c.id)
         )

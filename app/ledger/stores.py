@@ -14,7 +14,7 @@ from app.domain.members import MemberStatus
 from app.domain.records import Balance, Member, Order, Reward
 from app.domain.reward_definitions import RewardDefinition
 from app.ledger import mappers
-from app.ledger.catalog import CATALOG, definition_values
+from app.ledger.catalog import CATALOG, SYSTEM, definition_values
 from app.ledger.tables import balances, member_tiers, members, orders, rewards
 
 
@@ -146,6 +146,7 @@ class OrderStore:
         now: datetime,
         lines: list[dict[str, Any]] | None = None,
         shipping: Decimal | None = None,
+        points_discount: Decimal | None = None,
     ) -> int:
         result = await self.conn.execute(
             insert(orders)
@@ -158,6 +159,7 @@ class OrderStore:
                 returned_amount=Decimal(0),
                 lines=lines,
                 shipping=shipping,
+                points_discount=points_discount,
                 occurred_at=occurred_at,
                 created_at=now,
             )
@@ -225,14 +227,19 @@ class RewardStore:
         listed close. Rewards made over the API (the catalog) are not the file's: untouched,
         and a file that names one of their keys is refused."""
         rows = list(await self.conn.execute(select(rewards.c.key, rewards.c.id, rewards.c.source)))
-        existing = {r.key: r.id for r in rows if r.source != CATALOG}
-        taken = {r.key for r in rows if r.source == CATALOG}
+        existing = {r.key: r.id for r in rows if r.source not in (CATALOG, SYSTEM)}
+        taken = {r.key: r.source for r in rows if r.source in (CATALOG, SYSTEM)}
         for d in definitions:
             if d.key in taken:
                 raise DomainError(
                     ErrorCode.INVALID_INPUT,
-                    f"rewards: {d.key!r} is a catalog reward (createReward); give the file's "
-                    "reward another key",
+                    f"rewards: {d.key!r} is "
+                    + (
+                        "a catalog reward (createReward)"
+                        if taken[d.key] == CATALOG
+                        else "the key of Tally's own reward"
+                    )
+                    + "; give the file's reward another key",
                     "rewards",
                 )
             values = {**definition_values(d), "active": True}

@@ -167,6 +167,8 @@ class OrderRow(SQLModel, table=True):
     shipping: Decimal | None = Field(default=None, sa_type=DecimalText, nullable=True)
     occurred_at: datetime = _at()
     created_at: datetime = _at()
+    # Paid with points at checkout (applyPointsAtCheckout): `amount` is what was paid after it.
+    points_discount: Decimal | None = Field(default=None, sa_type=DecimalText, nullable=True)
 
 
 class ActivityRow(SQLModel, table=True):
@@ -262,6 +264,23 @@ class RedemptionRow(SQLModel, table=True):
     # What the member got (claim links, tracking, booking reference): domain/records.Delivery
     delivery: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     deadline_at: datetime | None = _at(default=None, nullable=True)  # then FAILED, points back
+
+
+class CheckoutCartRow(SQLModel, table=True):
+    """A checkout's cart paying with points: its current hold (a redemption of the system
+    reward `checkout`), replaced when the checkout applies points again, until an order
+    pays it (`order_ref`)."""
+
+    __tablename__ = "checkout_carts"
+    cart_id: str = Field(primary_key=True, max_length=200)
+    member_id: int = Field(foreign_key="members.id", index=True)
+    redemption_id: int = Field(foreign_key="redemptions.id", unique=True)
+    points: int
+    discount: Decimal = Field(sa_type=DecimalText)
+    currency: str = Field(max_length=3)
+    order_ref: str | None = Field(default=None, max_length=200)
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
 
 
 class FulfilmentJobRow(SQLModel, table=True):
@@ -399,6 +418,7 @@ rewards = _table(RewardRow)
 redemptions = _table(RedemptionRow)
 redemption_events = _table(RedemptionEventRow)
 fulfilment_jobs = _table(FulfilmentJobRow)
+checkout_carts = _table(CheckoutCartRow)
 reward_codes = _table(RewardCodeRow)
 lot_holds = _table(LotHoldRow)
 idempotency_keys = _table(IdempotencyRow)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from app.ledger.audit import AuditStore
 from app.ledger.awards import ActivityStore, AwardStore
 from app.ledger.catalog import CatalogStore
+from app.ledger.checkouts import CheckoutStore
 from app.ledger.database import Database
 from app.ledger.expiry import ExpiryStore
 from app.ledger.idempotency import IdempotencyStore
@@ -41,6 +42,7 @@ class WriteTx:
     redemptions: RedemptionStore
     jobs: JobStore
     catalog: CatalogStore
+    checkouts: CheckoutStore
     transfers: TransferStore
     lots: LotStore
     idempotency: IdempotencyStore
@@ -71,6 +73,7 @@ class WriteTx:
             ),
             jobs=JobStore(conn, lock_rows=lock_rows),
             catalog=CatalogStore(conn, lock_rows=lock_rows),
+            checkouts=CheckoutStore(conn, lock_rows=lock_rows),
             transfers=transfers,
             lots=LotStore(conn),
             idempotency=IdempotencyStore(conn),

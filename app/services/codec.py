@@ -14,6 +14,8 @@ import dataclasses
 import types
 import typing
 from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal
 from typing import Any, Generic, TypeVar, get_args, get_origin
 
 from app.domain.records import Balance
@@ -30,8 +32,8 @@ def camel(name: str) -> str:
 
 
 class AnswerCodec(Generic[R]):
-    """Encodes and decodes one result dataclass (int, str, bool, Balance, X | None and
-    tuple[str, ...] fields). The balance is read back with the answer's `memberId`."""
+    """Encodes and decodes one result dataclass (int, str, bool, Decimal and datetime as
+    text, Balance, X | None and tuple[str, ...] fields). The balance is read back with the answer's `memberId`."""
 
     def __init__(self, result: type[R], *, version: int = CODEC_VERSION) -> None:
         if not dataclasses.is_dataclass(result):
@@ -51,6 +53,10 @@ class AnswerCodec(Generic[R]):
                 item = item.as_data()
             elif isinstance(item, tuple):
                 item = list(item)
+            elif isinstance(item, Decimal):
+                item = str(item)
+            elif isinstance(item, datetime):
+                item = item.isoformat()
             data[key] = item
         return data
 
@@ -78,4 +84,8 @@ def _read(hint: Any, raw: Any, answer: Mapping[str, Any]) -> Any:
         return tuple(raw)
     if hint in (int, str, bool):
         return hint(raw)
+    if hint is Decimal:
+        return Decimal(str(raw))
+    if hint is datetime:
+        return datetime.fromisoformat(str(raw))
     raise TypeError(f"no codec for {hint!r}")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from app.domain.accounts import Account, TransferKind
+from app.domain.checkout import spread_discount
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.order_lines import LineInput, lines_data, parse_lines
 from app.domain.points import currency_decimals, parse_amount, within_points_limit
@@ -16,6 +17,7 @@ from app.domain.rule_definitions import CHANNELS
 from app.domain.rules import Purchase
 from app.domain.text import check_text
 from app.ledger.uow import UnitOfWork, WriteTx
+from app.services.checkout import pay_cart
 from app.services.clock import Clock
 from app.services.codec import AnswerCodec
 from app.services.common import (
@@ -43,6 +45,7 @@ class RecordPurchase:
     occurred_at: datetime
     lines: tuple[LineInput, ...] = ()
     shipping: str = "0"
+    cart_id: str | None = None  # paid partly with points (applyPointsAtCheckout)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,7 @@ class PurchaseRecorded:
     balance: Balance
     upgraded_to: str | None = None
     referral_points: int = 0
+    points_discount: Decimal | None = None  # what the cart's points took off the amount
 
 
 PURCHASERECORDED_CODEC = AnswerCodec(PurchaseRecorded)
@@ -93,6 +97,8 @@ async def record_purchase(
         extras["lines"] = lines_data(purchase.lines)
     if purchase.shipping:
         extras["shipping"] = str(purchase.shipping)
+    if cmd.cart_id is not None:
+        extras["cartId"] = cmd.cart_id
 
     async def action(tx: WriteTx) -> PurchaseRecorded:
         now = clock.now()
@@ -106,20 +112,35 @@ async def record_purchase(
         check_backdating(program, cmd.occurred_at, now)
         if await tx.orders.by_ref(cmd.order_id) is not None:
             raise DomainError(ErrorCode.ORDER_EXISTS, "This order is already recorded.", "orderId")
+        paid, earned_on, discount = amount, purchase, None
+        if cmd.cart_id is not None:  # the points are spent; the order earns on what was paid
+            cart = await pay_cart(
+                tx,
+                clock,
+                member,
+                check_text(cmd.cart_id, "cartId", limit=200),
+                order_ref=cmd.order_id,
+                actor=principal,
+            )
+            lines = spread_discount(purchase.lines, cart.discount, currency_decimals(cmd.currency))
+            discount = cart.discount
+            paid = amount - cart.discount
+            earned_on = replace(purchase, lines=lines)
         before = await standing_before_earn(tx, version, member.id, now)
         tier = before.tier
-        explanation = await explain(program, purchase, tier, tx.awards, member.id)
+        explanation = await explain(program, earned_on, tier, tx.awards, member.id)
         points = within_points_limit(explanation.total, "this purchase's points", "amount")
         order_id = await tx.orders.create(
             order_ref=cmd.order_id,
             member_id=member.id,
-            amount=amount,
+            amount=paid,
             currency=cmd.currency,
             channel=cmd.channel,
             occurred_at=cmd.occurred_at,
             now=now,
-            lines=extras.get("lines"),
+            lines=lines_data(earned_on.lines) if cmd.lines else None,
             shipping=purchase.shipping,
+            points_discount=discount,
         )
         pending = program.pending_days > 0
         await tx.awards.record(
@@ -151,7 +172,7 @@ async def record_purchase(
             version,
             member,
             order_id=order_id,
-            amount=amount,
+            amount=paid,
             occurred_at=cmd.occurred_at,
             now=now,
         )
@@ -169,6 +190,7 @@ async def record_purchase(
             balance=balance,
             upgraded_to=upgraded.key if upgraded else None,
             referral_points=welcome,
+            points_discount=discount,
         )
 
     return await run_once(

@@ -8,9 +8,10 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
 
+from app.domain.checkout import CheckoutOffer, offer
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.order_lines import LineInput, parse_lines
-from app.domain.points import parse_amount
+from app.domain.points import currency_decimals, parse_amount
 from app.domain.records import (
     AuditEntry,
     Balance,
@@ -55,6 +56,7 @@ class Estimate:
     multiplier: Decimal
     tier: Tier | None
     currency: str
+    checkout: CheckoutOffer | None = None  # None: the program takes no points at checkout
 
 
 class Queries:
@@ -201,6 +203,22 @@ class Queries:
             items.append(RewardAvailability(reward, reason is None, reason))
         return Page(items, page.has_next)
 
+    async def checkout_offer(self, member_id: int) -> CheckoutOffer | None:
+        """What a checkout can take off for this member now (their available points, in
+        the program's steps, and what they are worth); None without points at checkout."""
+        version = await self.program()
+        if version is None or version.program.checkout is None:
+            return None
+        program, terms = version.program, version.program.checkout
+        async with self.uow.read() as r:
+            balance = (await r.balances_by_member([member_id])).get(member_id)
+        return offer(
+            terms,
+            program.currency,
+            currency_decimals(program.currency),
+            available=balance.available if balance is not None else 0,
+        )
+
     async def entries(self, ids: Sequence[int]) -> dict[int, Entry]:
         async with self.uow.read() as r:
             return await r.entries_by_ids(ids)
@@ -257,6 +275,18 @@ class Queries:
             if applied.multiplier != 1:
                 plain = replace(applied, multiplier=Decimal(1))
                 base = await explain(program, purchase, plain, awards, member_id)
+            balance = None
+            if member_id is not None:
+                balance = (await r.balances_by_member([member_id])).get(member_id)
+        checkout = None
+        if program.checkout is not None:
+            checkout = offer(
+                program.checkout,
+                program.currency,
+                currency_decimals(program.currency),
+                available=balance.available if balance is not None else None,
+                amount=value,
+            )
         return Estimate(
             awards=tuple(RuleAward.from_data(a) for a in explanation_data(explained)),
             points=explained.total,
@@ -264,4 +294,5 @@ class Queries:
             multiplier=(tier or base_tier).multiplier,
             tier=tier,
             currency=program.currency,
+            checkout=checkout,
         )

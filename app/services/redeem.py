@@ -19,6 +19,7 @@ from app.domain.rewards import (
     period_start,
     redeem_blocker,
 )
+from app.ledger.catalog import SYSTEM
 from app.ledger.programs import ProgramVersion
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
@@ -82,7 +83,7 @@ async def redeem_reward(
                 "memberId" if cmd.member.id is not None else "externalId",
             )
         reward = await tx.rewards.get(cmd.reward_id)
-        if reward is None:
+        if reward is None or reward.source == SYSTEM:  # Tally's own: applyPointsAtCheckout
             raise DomainError(ErrorCode.REWARD_NOT_FOUND, "No such reward.", "rewardId")
         version = await active_program(tx)
         tier = (await current_tier(tx, version.program, member.id, now)).key

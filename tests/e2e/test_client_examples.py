@@ -15,7 +15,7 @@ from app.auth.clients import ClientRegistry
 from app.graphql.ids import from_global_id
 from app.ledger.database import open_database
 from tests.e2e.conftest import ServerPool
-from tests.e2e.helpers import enroll, purchase
+from tests.e2e.helpers import enroll, execute, key, purchase
 from tests.e2e.server import REPO, LiveServer
 from tests.ledger.harness import Ledger
 
@@ -105,6 +105,78 @@ async def test_checkout_estimates_lists_and_redeems_once(servers: ServerPool) ->
     assert "estimate: 10 points for 10 EUR (base 10 x 1, tier member)" in shop.stdout
     assert "redeemed coffee: 10 points held" in shop.stdout
     assert "balance: 22 available, 20 held" in shop.lines
+
+
+CHECKOUT_PROGRAM = """
+[program]
+name = "Checkout Club"
+currency = "EUR"
+points_per_unit = "1"
+
+[[tiers]]
+key = "member"
+name = "Member"
+threshold = 0
+
+[[rewards]]
+key = "coffee"
+name = "Coffee"
+cost = 10
+discount = "1 coffee"
+
+[checkout]
+points_value = "0.01"
+min_points = 100
+step = 100
+"""
+ACTIVATE = """
+mutation($definition: String!, $key: String!) {
+  activateProgram(definition: $definition, idempotencyKey: $key) { userErrors { code message } }
+}"""
+
+
+async def test_checkout_pays_with_points_and_the_order_spends_the_hold(
+    servers: ServerPool,
+) -> None:
+    (server,) = await servers.astart()
+    partner = server.partner_token()
+    activated = await execute(
+        server, partner, ACTIVATE, {"definition": CHECKOUT_PROGRAM, "key": key()}
+    )
+    assert activated["activateProgram"]["userErrors"] == []
+    alice = await enroll(server, partner, "alice")
+    await purchase(server, partner, alice["id"], "o-1", "1000")  # 1000 points
+    env = example_env(server, TALLY_TOKEN=partner)
+    args = ("--member", "alice", "--amount", "20.00", "--cart", "cart-9")
+
+    paid = await run_example(
+        "checkout.py", *args, "--pay-with-points", "500", "--order", "web-9", env=env
+    )
+    assert paid.returncode == 0, paid.stdout + paid.stderr
+    assert "points at checkout: up to 1000 points, 10.00 EUR off (in steps of 100)" in paid.lines
+    assert any(
+        line.startswith("points applied: 500 points take 5.00 EUR off (code TLY-")
+        for line in paid.lines
+    )
+    assert "to pay: 15.00 EUR" in paid.lines
+    assert "order web-9 paid: 5.00 EUR with points, earned 15 points" in paid.lines
+    assert paid.lines[-1] == "balance: 515 available, 0 held"
+
+    # A member's own app holds points for its next cart, then gives them back.
+    member = example_env(server, TALLY_TOKEN=server.member_token("alice"))
+    mine = ("--amount", "8.00", "--cart", "cart-10")
+    held = await run_example("checkout.py", *mine, "--pay-with-points", "300", env=member)
+    assert held.returncode == 0, held.stdout + held.stderr
+    assert "balance: 215 available, 300 held" in held.lines
+    over = await run_example("checkout.py", *mine, "--pay-with-points", "900", env=member)
+    assert over.returncode == 1
+    assert any(line.startswith("cannot apply points: INVALID_INPUT") for line in over.lines)
+    released = await run_example("checkout.py", *mine, "--release", env=member)
+    assert released.returncode == 0, released.stdout + released.stderr
+    assert released.lines[-2:] == [
+        "released 300 points of cart cart-10",
+        "balance: 515 available, 0 held",
+    ]
 
 
 async def test_till_scans_a_code_and_uses_it_once(servers: ServerPool) -> None:

@@ -2,7 +2,8 @@
 sandbox (its own process) over HTTP. Staff activate a program naming the provider over
 GraphQL; a member app subscribes to redemptionUpdated, redeems a gift card and sees
 HELD -> FULFILLING -> FULFILLED with its claim link; a large order stays pending until
-the sandbox calls Tally's webhook; a mug goes to SHIPPED with tracking."""
+the sandbox calls Tally's webhook; a mug goes to SHIPPED with tracking; points pay part of
+an order at checkout and the hold ends posted."""
 
 from __future__ import annotations
 
@@ -24,7 +25,15 @@ from tests.e2e.giftcard_sandbox import (
     eventually,
     start_sandbox,
 )
-from tests.e2e.helpers import TIMEOUT, Subscription, execute, key, purchase, ws_client
+from tests.e2e.helpers import (
+    TIMEOUT,
+    Subscription,
+    execute,
+    key,
+    now_iso,
+    purchase,
+    ws_client,
+)
 from tests.e2e.server import LiveServer
 
 SECRET = "journey-hook-secret"
@@ -103,6 +112,11 @@ name = "Club mug"
 cost = 10
 kind = "PHYSICAL"
 stock = 10
+
+[checkout]
+points_value = "0.01"
+min_points = 100
+step = 50
 """
 
 
@@ -239,6 +253,55 @@ async def test_a_mug_is_shipped_with_tracking_the_member_sees(tally: LiveServer)
         tally, app, "{ viewer { redemptions(first: 5) { edges { node { status } } } } }"
     )
     assert history["viewer"]["redemptions"]["edges"][0]["node"]["status"] == "SHIPPED"
+
+
+APPLY = """
+mutation($key: String!, $cart: String!, $points: Int!) {
+  applyPointsAtCheckout(idempotencyKey: $key, input: {cartId: $cart, points: $points}) {
+    checkout { discount code redemption { id } } userErrors { code message }
+  }
+}"""
+PAY = """
+mutation($key: String!, $input: RecordPurchaseInput!) {
+  recordPurchase(idempotencyKey: $key, input: $input) {
+    pointsEarned pointsDiscount userErrors { code message }
+  }
+}"""
+
+
+async def test_points_pay_at_checkout_and_the_hold_ends_posted(tally: LiveServer) -> None:
+    member_id, app = await _member(tally, "carla")  # 200 points from a 200 EUR order
+    async with following(tally, app) as updates:
+        held = await execute(tally, app, APPLY, {"key": key(), "cart": "web-1", "points": 150})
+        assert held["applyPointsAtCheckout"]["userErrors"] == []
+        hold = held["applyPointsAtCheckout"]["checkout"]
+        assert hold["discount"] == "1.50"
+        assert (await updates.next())["status"] == "HELD"
+        # The storefront's backend records the order paying the cart.
+        order = {
+            "memberId": member_id,
+            "orderId": "web-order-1",
+            "amount": "30.00",
+            "currency": "EUR",
+            "occurredAt": now_iso(),
+            "cartId": "web-1",
+        }
+        paid = await execute(tally, tally.partner_token(), PAY, {"key": key(), "input": order})
+        assert paid["recordPurchase"]["userErrors"] == []
+        assert paid["recordPurchase"]["pointsDiscount"] == "1.50"
+        assert paid["recordPurchase"]["pointsEarned"] == 28  # 1 per EUR of the 28.50 paid
+        done = await updates.next()
+    assert done["status"] == "FULFILLED"
+    assert done["redemption"]["id"] == hold["redemption"]["id"]
+    seen = await execute(
+        tally,
+        app,
+        "{ viewer { balance { available held } activity(first: 3) { edges { node "
+        "{ kind points } } } } }",
+    )
+    assert seen["viewer"]["balance"] == {"available": 78, "held": 0}  # 200 - 150 + 28
+    kinds = [e["node"]["kind"] for e in seen["viewer"]["activity"]["edges"]]
+    assert kinds[:2] == ["EARN", "POST"]  # the hold was posted, then the order earned
 
 
 async def test_tally_killed_mid_call_orders_once_after_restart(

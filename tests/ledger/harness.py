@@ -146,6 +146,26 @@ class Ledger:
             ),
         )
 
+    async def purchase_with_cart(
+        self, member_id: int, order: str, amount: str, cart_id: str, key: str | None = None
+    ) -> Outcome[Any]:
+        """A purchase paying a cart with points applied (applyPointsAtCheckout)."""
+        return await purchase.record_purchase(
+            self.uow,
+            self.clock,
+            principal=self.principal,
+            idempotency_key=key or self.key(),
+            cmd=purchase.RecordPurchase(
+                MemberRef(id=member_id),
+                order,
+                amount,
+                "EUR",
+                "POS",
+                self.clock.now(),
+                cart_id=cart_id,
+            ),
+        )
+
     async def return_(self, order: str, amount: str, key: str | None = None) -> Outcome[Any]:
         return await returns.record_return(
             self.uow,

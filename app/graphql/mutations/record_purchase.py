@@ -38,7 +38,7 @@ class RecordPurchaseInput:
     )
     amount: Decimal = strawberry.field(
         description="What the member paid, before tax/shipping, with at most the currency's "
-        "decimals (2 for EUR)."
+        "decimals (2 for EUR). With cartId: the amount before the points discount."
     )
     currency: str = strawberry.field(
         description="ISO 4217 code; must be the program's currency (Program.currency)."
@@ -56,6 +56,14 @@ class RecordPurchaseInput:
     )
     shipping: Decimal | None = strawberry.field(
         default=None, description="Shipping charged; earns only where a rule says so."
+    )
+    cart_id: str | None = strawberry.field(
+        default=None,
+        description="The cart this order pays, when points were applied to it "
+        "(applyPointsAtCheckout): its hold is spent, and the order earns on amount less the "
+        "points discount (shared over the lines). Give amount and lines as before the "
+        "points discount. CART_NOT_FOUND for a cart without points; INVALID_STATE when its "
+        "points were released or it is already paid.",
     )
 
 
@@ -78,6 +86,11 @@ class RecordPurchasePayload(WritePayload):
         default=None,
         description="The member's welcome points when this purchase completed their referral; "
         "null when it did not.",
+    )
+    points_discount: Decimal | None = strawberry.field(
+        default=None,
+        description="With cartId: what the cart's points took off the amount (the order "
+        "earned on the rest); null otherwise.",
     )
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS_HELP)
 
@@ -106,6 +119,7 @@ async def record_purchase_mutation(
             occurred_at=input.occurred_at,
             lines=tuple(line.to_domain() for line in input.lines or ()),
             shipping=str(input.shipping or 0),
+            cart_id=input.cart_id,
         )
 
     async def shown(w: Writer, done: PurchaseRecorded) -> RecordPurchasePayload:
@@ -116,6 +130,7 @@ async def record_purchase_mutation(
             balance=w.balance(done.balance),
             upgraded_to=await w.tier(done.upgraded_to),
             referral_points=done.referral_points or None,
+            points_discount=done.points_discount,
             user_errors=[],
         )
 

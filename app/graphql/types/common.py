@@ -84,8 +84,11 @@ UserErrorCode = publish_enum(
         "purchase, resend it with its first idempotencyKey.",
         ErrorCode.REDEMPTION_NOT_FOUND: "No redemption with that id that this token may resolve "
         "(a member token sees only its own).",
+        ErrorCode.CART_NOT_FOUND: "No points are applied to that cartId for this member "
+        "(applyPointsAtCheckout first).",
         ErrorCode.INVALID_STATE: "The write does not fit the current state: the redemption is "
-        "already final (FULFILLED, DELIVERED, FAILED or CANCELLED), or no program is active.",
+        "already final (FULFILLED, DELIVERED, FAILED or CANCELLED), a cart is already paid or "
+        "its points are no longer held, or no program is active.",
         ErrorCode.INVALID_TRANSITION: "The redemption's kind and status do not allow that move "
         "(the message says where it can go); nothing changed.",
         ErrorCode.IDEMPOTENCY_CONFLICT: "This token already used the idempotencyKey for a "

@@ -15,7 +15,7 @@ from app.graphql.errors import within_int
 from app.graphql.ids import decode_cursor, page_size, to_global_id
 from app.graphql.types.activity import LedgerEntry
 from app.graphql.types.common import AFTER_HELP, FIRST_HELP, Connection, Node, publish_enum
-from app.graphql.types.program import Tier
+from app.graphql.types.program import CheckoutOffer, Tier
 from app.graphql.types.redemption import Redemption
 from app.graphql.types.reward import (
     AvailableReward,
@@ -216,6 +216,14 @@ class Member(Node):
             self.pk, after=decode_cursor(after) or 0, limit=page_size(first)
         )
         return Connection.of(page, AvailableReward.of, key=lambda a: a.reward.id)
+
+    @strawberry.field(
+        description="What a checkout can take off with this member's points now (the points "
+        "value of their balance); null when the program takes no points at checkout."
+    )
+    async def checkout(self, info: strawberry.Info[Context, None]) -> CheckoutOffer | None:
+        found = await info.context.services.queries.checkout_offer(self.pk)
+        return CheckoutOffer.of(found) if found else None
 
     @strawberry.field(description="Ledger entries on this member's accounts, newest first.")
     async def activity(

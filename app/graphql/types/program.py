@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import strawberry
 
+from app.domain.checkout import CheckoutOffer as CheckoutOfferRecord
+from app.domain.checkout import CheckoutTerms as CheckoutTermsRecord
 from app.domain.rule_definitions import WEEKDAYS
 from app.domain.rules import Rule as RuleRecord
 from app.domain.tiers.policy import Tier as TierRecord
@@ -122,6 +124,47 @@ class EarningRule:
         )
 
 
+@strawberry.type(description="How the program takes points as payment at checkout.")
+class CheckoutTerms:
+    points_value: Decimal = strawberry.field(
+        description="What one point takes off, in the program's currency (0.01: 100 points = 1.00)."
+    )
+    min_points: int = strawberry.field(description="The fewest points a checkout may apply.")
+    step: int = strawberry.field(description="Points are applied in multiples of this.")
+    hold_minutes: int = strawberry.field(
+        description="Minutes a cart's points stay held unless an order pays it."
+    )
+
+    @classmethod
+    def of(cls, t: CheckoutTermsRecord) -> CheckoutTerms:
+        return cls(
+            points_value=t.points_value,
+            min_points=t.min_points,
+            step=t.step,
+            hold_minutes=t.hold_minutes,
+        )
+
+
+@strawberry.type(
+    description="What a checkout can take off with points: the most it may apply (the "
+    "member's available points, in the program's steps, and no more than the order needs) "
+    "and what they are worth."
+)
+class CheckoutOffer:
+    points: int = strawberry.field(
+        description="The most points applyPointsAtCheckout would take now; 0 below the minimum."
+    )
+    value: Decimal = strawberry.field(description="What they take off, in currency.")
+    currency: str = strawberry.field(description="The program's currency (ISO 4217).")
+    terms: CheckoutTerms = strawberry.field(description="The program's checkout terms.")
+
+    @classmethod
+    def of(cls, o: CheckoutOfferRecord) -> CheckoutOffer:
+        return cls(
+            points=o.points, value=o.value, currency=o.currency, terms=CheckoutTerms.of(o.terms)
+        )
+
+
 @strawberry.type(
     description="The active program version: earn rate, pending and expiry, tiers and earning "
     "rules."
@@ -161,6 +204,10 @@ class Program:
     )
     rules: list[EarningRule] = strawberry.field(description="How points are earned, in order.")
     activated_at: datetime = strawberry.field(description="When this version became active.")
+    checkout: CheckoutTerms | None = strawberry.field(
+        description="Points at checkout (applyPointsAtCheckout); null when the program takes "
+        "no points as payment."
+    )
 
     @classmethod
     def of(cls, v: ProgramVersion) -> Program:
@@ -180,6 +227,7 @@ class Program:
             return_policy=p.return_policy.value,
             rules=[EarningRule.of(r) for r in p.earning_rules],
             activated_at=v.activated_at,
+            checkout=CheckoutTerms.of(p.checkout) if p.checkout else None,
         )
 
 
@@ -203,3 +251,9 @@ class PointsEstimate:
         "is used)."
     )
     currency: str = strawberry.field(description="The program's currency (ISO 4217).")
+    checkout: CheckoutOffer | None = strawberry.field(
+        default=None,
+        description="What points could take off this order at checkout (for the member when "
+        "one is given, else the most the order allows); null when the program takes no "
+        "points at checkout.",
+    )

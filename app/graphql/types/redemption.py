@@ -133,7 +133,9 @@ class Redemption(Node):
         d = self.record.delivery or Delivery()
         return RedemptionDelivery(
             codes=list(self.record.codes),
-            code_value=(reward.discount or None) if reward and self.record.codes else None,
+            code_value=(d.code_value or (reward.discount if reward else "") or None)
+            if self.record.codes
+            else None,
             claim_links=list(d.claim_links),
             sent_to=d.sent_to,
             carrier=d.carrier,
