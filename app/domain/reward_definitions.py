@@ -20,10 +20,11 @@ deadline_hours = 72              # then it fails and the points come back
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from app.domain.definition_reader import Reader
 from app.domain.rewards import RewardKind
@@ -90,6 +91,143 @@ class RewardDefinition:
     @property
     def deadline(self) -> int:
         return self.deadline_hours or DEFAULT_DEADLINE_HOURS[RewardKind(self.kind)]
+
+
+class Keep(Enum):
+    """A change left out: the setting stays as it is (None, by contrast, clears it)."""
+
+    KEEP = "KEEP"
+
+
+KEEP = Keep.KEEP
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RewardSpec:
+    """A reward as a caller gives it: the keys a [[rewards]] table can hold, typed. It is
+    checked by turning it into that table (`as_table`) and reading it with parse_rewards,
+    so the catalog and a program file are held to the very same rules."""
+
+    key: str
+    name: str
+    kind: str
+    cost: int
+    description: str = ""
+    discount: str = ""
+    stock: int | None = None
+    min_tier: str | None = None
+    per_member_limit: int | None = None
+    active_from: datetime | None = None
+    active_until: datetime | None = None
+    provider: str | None = None
+    product_id: str | None = None
+    face_value: Decimal | None = None
+    face_currency: str | None = None
+    delivery: str | None = None
+    deadline_hours: int | None = None
+    visible_tiers: tuple[str, ...] | None = None
+    limit_period: str = "LIFETIME"
+
+    def _items(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "kind": self.kind,
+            "cost": self.cost,
+            "description": self.description,
+            "discount": self.discount,
+            "stock": self.stock,
+            "min_tier": self.min_tier,
+            "per_member_limit": self.per_member_limit,
+            "active_from": self.active_from,
+            "active_until": self.active_until,
+            "provider": self.provider,
+            "product_id": self.product_id,
+            "face_value": str(self.face_value) if self.face_value is not None else None,
+            "face_currency": self.face_currency,
+            "delivery": self.delivery,
+            "deadline_hours": self.deadline_hours,
+            "visible_tiers": list(self.visible_tiers) if self.visible_tiers is not None else None,
+            "limit_period": self.limit_period,
+        }
+
+    def as_table(self) -> dict[str, Any]:
+        """The [[rewards]] table it stands for (a setting not given is left out)."""
+        return {k: v for k, v in self._items().items() if v is not None}
+
+    def as_request(self) -> dict[str, object]:
+        """What an idempotency key is claimed with: stable for the same reward."""
+        return {k: _jsonable(v) for k, v in self._items().items()}
+
+
+@dataclass(frozen=True, slots=True)
+class RewardChanges:
+    """What an update changes: KEEP (the default) leaves a setting as it is, None clears
+    an optional one. Key and kind never change."""
+
+    name: str | Keep = KEEP
+    description: str | None | Keep = KEEP
+    discount: str | None | Keep = KEEP
+    cost: int | Keep = KEEP
+    stock: int | None | Keep = KEEP
+    min_tier: str | None | Keep = KEEP
+    per_member_limit: int | None | Keep = KEEP
+    active_from: datetime | None | Keep = KEEP
+    active_until: datetime | None | Keep = KEEP
+    deadline_hours: int | None | Keep = KEEP
+    visible_tiers: tuple[str, ...] | None | Keep = KEEP
+    limit_period: str | None | Keep = KEEP
+
+    def applied_to(self, spec: RewardSpec) -> RewardSpec:
+        """`spec` with these changes; a cleared text is empty, a cleared period LIFETIME."""
+        return replace(
+            spec,
+            name=_pick(self.name, spec.name),
+            description=_pick(self.description, spec.description) or "",
+            discount=_pick(self.discount, spec.discount) or "",
+            cost=_pick(self.cost, spec.cost),
+            stock=_pick(self.stock, spec.stock),
+            min_tier=_pick(self.min_tier, spec.min_tier),
+            per_member_limit=_pick(self.per_member_limit, spec.per_member_limit),
+            active_from=_pick(self.active_from, spec.active_from),
+            active_until=_pick(self.active_until, spec.active_until),
+            deadline_hours=_pick(self.deadline_hours, spec.deadline_hours),
+            visible_tiers=_pick(self.visible_tiers, spec.visible_tiers),
+            limit_period=_pick(self.limit_period, spec.limit_period) or "LIFETIME",
+        )
+
+    def as_request(self) -> dict[str, object]:
+        """Only what was given (None for a clear): stable for the same changes."""
+        given: dict[str, object] = {
+            "name": self.name,
+            "description": self.description,
+            "discount": self.discount,
+            "cost": self.cost,
+            "stock": self.stock,
+            "min_tier": self.min_tier,
+            "per_member_limit": self.per_member_limit,
+            "active_from": self.active_from,
+            "active_until": self.active_until,
+            "deadline_hours": self.deadline_hours,
+            "visible_tiers": self.visible_tiers,
+            "limit_period": self.limit_period,
+        }
+        return {k: _jsonable(v) for k, v in given.items() if not isinstance(v, Keep)}
+
+
+def _pick(new: T | Keep, old: T) -> T:
+    return old if isinstance(new, Keep) else new
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 def parse_providers(read: Reader, raw: object) -> tuple[ProviderDefinition, ...]:

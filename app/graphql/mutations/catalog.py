@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 import strawberry
 
 from app.auth.scopes import Scope
+from app.domain.errors import DomainError, ErrorCode
+from app.domain.reward_definitions import KEEP, Keep, RewardChanges, RewardSpec
 from app.graphql.context import Context
 from app.graphql.ids import from_global_id
 from app.graphql.mutations.write import (
@@ -35,6 +37,7 @@ from app.services.catalog import (
 )
 
 REWARD_ID_HELP = "The reward's global id (Reward.id)."
+T = TypeVar("T")
 
 
 @strawberry.input(description="A reward for the catalog: the keys of a program file's [[rewards]].")
@@ -86,28 +89,28 @@ class RewardInput:
         "codes you import with importRewardCodes, each given out once).",
     )
 
-    def values(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "name": self.name,
-            "kind": self.kind.value,
-            "cost": self.cost,
-            "description": self.description,
-            "discount": self.discount,
-            "stock": self.stock,
-            "min_tier": self.min_tier,
-            "per_member_limit": self.per_member_limit,
-            "active_from": self.active_from,
-            "active_until": self.active_until,
-            "provider": self.provider,
-            "product_id": self.product_id,
-            "face_value": str(self.face_value) if self.face_value is not None else None,
-            "face_currency": self.face_currency,
-            "delivery": self.delivery,
-            "deadline_hours": self.deadline_hours,
-            "visible_tiers": self.visible_tiers,
-            "limit_period": self.limit_period,
-        }
+    def spec(self) -> RewardSpec:
+        return RewardSpec(
+            key=self.key,
+            name=self.name,
+            kind=self.kind.value,
+            cost=self.cost,
+            description=self.description,
+            discount=self.discount,
+            stock=self.stock,
+            min_tier=self.min_tier,
+            per_member_limit=self.per_member_limit,
+            active_from=self.active_from,
+            active_until=self.active_until,
+            provider=self.provider,
+            product_id=self.product_id,
+            face_value=self.face_value,
+            face_currency=self.face_currency,
+            delivery=self.delivery,
+            deadline_hours=self.deadline_hours,
+            visible_tiers=tuple(self.visible_tiers) if self.visible_tiers is not None else None,
+            limit_period=self.limit_period,
+        )
 
 
 @strawberry.input(description="What changes in a catalog reward; an omitted field stays.")
@@ -141,22 +144,38 @@ class RewardChangesInput:
         default=strawberry.UNSET, description="New period of perMemberLimit."
     )
 
-    def changes(self) -> dict[str, Any]:
-        given = {
-            "name": self.name,
-            "description": self.description,
-            "discount": self.discount,
-            "cost": self.cost,
-            "stock": self.stock,
-            "min_tier": self.min_tier,
-            "per_member_limit": self.per_member_limit,
-            "active_from": self.active_from,
-            "active_until": self.active_until,
-            "deadline_hours": self.deadline_hours,
-            "visible_tiers": self.visible_tiers,
-            "limit_period": self.limit_period,
-        }
-        return {k: v for k, v in given.items() if v is not strawberry.UNSET}
+    def changes(self) -> RewardChanges:
+        """The changes given; a null name or cost is refused (they cannot be cleared)."""
+        for value, field, need in (
+            (self.name, "name", "a non-empty string is required"),
+            (self.cost, "cost", "a whole number is required"),
+        ):
+            if value is None:
+                raise DomainError(ErrorCode.INVALID_INPUT, f"{field}: {need}", field)
+        tiers = _given(self.visible_tiers)
+        return RewardChanges(
+            name=_required(self.name),
+            description=_given(self.description),
+            discount=_given(self.discount),
+            cost=_required(self.cost),
+            stock=_given(self.stock),
+            min_tier=_given(self.min_tier),
+            per_member_limit=_given(self.per_member_limit),
+            active_from=_given(self.active_from),
+            active_until=_given(self.active_until),
+            deadline_hours=_given(self.deadline_hours),
+            visible_tiers=tuple(tiers) if isinstance(tiers, list) else tiers,
+            limit_period=_given(self.limit_period),
+        )
+
+
+def _given(value: T | None) -> T | None | Keep:
+    """An input field left out is KEEP; null clears."""
+    return KEEP if value is strawberry.UNSET else value
+
+
+def _required(value: T | None) -> T | Keep:
+    return KEEP if value is strawberry.UNSET or value is None else value
 
 
 @strawberry.type(description="What createReward, updateReward or retireReward did.")
@@ -219,7 +238,7 @@ async def create_reward_mutation(
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> RewardPayload:
     async def command(w: Writer) -> CreateReward:
-        return CreateReward(RewardFields(input.values(), input.code_source))
+        return CreateReward(RewardFields(input.spec(), input.code_source))
 
     return await Writer(info).run(
         create_reward,
