@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
 
 from app.domain.accounts import MemberAccount, TransferKind
+from app.domain.discount_values import DiscountValue
 from app.domain.members import MemberStatus
 from app.domain.rewards import RedemptionStatus, RewardKind
 
@@ -139,6 +140,12 @@ class Reward:
     code_source: str = "GENERATED"  # "POOL": codes drawn from an imported pool
     visible_tiers: tuple[str, ...] | None = None  # only members of these tiers see it
     limit_period: str = "LIFETIME"  # per_member_limit counts per DAY, MONTH, YEAR or ever
+    value: DiscountValue | None = None  # DISCOUNT_CODE: what a code is worth, typed
+
+    @property
+    def shown_discount(self) -> str:
+        """The discount text to show: the reward's own, else one said by its value."""
+        return self.discount or (self.value.text() if self.value else "")
 
     def visible_to(self, tier_key: str | None) -> bool:
         return self.visible_tiers is None or tier_key in self.visible_tiers

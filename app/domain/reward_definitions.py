@@ -27,6 +27,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from app.domain.definition_reader import Reader
+from app.domain.discount_values import DiscountValue, parse_value, value_to_data
 from app.domain.rewards import RewardKind
 
 MAX_REWARD_COST = 10_000_000  # with the Int range: no valid redemption overflows
@@ -87,6 +88,7 @@ class RewardDefinition:
     deadline_hours: int | None = None  # None: DEFAULT_DEADLINE_HOURS of its kind
     visible_tiers: tuple[str, ...] | None = None  # only these tiers see it; None: everyone
     limit_period: str = "LIFETIME"  # per_member_limit counts per DAY, MONTH, YEAR or ever
+    value: DiscountValue | None = None  # DISCOUNT_CODE: what a code is worth, typed
 
     @property
     def deadline(self) -> int:
@@ -128,6 +130,10 @@ class RewardSpec:
     deadline_hours: int | None = None
     visible_tiers: tuple[str, ...] | None = None
     limit_period: str = "LIFETIME"
+    value_type: str | None = None
+    value_amount: Decimal | None = None
+    value_sku: str | None = None
+    value_level: str | None = None
 
     def _items(self) -> dict[str, object]:
         return {
@@ -152,13 +158,25 @@ class RewardSpec:
             "limit_period": self.limit_period,
         }
 
+    def _added(self) -> dict[str, object]:
+        """Keys added since the catalog first took requests: in a request only when given,
+        so an older request hashes as it did."""
+        added: dict[str, object] = {
+            "value_type": self.value_type,
+            "value_amount": str(self.value_amount) if self.value_amount is not None else None,
+            "value_sku": self.value_sku,
+            "value_level": self.value_level,
+        }
+        return {k: v for k, v in added.items() if v is not None}
+
     def as_table(self) -> dict[str, Any]:
         """The [[rewards]] table it stands for (a setting not given is left out)."""
-        return {k: v for k, v in self._items().items() if v is not None}
+        items = {k: v for k, v in self._items().items() if v is not None}
+        return {**items, **self._added()}
 
     def as_request(self) -> dict[str, object]:
         """What an idempotency key is claimed with: stable for the same reward."""
-        return {k: _jsonable(v) for k, v in self._items().items()}
+        return {k: _jsonable(v) for k, v in {**self._items(), **self._added()}.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,9 +196,16 @@ class RewardChanges:
     deadline_hours: int | None | Keep = KEEP
     visible_tiers: tuple[str, ...] | None | Keep = KEEP
     limit_period: str | None | Keep = KEEP
+    value_type: str | None | Keep = KEEP
+    value_amount: Decimal | None | Keep = KEEP
+    value_sku: str | None | Keep = KEEP
+    value_level: str | None | Keep = KEEP
 
     def applied_to(self, spec: RewardSpec) -> RewardSpec:
-        """`spec` with these changes; a cleared text is empty, a cleared period LIFETIME."""
+        """`spec` with these changes; a cleared text is empty, a cleared period LIFETIME.
+        A new value_type replaces the whole value: the value keys not given are cleared."""
+        if not isinstance(self.value_type, Keep):
+            spec = replace(spec, value_amount=None, value_sku=None, value_level=None)
         return replace(
             spec,
             name=_pick(self.name, spec.name),
@@ -195,6 +220,10 @@ class RewardChanges:
             deadline_hours=_pick(self.deadline_hours, spec.deadline_hours),
             visible_tiers=_pick(self.visible_tiers, spec.visible_tiers),
             limit_period=_pick(self.limit_period, spec.limit_period) or "LIFETIME",
+            value_type=_pick(self.value_type, spec.value_type),
+            value_amount=_pick(self.value_amount, spec.value_amount),
+            value_sku=_pick(self.value_sku, spec.value_sku),
+            value_level=_pick(self.value_level, spec.value_level),
         )
 
     def as_request(self) -> dict[str, object]:
@@ -212,6 +241,10 @@ class RewardChanges:
             "deadline_hours": self.deadline_hours,
             "visible_tiers": self.visible_tiers,
             "limit_period": self.limit_period,
+            "value_type": self.value_type,
+            "value_amount": self.value_amount,
+            "value_sku": self.value_sku,
+            "value_level": self.value_level,
         }
         return {k: _jsonable(v) for k, v in given.items() if not isinstance(v, Keep)}
 
@@ -272,7 +305,10 @@ def parse_rewards(
     raw: object,
     tier_keys: set[str],
     providers: tuple[ProviderDefinition, ...],
+    *,
+    currency: str,
 ) -> tuple[RewardDefinition, ...]:
+    """The [[rewards]] tables; `currency` is the program's (a FIXED_AMOUNT value's)."""
     by_name = {p.name: p for p in providers}
     rewards: list[RewardDefinition] = []
     for path, item in read.tables(raw, "rewards"):
@@ -329,6 +365,7 @@ def parse_rewards(
             ),
             visible_tiers=tuple(visible) if visible else None,
             limit_period=period,
+            value=parse_value(read, item, path, kind=kind, currency=currency),
             **gift,
         )
         if reward.active_from and reward.active_until and reward.active_until <= reward.active_from:
@@ -387,5 +424,6 @@ def rewards_to_data(rewards: tuple[RewardDefinition, ...]) -> list[dict[str, Any
         ):
             if value is not None:
                 item[key] = value
+        item.update(value_to_data(r.value))
         found.append(item)
     return found

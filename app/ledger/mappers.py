@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.domain.discount_values import DiscountValue
 from app.domain.members import MemberStatus
 from app.domain.records import (
     Balance,
@@ -88,6 +89,11 @@ def reward(row: Any) -> Reward:
         code_source=row.code_source,
         visible_tiers=tuple(row.visible_tiers) if row.visible_tiers else None,
         limit_period=row.limit_period,
+        value=DiscountValue.of(
+            row.value_type, row.value_level, row.value_amount, row.value_currency, row.value_sku
+        )
+        if row.value_type
+        else None,
     )
 
 

@@ -243,6 +243,12 @@ class RewardRow(SQLModel, table=True):
     code_source: str = Field(default="GENERATED", max_length=20)  # or "POOL" (imported)
     visible_tiers: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     limit_period: str = Field(default="LIFETIME", max_length=10)  # DAY | MONTH | YEAR
+    # DISCOUNT_CODE: what a code is worth (domain/discount_values.DiscountValue)
+    value_type: str | None = Field(default=None, max_length=20)
+    value_amount: Decimal | None = Field(default=None, sa_type=DecimalText)  # or a percentage
+    value_currency: str | None = Field(default=None, max_length=3)
+    value_sku: str | None = Field(default=None, max_length=100)
+    value_level: str | None = Field(default=None, max_length=10)  # CHECK | ITEM
 
 
 class RedemptionRow(SQLModel, table=True):

@@ -99,7 +99,9 @@ async def _checked(tx: WriteTx, spec: RewardSpec, code_source: str) -> RewardDef
     program = (await active_program(tx)).program
     read = Reader()
     tiers = {t.key for t in program.tiers}
-    found = parse_rewards(read, [spec.as_table()], tiers, program.providers)
+    found = parse_rewards(
+        read, [spec.as_table()], tiers, program.providers, currency=program.currency
+    )
     if read.problems:
         raise _fail(read.problems[0])
     [definition] = found
@@ -110,6 +112,7 @@ async def _checked(tx: WriteTx, spec: RewardSpec, code_source: str) -> RewardDef
         (definition.discount, "discount", 200, False),
         (definition.product_id, "product_id", 100, False),
         (definition.provider, "provider", 40, False),
+        (definition.value.sku if definition.value else None, "value_sku", 100, False),
     ):
         if value:
             check_text(value, field, limit=limit, free_text=free)
@@ -165,6 +168,10 @@ def _as_spec(reward: Reward) -> RewardSpec:
         deadline_hours=reward.deadline_hours,
         visible_tiers=reward.visible_tiers,
         limit_period=reward.limit_period,
+        value_type=reward.value.type.value if reward.value else None,
+        value_amount=reward.value.stored_amount if reward.value else None,
+        value_sku=reward.value.sku if reward.value else None,
+        value_level=reward.value.level.value if reward.value else None,
     )
 
 

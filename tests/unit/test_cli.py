@@ -219,8 +219,8 @@ def test_reward_import_codes_fills_a_pool_from_a_file_once(
     assert main(["program", "apply", str(DEMO_PROGRAM)]) == 0
 
     async def pool() -> None:
-        from app.main import build_runtime
         from app.domain.reward_definitions import RewardSpec
+        from app.main import build_runtime
         from app.services.catalog import CreateReward, RewardFields, create_reward
         from app.settings import Settings
 

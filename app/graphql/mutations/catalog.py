@@ -21,6 +21,7 @@ from app.graphql.mutations.write import (
 )
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
+from app.graphql.types.discount_value import DiscountLevel, DiscountValueType
 from app.graphql.types.reward import Reward, RewardKind
 from app.services.catalog import (
     CodesImported,
@@ -83,6 +84,24 @@ class RewardInput:
     limit_period: str = strawberry.field(
         default="LIFETIME", description="perMemberLimit per LIFETIME, DAY, MONTH or YEAR."
     )
+    value_type: DiscountValueType | None = strawberry.field(
+        default=None,
+        description="DISCOUNT_CODE: what a code takes off, typed (Reward.value); null: only "
+        "the discount text.",
+    )
+    value_amount: Decimal | None = strawberry.field(
+        default=None,
+        description="FIXED_AMOUNT: the amount off in the program's currency (more than 0, its "
+        "decimals); PERCENTAGE: the percent off (more than 0, at most 100).",
+    )
+    value_sku: str | None = strawberry.field(
+        default=None,
+        description="FREE_ITEM: the item; an ITEM-level amount or percentage: which item.",
+    )
+    value_level: DiscountLevel | None = strawberry.field(
+        default=None,
+        description="CHECK or ITEM; null: ITEM with a sku, CHECK without.",
+    )
     code_source: str = strawberry.field(
         default="GENERATED",
         description="DISCOUNT_CODE: GENERATED (Tally makes each code) or POOL (drawn from "
@@ -110,6 +129,10 @@ class RewardInput:
             deadline_hours=self.deadline_hours,
             visible_tiers=tuple(self.visible_tiers) if self.visible_tiers is not None else None,
             limit_period=self.limit_period,
+            value_type=self.value_type.value if self.value_type else None,
+            value_amount=self.value_amount,
+            value_sku=self.value_sku,
+            value_level=self.value_level.value if self.value_level else None,
         )
 
 
@@ -143,6 +166,20 @@ class RewardChangesInput:
     limit_period: str | None = strawberry.field(
         default=strawberry.UNSET, description="New period of perMemberLimit."
     )
+    value_type: DiscountValueType | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A new typed value: the value fields not given with it are cleared; "
+        "null: no typed value.",
+    )
+    value_amount: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="New amount or percentage off."
+    )
+    value_sku: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New item of the value; null: none."
+    )
+    value_level: DiscountLevel | None = strawberry.field(
+        default=strawberry.UNSET, description="New level of the value; null: its default."
+    )
 
     def changes(self) -> RewardChanges:
         """The changes given; a null name or cost is refused (they cannot be cleared)."""
@@ -166,12 +203,21 @@ class RewardChangesInput:
             deadline_hours=_given(self.deadline_hours),
             visible_tiers=tuple(tiers) if isinstance(tiers, list) else tiers,
             limit_period=_given(self.limit_period),
+            value_type=_enum(self.value_type),
+            value_amount=_given(self.value_amount),
+            value_sku=_given(self.value_sku),
+            value_level=_enum(self.value_level),
         )
 
 
 def _given(value: T | None) -> T | None | Keep:
     """An input field left out is KEEP; null clears."""
     return KEEP if value is strawberry.UNSET else value
+
+
+def _enum(value: DiscountValueType | DiscountLevel | None) -> str | None | Keep:
+    given = _given(value)
+    return given.value if isinstance(given, DiscountValueType | DiscountLevel) else given
 
 
 def _required(value: T | None) -> T | Keep:

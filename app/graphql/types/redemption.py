@@ -14,6 +14,7 @@ from app.domain.rewards import RedemptionStatus as DomainRedemptionStatus
 from app.graphql.context import Context
 from app.graphql.ids import to_global_id
 from app.graphql.types.common import Node, publish_enum
+from app.graphql.types.discount_value import DiscountValue
 from app.graphql.types.reward import Reward, RewardKind
 
 RedemptionStatus = DomainRedemptionStatus
@@ -72,6 +73,10 @@ class RedemptionDelivery:
     codes: list[str] = strawberry.field(description="Discount codes, one per unit.")
     code_value: str | None = strawberry.field(
         description="What each code is worth, as shown (the reward's discount)."
+    )
+    value: DiscountValue | None = strawberry.field(
+        description="What each code is worth, typed (the reward's value), for a till that "
+        "scanned one to apply; null without codes or a typed value."
     )
     claim_links: list[str] = strawberry.field(
         description="Gift card claim links, one per card, when delivered as links."
@@ -133,7 +138,10 @@ class Redemption(Node):
         d = self.record.delivery or Delivery()
         return RedemptionDelivery(
             codes=list(self.record.codes),
-            code_value=(reward.discount or None) if reward and self.record.codes else None,
+            code_value=(reward.shown_discount or None) if reward and self.record.codes else None,
+            value=DiscountValue.of(reward.value)
+            if reward and reward.value and self.record.codes
+            else None,
             claim_links=list(d.claim_links),
             sent_to=d.sent_to,
             carrier=d.carrier,
