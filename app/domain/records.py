@@ -141,6 +141,7 @@ class Reward:
     visible_tiers: tuple[str, ...] | None = None  # only members of these tiers see it
     limit_period: str = "LIFETIME"  # per_member_limit counts per DAY, MONTH, YEAR or ever
     value: DiscountValue | None = None  # DISCOUNT_CODE: what a code is worth, typed
+    experience_at: datetime | None = None  # EXPERIENCE: when it takes place
 
     @property
     def shown_discount(self) -> str:

@@ -89,6 +89,7 @@ class RewardDefinition:
     visible_tiers: tuple[str, ...] | None = None  # only these tiers see it; None: everyone
     limit_period: str = "LIFETIME"  # per_member_limit counts per DAY, MONTH, YEAR or ever
     value: DiscountValue | None = None  # DISCOUNT_CODE: what a code is worth, typed
+    experience_at: datetime | None = None  # EXPERIENCE: when it takes place (required)
 
     @property
     def deadline(self) -> int:
@@ -134,6 +135,7 @@ class RewardSpec:
     value_amount: Decimal | None = None
     value_sku: str | None = None
     value_level: str | None = None
+    experience_at: datetime | None = None
 
     def _items(self) -> dict[str, object]:
         return {
@@ -166,6 +168,7 @@ class RewardSpec:
             "value_amount": str(self.value_amount) if self.value_amount is not None else None,
             "value_sku": self.value_sku,
             "value_level": self.value_level,
+            "experience_at": self.experience_at,
         }
         return {k: v for k, v in added.items() if v is not None}
 
@@ -200,6 +203,7 @@ class RewardChanges:
     value_amount: Decimal | None | Keep = KEEP
     value_sku: str | None | Keep = KEEP
     value_level: str | None | Keep = KEEP
+    experience_at: datetime | None | Keep = KEEP
 
     def applied_to(self, spec: RewardSpec) -> RewardSpec:
         """`spec` with these changes; a cleared text is empty, a cleared period LIFETIME.
@@ -224,6 +228,7 @@ class RewardChanges:
             value_amount=_pick(self.value_amount, spec.value_amount),
             value_sku=_pick(self.value_sku, spec.value_sku),
             value_level=_pick(self.value_level, spec.value_level),
+            experience_at=_pick(self.experience_at, spec.experience_at),
         )
 
     def as_request(self) -> dict[str, object]:
@@ -245,6 +250,7 @@ class RewardChanges:
             "value_amount": self.value_amount,
             "value_sku": self.value_sku,
             "value_level": self.value_level,
+            "experience_at": self.experience_at,
         }
         return {k: _jsonable(v) for k, v in given.items() if not isinstance(v, Keep)}
 
@@ -366,6 +372,7 @@ def parse_rewards(
             visible_tiers=tuple(visible) if visible else None,
             limit_period=period,
             value=parse_value(read, item, path, kind=kind, currency=currency),
+            experience_at=_experience_at(read, item, path, kind),
             **gift,
         )
         if reward.active_from and reward.active_until and reward.active_until <= reward.active_from:
@@ -373,6 +380,20 @@ def parse_rewards(
         rewards.append(reward)
     read.no_duplicates("rewards", "reward key", [r.key for r in rewards])
     return tuple(rewards)
+
+
+def _experience_at(read: Reader, item: dict[str, Any], path: str, kind: str) -> datetime | None:
+    """EXPERIENCE: when it takes place (redeemable until then); only an experience has it.
+    A stored version from before the date existed reads back without it (no limits)."""
+    if kind != RewardKind.EXPERIENCE.value:
+        if "experience_at" in item:
+            read.fail(f"{path}.experience_at", "only an EXPERIENCE reward has it")
+        return None
+    if "experience_at" not in item:
+        if read.limits:
+            read.fail(f"{path}.experience_at", "an EXPERIENCE reward has its date and time")
+        return None
+    return read.moment(item, "experience_at", path)
 
 
 def _gift_card(read: Reader, item: dict[str, Any], path: str, provider: object) -> dict[str, Any]:
@@ -421,6 +442,7 @@ def rewards_to_data(rewards: tuple[RewardDefinition, ...]) -> list[dict[str, Any
             ("deadline_hours", r.deadline_hours),
             ("visible_tiers", list(r.visible_tiers) if r.visible_tiers else None),
             ("limit_period", r.limit_period if r.limit_period != "LIFETIME" else None),
+            ("experience_at", r.experience_at.isoformat() if r.experience_at else None),
         ):
             if value is not None:
                 item[key] = value

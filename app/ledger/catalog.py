@@ -45,6 +45,7 @@ def definition_values(d: RewardDefinition) -> dict[str, Any]:
         "value_currency": d.value.currency if d.value else None,
         "value_sku": d.value.sku if d.value else None,
         "value_level": d.value.level.value if d.value else None,
+        "experience_at": d.experience_at,
     }
 
 

@@ -94,6 +94,7 @@ def reward(row: Any) -> Reward:
         )
         if row.value_type
         else None,
+        experience_at=row.experience_at,
     )
 
 

@@ -249,6 +249,7 @@ class RewardRow(SQLModel, table=True):
     value_currency: str | None = Field(default=None, max_length=3)
     value_sku: str | None = Field(default=None, max_length=100)
     value_level: str | None = Field(default=None, max_length=10)  # CHECK | ITEM
+    experience_at: datetime | None = _at(default=None, nullable=True)  # EXPERIENCE: its date
 
 
 class RedemptionRow(SQLModel, table=True):

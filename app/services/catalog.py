@@ -172,6 +172,7 @@ def _as_spec(reward: Reward) -> RewardSpec:
         value_amount=reward.value.stored_amount if reward.value else None,
         value_sku=reward.value.sku if reward.value else None,
         value_level=reward.value.level.value if reward.value else None,
+        experience_at=reward.experience_at,
     )
 
 

@@ -50,6 +50,10 @@ REWARDREDEEMED_CODEC = AnswerCodec(RewardRedeemed)
 
 
 def reward_state(reward: Reward, version: ProgramVersion) -> RewardState:
+    """An experience closes when it takes place: no seat is sold once its date has passed."""
+    until = reward.active_until
+    if reward.experience_at is not None and (until is None or reward.experience_at < until):
+        until = reward.experience_at
     return RewardState(
         cost=reward.cost,
         stock=reward.stock,
@@ -58,7 +62,7 @@ def reward_state(reward: Reward, version: ProgramVersion) -> RewardState:
         per_member_limit=reward.per_member_limit,
         active=reward.active,
         active_from=reward.active_from,
-        active_until=reward.active_until,
+        active_until=until,
     )
 
 

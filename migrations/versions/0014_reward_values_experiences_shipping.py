@@ -1,5 +1,5 @@
 """rewards: what a discount code is worth, typed (a fixed amount, a percentage, free
-shipping or a free item, off the check or one item)
+shipping or a free item, off the check or one item), and when an experience takes place
 
 Revision ID: 0014
 Revises: 0013
@@ -31,9 +31,11 @@ def upgrade() -> None:
     with op.batch_alter_table('rewards', schema=None) as batch_op:
         for name, length in REWARD_COLUMNS:
             batch_op.add_column(sa.Column(name, sa.String(length=length), nullable=True))
+        batch_op.add_column(sa.Column('experience_at', sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('rewards', schema=None) as batch_op:
+        batch_op.drop_column('experience_at')
         for name, _ in reversed(REWARD_COLUMNS):
             batch_op.drop_column(name)

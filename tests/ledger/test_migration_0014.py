@@ -61,5 +61,6 @@ async def test_0014_leaves_old_rewards_without_a_value(empty_db: str) -> None:
         coffee = found[1]
         assert (coffee.key, coffee.discount, coffee.value) == ("coffee", "1 coffee", None)
         assert coffee.shown_discount == "1 coffee"
+        assert coffee.experience_at is None
     finally:
         await db.dispose()

@@ -102,6 +102,11 @@ class RewardInput:
         default=None,
         description="CHECK or ITEM; null: ITEM with a sku, CHECK without.",
     )
+    experience_at: datetime | None = strawberry.field(
+        default=None,
+        description="EXPERIENCE (required there, only there): when it takes place, with its "
+        "UTC offset; it cannot be redeemed from then on.",
+    )
     code_source: str = strawberry.field(
         default="GENERATED",
         description="DISCOUNT_CODE: GENERATED (Tally makes each code) or POOL (drawn from "
@@ -133,6 +138,7 @@ class RewardInput:
             value_amount=self.value_amount,
             value_sku=self.value_sku,
             value_level=self.value_level.value if self.value_level else None,
+            experience_at=self.experience_at,
         )
 
 
@@ -180,6 +186,10 @@ class RewardChangesInput:
     value_level: DiscountLevel | None = strawberry.field(
         default=strawberry.UNSET, description="New level of the value; null: its default."
     )
+    experience_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="EXPERIENCE: its new date; redemptions already made keep their seats.",
+    )
 
     def changes(self) -> RewardChanges:
         """The changes given; a null name or cost is refused (they cannot be cleared)."""
@@ -207,6 +217,7 @@ class RewardChangesInput:
             value_amount=_given(self.value_amount),
             value_sku=_given(self.value_sku),
             value_level=_enum(self.value_level),
+            experience_at=_given(self.experience_at),
         )
 
 

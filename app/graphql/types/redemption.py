@@ -90,6 +90,9 @@ class RedemptionDelivery:
     booking_reference: str | None = strawberry.field(
         description="An experience's booking reference."
     )
+    experience_at: datetime | None = strawberry.field(
+        description="When the experience takes place (the reward's experienceAt)."
+    )
     note: str | None = strawberry.field(description="The latest note from staff or the 3PL.")
 
 
@@ -148,6 +151,7 @@ class Redemption(Node):
             tracking_number=d.tracking_number,
             tracking_url=d.tracking_url,
             booking_reference=d.booking_reference,
+            experience_at=reward.experience_at if reward else None,
             note=d.note,
         )
 

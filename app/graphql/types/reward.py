@@ -88,6 +88,10 @@ class Reward(Node):
         description="Hours a redemption has to be fulfilled; then it fails and its points "
         "come back."
     )
+    experience_at: datetime | None = strawberry.field(
+        description="EXPERIENCE: when it takes place; it cannot be redeemed from then on. Null "
+        "for other kinds."
+    )
     gift_card: GiftCardDetails | None = strawberry.field(
         description="For a GIFT_CARD reward, what it sends; null for other kinds."
     )
@@ -113,6 +117,7 @@ class Reward(Node):
             visible_tiers=list(r.visible_tiers) if r.visible_tiers else None,
             limit_period=r.limit_period,
             deadline_hours=r.deadline_hours,
+            experience_at=r.experience_at,
             gift_card=GiftCardDetails(
                 provider=r.provider or "",
                 product_id=r.product_id or "",
