@@ -12,6 +12,7 @@ from app.domain.accounts import MemberAccount, TransferKind
 from app.domain.discount_values import DiscountValue
 from app.domain.members import MemberStatus
 from app.domain.rewards import RedemptionStatus, RewardKind
+from app.domain.shipping import ShippingAddress
 
 T = TypeVar("T")
 
@@ -171,6 +172,7 @@ class Redemption:
     updated_at: datetime | None = None
     delivery: Delivery | None = None
     deadline_at: datetime | None = None
+    shipping_address: ShippingAddress | None = None  # PHYSICAL: given when redeemed
 
 
 @dataclass(frozen=True, slots=True)

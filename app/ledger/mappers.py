@@ -16,6 +16,7 @@ from app.domain.records import (
     Reward,
 )
 from app.domain.rewards import RedemptionStatus, RewardKind
+from app.domain.shipping import ShippingAddress
 
 
 def member(row: Any) -> Member:
@@ -113,6 +114,9 @@ def redemption(row: Any) -> Redemption:
         updated_at=row.updated_at,
         delivery=Delivery.from_stored(row.delivery) if row.delivery else None,
         deadline_at=row.deadline_at,
+        shipping_address=ShippingAddress.from_stored(row.shipping_address)
+        if row.shipping_address
+        else None,
     )
 
 

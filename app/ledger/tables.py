@@ -269,6 +269,10 @@ class RedemptionRow(SQLModel, table=True):
     # What the member got (claim links, tracking, booking reference): domain/records.Delivery
     delivery: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     deadline_at: datetime | None = _at(default=None, nullable=True)  # then FAILED, points back
+    # PHYSICAL: where it ships (domain/shipping.ShippingAddress); wiped when the member is erased
+    shipping_address: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
 
 class FulfilmentJobRow(SQLModel, table=True):

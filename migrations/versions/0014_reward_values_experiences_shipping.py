@@ -1,5 +1,5 @@
 """rewards: what a discount code is worth, typed (a fixed amount, a percentage, free
-shipping or a free item, off the check or one item), and when an experience takes place
+shipping or a free item, off the check or one item), and when an experience takes place; redemptions: where a PHYSICAL reward ships
 
 Revision ID: 0014
 Revises: 0013
@@ -34,7 +34,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('experience_at', sa.DateTime(timezone=True), nullable=True))
 
 
+    with op.batch_alter_table('redemptions', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('shipping_address', sa.JSON(), nullable=True))
+
+
 def downgrade() -> None:
+    with op.batch_alter_table('redemptions', schema=None) as batch_op:
+        batch_op.drop_column('shipping_address')
     with op.batch_alter_table('rewards', schema=None) as batch_op:
         batch_op.drop_column('experience_at')
         for name, _ in reversed(REWARD_COLUMNS):

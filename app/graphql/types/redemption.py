@@ -16,6 +16,7 @@ from app.graphql.ids import to_global_id
 from app.graphql.types.common import Node, publish_enum
 from app.graphql.types.discount_value import DiscountValue
 from app.graphql.types.reward import Reward, RewardKind
+from app.graphql.types.shipping import ShippingAddress
 
 RedemptionStatus = DomainRedemptionStatus
 publish_enum(  # the domain enum, published as is
@@ -84,6 +85,10 @@ class RedemptionDelivery:
     sent_to: str | None = strawberry.field(
         description="The e-mail address a gift card was sent to."
     )
+    shipping_address: ShippingAddress | None = strawberry.field(
+        description="PHYSICAL: where it ships, as given with redeemReward; null once the "
+        "member is erased."
+    )
     carrier: str | None = strawberry.field(description="The carrier of shipped goods.")
     tracking_number: str | None = strawberry.field(description="The parcel's tracking number.")
     tracking_url: str | None = strawberry.field(description="Where to follow the parcel.")
@@ -147,6 +152,9 @@ class Redemption(Node):
             else None,
             claim_links=list(d.claim_links),
             sent_to=d.sent_to,
+            shipping_address=ShippingAddress.of(self.record.shipping_address)
+            if self.record.shipping_address
+            else None,
             carrier=d.carrier,
             tracking_number=d.tracking_number,
             tracking_url=d.tracking_url,
