@@ -151,7 +151,9 @@ def parse_program(data: dict[str, Any], *, limits: bool = True) -> Program:
         read.fail("program.time_zone", f"{zone!r} is not a known IANA time zone")
     tiers = parse_tiers(read, data.get("tiers"))
     providers = parse_providers(read, data.get("providers"))
-    rewards = parse_rewards(read, data.get("rewards", []), {t.key for t in tiers}, providers)
+    rewards = parse_rewards(
+        read, data.get("rewards", []), {t.key for t in tiers}, providers, currency=currency
+    )
     custom_raw = head.get("custom_activities", [])
     if not isinstance(custom_raw, list) or not all(
         isinstance(c, str) and c.isupper() and c.replace("_", "").isalnum() for c in custom_raw

@@ -9,8 +9,10 @@ from decimal import Decimal
 from typing import Any, ClassVar, Generic, TypeVar
 
 from app.domain.accounts import MemberAccount, TransferKind
+from app.domain.discount_values import DiscountValue
 from app.domain.members import MemberStatus
 from app.domain.rewards import RedemptionStatus, RewardKind
+from app.domain.shipping import ShippingAddress
 
 T = TypeVar("T")
 
@@ -140,6 +142,13 @@ class Reward:
     code_source: str = "GENERATED"  # "POOL": codes drawn from an imported pool
     visible_tiers: tuple[str, ...] | None = None  # only members of these tiers see it
     limit_period: str = "LIFETIME"  # per_member_limit counts per DAY, MONTH, YEAR or ever
+    value: DiscountValue | None = None  # DISCOUNT_CODE: what a code is worth, typed
+    experience_at: datetime | None = None  # EXPERIENCE: when it takes place
+
+    @property
+    def shown_discount(self) -> str:
+        """The discount text to show: the reward's own, else one said by its value."""
+        return self.discount or (self.value.text() if self.value else "")
 
     def visible_to(self, tier_key: str | None) -> bool:
         return self.visible_tiers is None or tier_key in self.visible_tiers
@@ -164,6 +173,7 @@ class Redemption:
     updated_at: datetime | None = None
     delivery: Delivery | None = None
     deadline_at: datetime | None = None
+    shipping_address: ShippingAddress | None = None  # PHYSICAL: given when redeemed
 
 
 @dataclass(frozen=True, slots=True)

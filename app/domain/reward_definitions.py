@@ -20,12 +20,14 @@ deadline_hours = 72              # then it fails and the points come back
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from app.domain.definition_reader import Reader
+from app.domain.discount_values import DiscountValue, parse_value, value_to_data
 from app.domain.rewards import RewardKind
 
 MAX_REWARD_COST = 10_000_000  # with the Int range: no valid redemption overflows
@@ -86,10 +88,185 @@ class RewardDefinition:
     deadline_hours: int | None = None  # None: DEFAULT_DEADLINE_HOURS of its kind
     visible_tiers: tuple[str, ...] | None = None  # only these tiers see it; None: everyone
     limit_period: str = "LIFETIME"  # per_member_limit counts per DAY, MONTH, YEAR or ever
+    value: DiscountValue | None = None  # DISCOUNT_CODE: what a code is worth, typed
+    experience_at: datetime | None = None  # EXPERIENCE: when it takes place (required)
 
     @property
     def deadline(self) -> int:
         return self.deadline_hours or DEFAULT_DEADLINE_HOURS[RewardKind(self.kind)]
+
+
+class Keep(Enum):
+    """A change left out: the setting stays as it is (None, by contrast, clears it)."""
+
+    KEEP = "KEEP"
+
+
+KEEP = Keep.KEEP
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RewardSpec:
+    """A reward as a caller gives it: the keys a [[rewards]] table can hold, typed. It is
+    checked by turning it into that table (`as_table`) and reading it with parse_rewards,
+    so the catalog and a program file are held to the very same rules."""
+
+    key: str
+    name: str
+    kind: str
+    cost: int
+    description: str = ""
+    discount: str = ""
+    stock: int | None = None
+    min_tier: str | None = None
+    per_member_limit: int | None = None
+    active_from: datetime | None = None
+    active_until: datetime | None = None
+    provider: str | None = None
+    product_id: str | None = None
+    face_value: Decimal | None = None
+    face_currency: str | None = None
+    delivery: str | None = None
+    deadline_hours: int | None = None
+    visible_tiers: tuple[str, ...] | None = None
+    limit_period: str = "LIFETIME"
+    value_type: str | None = None
+    value_amount: Decimal | None = None
+    value_sku: str | None = None
+    value_level: str | None = None
+    experience_at: datetime | None = None
+
+    def _items(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "name": self.name,
+            "kind": self.kind,
+            "cost": self.cost,
+            "description": self.description,
+            "discount": self.discount,
+            "stock": self.stock,
+            "min_tier": self.min_tier,
+            "per_member_limit": self.per_member_limit,
+            "active_from": self.active_from,
+            "active_until": self.active_until,
+            "provider": self.provider,
+            "product_id": self.product_id,
+            "face_value": str(self.face_value) if self.face_value is not None else None,
+            "face_currency": self.face_currency,
+            "delivery": self.delivery,
+            "deadline_hours": self.deadline_hours,
+            "visible_tiers": list(self.visible_tiers) if self.visible_tiers is not None else None,
+            "limit_period": self.limit_period,
+        }
+
+    def _added(self) -> dict[str, object]:
+        """Keys added since the catalog first took requests: in a request only when given,
+        so an older request hashes as it did."""
+        added: dict[str, object] = {
+            "value_type": self.value_type,
+            "value_amount": str(self.value_amount) if self.value_amount is not None else None,
+            "value_sku": self.value_sku,
+            "value_level": self.value_level,
+            "experience_at": self.experience_at,
+        }
+        return {k: v for k, v in added.items() if v is not None}
+
+    def as_table(self) -> dict[str, Any]:
+        """The [[rewards]] table it stands for (a setting not given is left out)."""
+        items = {k: v for k, v in self._items().items() if v is not None}
+        return {**items, **self._added()}
+
+    def as_request(self) -> dict[str, object]:
+        """What an idempotency key is claimed with: stable for the same reward."""
+        return {k: _jsonable(v) for k, v in {**self._items(), **self._added()}.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class RewardChanges:
+    """What an update changes: KEEP (the default) leaves a setting as it is, None clears
+    an optional one. Key and kind never change."""
+
+    name: str | Keep = KEEP
+    description: str | None | Keep = KEEP
+    discount: str | None | Keep = KEEP
+    cost: int | Keep = KEEP
+    stock: int | None | Keep = KEEP
+    min_tier: str | None | Keep = KEEP
+    per_member_limit: int | None | Keep = KEEP
+    active_from: datetime | None | Keep = KEEP
+    active_until: datetime | None | Keep = KEEP
+    deadline_hours: int | None | Keep = KEEP
+    visible_tiers: tuple[str, ...] | None | Keep = KEEP
+    limit_period: str | None | Keep = KEEP
+    value_type: str | None | Keep = KEEP
+    value_amount: Decimal | None | Keep = KEEP
+    value_sku: str | None | Keep = KEEP
+    value_level: str | None | Keep = KEEP
+    experience_at: datetime | None | Keep = KEEP
+
+    def applied_to(self, spec: RewardSpec) -> RewardSpec:
+        """`spec` with these changes; a cleared text is empty, a cleared period LIFETIME.
+        A new value_type replaces the whole value: the value keys not given are cleared."""
+        if not isinstance(self.value_type, Keep):
+            spec = replace(spec, value_amount=None, value_sku=None, value_level=None)
+        return replace(
+            spec,
+            name=_pick(self.name, spec.name),
+            description=_pick(self.description, spec.description) or "",
+            discount=_pick(self.discount, spec.discount) or "",
+            cost=_pick(self.cost, spec.cost),
+            stock=_pick(self.stock, spec.stock),
+            min_tier=_pick(self.min_tier, spec.min_tier),
+            per_member_limit=_pick(self.per_member_limit, spec.per_member_limit),
+            active_from=_pick(self.active_from, spec.active_from),
+            active_until=_pick(self.active_until, spec.active_until),
+            deadline_hours=_pick(self.deadline_hours, spec.deadline_hours),
+            visible_tiers=_pick(self.visible_tiers, spec.visible_tiers),
+            limit_period=_pick(self.limit_period, spec.limit_period) or "LIFETIME",
+            value_type=_pick(self.value_type, spec.value_type),
+            value_amount=_pick(self.value_amount, spec.value_amount),
+            value_sku=_pick(self.value_sku, spec.value_sku),
+            value_level=_pick(self.value_level, spec.value_level),
+            experience_at=_pick(self.experience_at, spec.experience_at),
+        )
+
+    def as_request(self) -> dict[str, object]:
+        """Only what was given (None for a clear): stable for the same changes."""
+        given: dict[str, object] = {
+            "name": self.name,
+            "description": self.description,
+            "discount": self.discount,
+            "cost": self.cost,
+            "stock": self.stock,
+            "min_tier": self.min_tier,
+            "per_member_limit": self.per_member_limit,
+            "active_from": self.active_from,
+            "active_until": self.active_until,
+            "deadline_hours": self.deadline_hours,
+            "visible_tiers": self.visible_tiers,
+            "limit_period": self.limit_period,
+            "value_type": self.value_type,
+            "value_amount": self.value_amount,
+            "value_sku": self.value_sku,
+            "value_level": self.value_level,
+            "experience_at": self.experience_at,
+        }
+        return {k: _jsonable(v) for k, v in given.items() if not isinstance(v, Keep)}
+
+
+def _pick(new: T | Keep, old: T) -> T:
+    return old if isinstance(new, Keep) else new
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
 
 
 def parse_providers(read: Reader, raw: object) -> tuple[ProviderDefinition, ...]:
@@ -134,7 +311,10 @@ def parse_rewards(
     raw: object,
     tier_keys: set[str],
     providers: tuple[ProviderDefinition, ...],
+    *,
+    currency: str,
 ) -> tuple[RewardDefinition, ...]:
+    """The [[rewards]] tables; `currency` is the program's (a FIXED_AMOUNT value's)."""
     by_name = {p.name: p for p in providers}
     rewards: list[RewardDefinition] = []
     for path, item in read.tables(raw, "rewards"):
@@ -191,6 +371,8 @@ def parse_rewards(
             ),
             visible_tiers=tuple(visible) if visible else None,
             limit_period=period,
+            value=parse_value(read, item, path, kind=kind, currency=currency),
+            experience_at=_experience_at(read, item, path, kind),
             **gift,
         )
         if reward.active_from and reward.active_until and reward.active_until <= reward.active_from:
@@ -198,6 +380,20 @@ def parse_rewards(
         rewards.append(reward)
     read.no_duplicates("rewards", "reward key", [r.key for r in rewards])
     return tuple(rewards)
+
+
+def _experience_at(read: Reader, item: dict[str, Any], path: str, kind: str) -> datetime | None:
+    """EXPERIENCE: when it takes place (redeemable until then); only an experience has it.
+    A stored version from before the date existed reads back without it (no limits)."""
+    if kind != RewardKind.EXPERIENCE.value:
+        if "experience_at" in item:
+            read.fail(f"{path}.experience_at", "only an EXPERIENCE reward has it")
+        return None
+    if "experience_at" not in item:
+        if read.limits:
+            read.fail(f"{path}.experience_at", "an EXPERIENCE reward has its date and time")
+        return None
+    return read.moment(item, "experience_at", path)
 
 
 def _gift_card(read: Reader, item: dict[str, Any], path: str, provider: object) -> dict[str, Any]:
@@ -246,8 +442,10 @@ def rewards_to_data(rewards: tuple[RewardDefinition, ...]) -> list[dict[str, Any
             ("deadline_hours", r.deadline_hours),
             ("visible_tiers", list(r.visible_tiers) if r.visible_tiers else None),
             ("limit_period", r.limit_period if r.limit_period != "LIFETIME" else None),
+            ("experience_at", r.experience_at.isoformat() if r.experience_at else None),
         ):
             if value is not None:
                 item[key] = value
+        item.update(value_to_data(r.value))
         found.append(item)
     return found

@@ -44,6 +44,12 @@ def definition_values(d: RewardDefinition) -> dict[str, Any]:
         "deadline_hours": d.deadline,
         "visible_tiers": list(d.visible_tiers) if d.visible_tiers else None,
         "limit_period": d.limit_period,
+        "value_type": d.value.type.value if d.value else None,
+        "value_amount": d.value.stored_amount if d.value else None,
+        "value_currency": d.value.currency if d.value else None,
+        "value_sku": d.value.sku if d.value else None,
+        "value_level": d.value.level.value if d.value else None,
+        "experience_at": d.experience_at,
     }
 
 

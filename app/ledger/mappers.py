@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.domain.discount_values import DiscountValue
 from app.domain.members import MemberStatus
 from app.domain.records import (
     Balance,
@@ -15,6 +16,7 @@ from app.domain.records import (
     Reward,
 )
 from app.domain.rewards import RedemptionStatus, RewardKind
+from app.domain.shipping import ShippingAddress
 
 
 def member(row: Any) -> Member:
@@ -89,6 +91,12 @@ def reward(row: Any) -> Reward:
         code_source=row.code_source,
         visible_tiers=tuple(row.visible_tiers) if row.visible_tiers else None,
         limit_period=row.limit_period,
+        value=DiscountValue.of(
+            row.value_type, row.value_level, row.value_amount, row.value_currency, row.value_sku
+        )
+        if row.value_type
+        else None,
+        experience_at=row.experience_at,
     )
 
 
@@ -107,6 +115,9 @@ def redemption(row: Any) -> Redemption:
         updated_at=row.updated_at,
         delivery=Delivery.from_stored(row.delivery) if row.delivery else None,
         deadline_at=row.deadline_at,
+        shipping_address=ShippingAddress.from_stored(row.shipping_address)
+        if row.shipping_address
+        else None,
     )
 
 

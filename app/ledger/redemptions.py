@@ -7,12 +7,13 @@ import dataclasses
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.events import RedemptionUpdated
 from app.domain.records import Delivery, Redemption, RedemptionChange
 from app.domain.rewards import RedemptionStatus, RewardKind
+from app.domain.shipping import ShippingAddress
 from app.ledger import mappers
 from app.ledger.outbox import Outbox
 from app.ledger.tables import redemption_events, redemptions, reward_codes
@@ -57,6 +58,7 @@ class RedemptionStore:
         now: datetime,
         deadline_at: datetime | None = None,
         delivery: Delivery | None = None,
+        shipping_address: ShippingAddress | None = None,
     ) -> int:
         """A HELD redemption; its codes are recorded so a till can find it by one."""
         result = await self.conn.execute(
@@ -73,6 +75,7 @@ class RedemptionStore:
                 updated_at=now,
                 deadline_at=deadline_at,
                 delivery=(delivery.as_stored() or None) if delivery else None,
+                shipping_address=shipping_address.as_stored() if shipping_address else null(),
             )
             .returning(redemptions.c.id)
         )

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.errors import DomainError, ErrorCode
@@ -15,7 +15,7 @@ from app.domain.records import Balance, Member, Order, Reward
 from app.domain.reward_definitions import RewardDefinition
 from app.ledger import mappers
 from app.ledger.catalog import CATALOG, SYSTEM, definition_values
-from app.ledger.tables import balances, member_tiers, members, orders, rewards
+from app.ledger.tables import balances, member_tiers, members, orders, redemptions, rewards
 
 
 class MemberStore:
@@ -92,8 +92,14 @@ class MemberStore:
         )
 
     async def erase(self, member_id: int, pseudonym: str, now: datetime) -> None:
-        """Personal data gone: the external id becomes `pseudonym`; e-mail, name and
-        referral code are cleared. Balances, entries, orders and lots stay."""
+        """Personal data gone: the external id becomes `pseudonym`; e-mail, name, referral
+        code and the shipping addresses of their redemptions are cleared. Balances,
+        entries, orders, lots and the redemptions themselves stay."""
+        await self.conn.execute(
+            update(redemptions)
+            .where(redemptions.c.member_id == member_id)
+            .values(shipping_address=null())  # SQL NULL, not JSON null
+        )
         await self.conn.execute(
             update(members)
             .where(members.c.id == member_id)

@@ -245,6 +245,13 @@ class RewardRow(SQLModel, table=True):
     code_source: str = Field(default="GENERATED", max_length=20)  # or "POOL" (imported)
     visible_tiers: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     limit_period: str = Field(default="LIFETIME", max_length=10)  # DAY | MONTH | YEAR
+    # DISCOUNT_CODE: what a code is worth (domain/discount_values.DiscountValue)
+    value_type: str | None = Field(default=None, max_length=20)
+    value_amount: Decimal | None = Field(default=None, sa_type=DecimalText)  # or a percentage
+    value_currency: str | None = Field(default=None, max_length=3)
+    value_sku: str | None = Field(default=None, max_length=100)
+    value_level: str | None = Field(default=None, max_length=10)  # CHECK | ITEM
+    experience_at: datetime | None = _at(default=None, nullable=True)  # EXPERIENCE: its date
 
 
 class RedemptionRow(SQLModel, table=True):
@@ -264,6 +271,10 @@ class RedemptionRow(SQLModel, table=True):
     # What the member got (claim links, tracking, booking reference): domain/records.Delivery
     delivery: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     deadline_at: datetime | None = _at(default=None, nullable=True)  # then FAILED, points back
+    # PHYSICAL: where it ships (domain/shipping.ShippingAddress); wiped when the member is erased
+    shipping_address: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON, nullable=True)
+    )
 
 
 class CheckoutCartRow(SQLModel, table=True):

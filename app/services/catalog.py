@@ -7,13 +7,17 @@ the catalog's."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
 
 from app.domain.definition_reader import Reader
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.records import Reward
 from app.domain.reward_codes import MAX_IMPORT, RejectedCode, sort_codes
-from app.domain.reward_definitions import RewardDefinition, parse_rewards
+from app.domain.reward_definitions import (
+    RewardChanges,
+    RewardDefinition,
+    RewardSpec,
+    parse_rewards,
+)
 from app.domain.rewards import RewardKind
 from app.domain.text import check_text
 from app.ledger.catalog import CATALOG
@@ -29,9 +33,9 @@ GENERATED, POOL = "GENERATED", "POOL"
 
 @dataclass(frozen=True, slots=True)
 class RewardFields:
-    """A reward as the API gives it: the keys of a program file's [[rewards]] table."""
+    """A reward as the API gives it, and where its discount codes come from."""
 
-    values: dict[str, Any]
+    spec: RewardSpec
     code_source: str = GENERATED  # DISCOUNT_CODE only: POOL draws from imported codes
 
 
@@ -43,7 +47,7 @@ class CreateReward:
 @dataclass(frozen=True, slots=True)
 class UpdateReward:
     reward_id: int
-    changes: dict[str, Any]  # only what changes; None clears an optional setting
+    changes: RewardChanges  # only what changes; None clears an optional setting
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,11 +95,13 @@ def _fail(problem: str) -> DomainError:
     return DomainError(ErrorCode.INVALID_INPUT, f"{field}: {message}", field)
 
 
-async def _checked(tx: WriteTx, values: dict[str, Any], code_source: str) -> RewardDefinition:
+async def _checked(tx: WriteTx, spec: RewardSpec, code_source: str) -> RewardDefinition:
     program = (await active_program(tx)).program
     read = Reader()
-    item = {k: v for k, v in values.items() if v is not None}
-    found = parse_rewards(read, [item], {t.key for t in program.tiers}, program.providers)
+    tiers = {t.key for t in program.tiers}
+    found = parse_rewards(
+        read, [spec.as_table()], tiers, program.providers, currency=program.currency
+    )
     if read.problems:
         raise _fail(read.problems[0])
     [definition] = found
@@ -106,6 +112,7 @@ async def _checked(tx: WriteTx, values: dict[str, Any], code_source: str) -> Rew
         (definition.discount, "discount", 200, False),
         (definition.product_id, "product_id", 100, False),
         (definition.provider, "provider", 40, False),
+        (definition.value.sku if definition.value else None, "value_sku", 100, False),
     ):
         if value:
             check_text(value, field, limit=limit, free_text=free)
@@ -139,36 +146,41 @@ async def _catalog_reward(tx: WriteTx, reward_id: int) -> Reward:
     return reward
 
 
-def _as_values(reward: Reward) -> dict[str, Any]:
-    """A stored reward as the keys of a [[rewards]] table (what an update starts from)."""
-    return {
-        "key": reward.key,
-        "name": reward.name,
-        "description": reward.description,
-        "kind": reward.kind,
-        "discount": reward.discount,
-        "cost": reward.cost,
-        "stock": None if reward.code_source == POOL else reward.stock,
-        "min_tier": reward.min_tier,
-        "per_member_limit": reward.per_member_limit,
-        "active_from": reward.active_from,
-        "active_until": reward.active_until,
-        "provider": reward.provider,
-        "product_id": reward.product_id,
-        "face_value": str(reward.face_value) if reward.face_value is not None else None,
-        "face_currency": reward.face_currency,
-        "delivery": reward.delivery,
-        "deadline_hours": reward.deadline_hours,
-        "visible_tiers": list(reward.visible_tiers) if reward.visible_tiers else None,
-        "limit_period": reward.limit_period,
-    }
+def _as_spec(reward: Reward) -> RewardSpec:
+    """A stored reward as the caller would have given it (what an update starts from)."""
+    return RewardSpec(
+        key=reward.key,
+        name=reward.name,
+        description=reward.description,
+        kind=reward.kind,
+        discount=reward.discount,
+        cost=reward.cost,
+        stock=None if reward.code_source == POOL else reward.stock,
+        min_tier=reward.min_tier,
+        per_member_limit=reward.per_member_limit,
+        active_from=reward.active_from,
+        active_until=reward.active_until,
+        provider=reward.provider,
+        product_id=reward.product_id,
+        face_value=reward.face_value,
+        face_currency=reward.face_currency,
+        delivery=reward.delivery,
+        deadline_hours=reward.deadline_hours,
+        visible_tiers=reward.visible_tiers,
+        limit_period=reward.limit_period,
+        value_type=reward.value.type.value if reward.value else None,
+        value_amount=reward.value.stored_amount if reward.value else None,
+        value_sku=reward.value.sku if reward.value else None,
+        value_level=reward.value.level.value if reward.value else None,
+        experience_at=reward.experience_at,
+    )
 
 
 async def create_reward(
     uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: CreateReward
 ) -> Outcome[RewardSaved]:
     async def action(tx: WriteTx) -> RewardSaved:
-        definition = await _checked(tx, cmd.fields.values, cmd.fields.code_source)
+        definition = await _checked(tx, cmd.fields.spec, cmd.fields.code_source)
         if await tx.catalog.by_key(definition.key) is not None:
             raise DomainError(
                 ErrorCode.INVALID_INPUT, f"key: {definition.key!r} is already a reward", "key"
@@ -185,7 +197,7 @@ async def create_reward(
         principal=principal,
         key=idempotency_key,
         operation="createReward",
-        request={"reward": _jsonable(cmd.fields.values), "codeSource": cmd.fields.code_source},
+        request={"reward": cmd.fields.spec.as_request(), "codeSource": cmd.fields.code_source},
         action=action,
         codec=SAVED_CODEC,
     )
@@ -196,11 +208,7 @@ async def update_reward(
 ) -> Outcome[RewardSaved]:
     async def action(tx: WriteTx) -> RewardSaved:
         reward = await _catalog_reward(tx, cmd.reward_id)
-        if "key" in cmd.changes or "kind" in cmd.changes:
-            raise DomainError(
-                ErrorCode.INVALID_INPUT, "key and kind cannot change: create a new reward", "key"
-            )
-        merged = {**_as_values(reward), **cmd.changes}
+        merged = cmd.changes.applied_to(_as_spec(reward))
         definition = await _checked(tx, merged, reward.code_source)
         await tx.catalog.change(reward.id, definition, pool=reward.code_source == POOL)
         return RewardSaved(reward.id)
@@ -211,7 +219,7 @@ async def update_reward(
         principal=principal,
         key=idempotency_key,
         operation="updateReward",
-        request={"rewardId": cmd.reward_id, "changes": _jsonable(cmd.changes)},
+        request={"rewardId": cmd.reward_id, "changes": cmd.changes.as_request()},
         action=action,
         codec=SAVED_CODEC,
     )
@@ -289,7 +297,3 @@ async def import_reward_codes(
         action=action,
         codec=IMPORTED_CODEC,
     )
-
-
-def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()}

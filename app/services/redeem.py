@@ -19,6 +19,7 @@ from app.domain.rewards import (
     period_start,
     redeem_blocker,
 )
+from app.domain.shipping import ShippingAddress
 from app.ledger.catalog import SYSTEM
 from app.ledger.programs import ProgramVersion
 from app.ledger.uow import UnitOfWork, WriteTx
@@ -37,6 +38,7 @@ class RedeemReward:
     member: MemberRef
     reward_id: int
     quantity: int = 1
+    shipping_address: ShippingAddress | None = None  # PHYSICAL: required; others: refused
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,10 @@ REWARDREDEEMED_CODEC = AnswerCodec(RewardRedeemed)
 
 
 def reward_state(reward: Reward, version: ProgramVersion) -> RewardState:
+    """An experience closes when it takes place: no seat is sold once its date has passed."""
+    until = reward.active_until
+    if reward.experience_at is not None and (until is None or reward.experience_at < until):
+        until = reward.experience_at
     return RewardState(
         cost=reward.cost,
         stock=reward.stock,
@@ -59,7 +65,7 @@ def reward_state(reward: Reward, version: ProgramVersion) -> RewardState:
         per_member_limit=reward.per_member_limit,
         active=reward.active,
         active_from=reward.active_from,
-        active_until=reward.active_until,
+        active_until=until,
     )
 
 
@@ -72,6 +78,13 @@ async def redeem_reward(
                 ErrorCode.INVALID_INPUT, f"quantity must be 1 to {MAX_QUANTITY}", "quantity"
             )
         )
+
+    address = cmd.shipping_address
+    if address is not None:
+        try:
+            address.checked()
+        except DomainError as error:
+            return Outcome.failure(error)
 
     async def action(tx: WriteTx) -> RewardRedeemed:
         now = clock.now()
@@ -107,6 +120,7 @@ async def redeem_reward(
                 "updateMember first.",
                 "rewardId",
             )
+        _check_shipping(RewardKind(reward.kind), address)
         if not await tx.rewards.take_stock(reward.id, cmd.quantity):
             raise DomainError(
                 ErrorCode.OUT_OF_STOCK, BLOCKER_MESSAGES[ErrorCode.OUT_OF_STOCK], "rewardId"
@@ -130,6 +144,7 @@ async def redeem_reward(
             codes=codes,
             now=now,
             deadline_at=now + timedelta(hours=reward.deadline_hours),
+            shipping_address=address,
         )
         await tx.lots.record_hold(redemption_id, allocations)
         if pooled:  # each imported code given out once; the stock taken above covers them
@@ -174,7 +189,28 @@ async def redeem_reward(
         principal=principal,
         key=idempotency_key,
         operation="redeemReward",
-        request={**cmd.member.as_request(), "rewardId": cmd.reward_id, "quantity": cmd.quantity},
+        request={
+            **cmd.member.as_request(),
+            "rewardId": cmd.reward_id,
+            "quantity": cmd.quantity,
+            **({"shippingAddress": address.as_stored()} if address else {}),
+        },
         action=action,
         codec=REWARDREDEEMED_CODEC,
     )
+
+
+def _check_shipping(kind: RewardKind, address: ShippingAddress | None) -> None:
+    """Goods need somewhere to go; nothing else takes an address."""
+    if kind is RewardKind.PHYSICAL and address is None:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "shippingAddress: a PHYSICAL reward is shipped: give the address",
+            "shippingAddress",
+        )
+    if kind is not RewardKind.PHYSICAL and address is not None:
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            f"shippingAddress: only a PHYSICAL reward is shipped, not a {kind}",
+            "shippingAddress",
+        )

@@ -202,8 +202,24 @@ async def reward_ids(api: Api) -> dict[str, str]:
     return {e["node"]["key"]: e["node"]["id"] for e in page["edges"]}
 
 
-async def redeem(api: Api, member_pk: int, reward_key: str, quantity: int = 1) -> dict[str, Any]:
+ADDRESS = {
+    "name": "Ada Member",
+    "line1": "Hauptstr. 1",
+    "city": "Berlin",
+    "postalCode": "10115",
+    "country": "DE",
+}
+
+
+async def redeem(
+    api: Api,
+    member_pk: int,
+    reward_key: str,
+    quantity: int = 1,
+    shipping_address: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Redeem as a partner (redemptions:write); returns the redemption."""
+    ship = {"shippingAddress": shipping_address} if shipping_address else {}
     rewards = await reward_ids(api)
     out = (
         await api.data(
@@ -214,6 +230,7 @@ async def redeem(api: Api, member_pk: int, reward_key: str, quantity: int = 1) -
                     "rewardId": rewards[reward_key],
                     "memberId": member_gid(member_pk),
                     "quantity": quantity,
+                    **ship,
                 },
             },
         )

@@ -61,7 +61,7 @@ async def test_staff_create_change_and_retire_a_reward(api: Api) -> None:
     member = await ops.enroll(api, "collector")
     await ops.adjust(api, member, 100)
     await api.data(UPDATE, {"id": reward["id"], "input": {"minTier": None}, "key": ops.key()})
-    redemption = await ops.redeem(api, member, "poster")
+    redemption = await ops.redeem(api, member, "poster", shipping_address=ops.ADDRESS)
     retired = (await api.data(RETIRE, {"id": reward["id"], "key": ops.key()}))["retireReward"]
     assert retired["reward"] == {"active": False}
     assert await ops.redemption_status(api, redemption["id"]) == "HELD"  # unaffected
@@ -182,7 +182,9 @@ async def test_a_limit_per_day_opens_again_the_next_day(db_url: str, tmp_path: A
         assert made["userErrors"] == []
         member = await ops.enroll(api, "daily-fan")
         await ops.adjust(api, member, 100)
-        assert (await ops.redeem(api, member, "daily"))["status"] == "HELD"
+        assert (await ops.redeem(api, member, "daily", shipping_address=ops.ADDRESS))[
+            "status"
+        ] == "HELD"
         variables = {
             "key": ops.key(),
             "input": {"rewardId": made["reward"]["id"], "memberId": ops.member_gid(member)},
@@ -190,7 +192,9 @@ async def test_a_limit_per_day_opens_again_the_next_day(db_url: str, tmp_path: A
         again = (await api.data(ops.REDEEM, variables))["redeemReward"]
         assert ops.codes(again) == ["LIMIT_REACHED"]
         clock.advance(hours=20)  # the next day in the program's time zone (UTC)
-        assert (await ops.redeem(api, member, "daily"))["status"] == "HELD"
+        assert (await ops.redeem(api, member, "daily", shipping_address=ops.ADDRESS))[
+            "status"
+        ] == "HELD"
         bad = await _create(api, key="weekly", perMemberLimit=1, limitPeriod="WEEK")
         assert ops.codes(bad) == ["INVALID_INPUT"]
 

@@ -61,7 +61,7 @@ async def _update(api: Api, redemption: str, status: str, **extra: Any) -> dict[
 async def test_a_3pl_ships_goods_with_tracking_and_the_member_sees_it(api: Api) -> None:
     member = await ops.enroll(api, "shopper")
     await ops.purchase(api, member, "o-1", "100")
-    mug = (await ops.redeem(api, member, "mug"))["id"]
+    mug = (await ops.redeem(api, member, "mug", shipping_address=ops.ADDRESS))["id"]
     picked = await _update(api, mug, "FULFILLING", note="picked at bay 4")
     assert picked["userErrors"] == []
     assert picked["balance"] == {"available": 70, "held": 30}
@@ -97,7 +97,7 @@ async def test_a_3pl_ships_goods_with_tracking_and_the_member_sees_it(api: Api) 
 async def test_an_illegal_move_is_a_user_error_that_changes_nothing(api: Api) -> None:
     member = await ops.enroll(api, "mover")
     await ops.purchase(api, member, "o-1", "100")
-    mug = (await ops.redeem(api, member, "mug"))["id"]
+    mug = (await ops.redeem(api, member, "mug", shipping_address=ops.ADDRESS))["id"]
     jumped = await _update(api, mug, "DELIVERED")
     assert jumped["redemption"] is None
     [error] = jumped["userErrors"]
@@ -138,7 +138,7 @@ async def test_a_till_scans_a_code_finds_the_redemption_and_fulfils_it(api: Api)
 async def test_a_member_token_can_neither_look_codes_up_nor_move_redemptions(api: Api) -> None:
     member = await ops.enroll(api, "curious")
     await ops.purchase(api, member, "o-1", "100")
-    mug = (await ops.redeem(api, member, "mug"))["id"]
+    mug = (await ops.redeem(api, member, "mug", shipping_address=ops.ADDRESS))["id"]
     token = api.token(member="curious")
     looked = await api.gql(BY_CODE, {"code": "TLY-0000-0000-0000"}, token=token)
     assert ops.error_codes(looked) == ["FORBIDDEN"]

@@ -56,11 +56,18 @@ mutation($key: String!, $externalId: String!, $email: String) {
   }
 }"""
 REDEEM = """
-mutation($key: String!, $rewardId: ID!) {
-  redeemReward(idempotencyKey: $key, input: {rewardId: $rewardId}) {
+mutation($key: String!, $rewardId: ID!, $ship: ShippingAddressInput) {
+  redeemReward(idempotencyKey: $key, input: {rewardId: $rewardId, shippingAddress: $ship}) {
     redemption { id status } userErrors { code message }
   }
 }"""
+ADDRESS = {
+    "name": "Max Member",
+    "line1": "Jungfernstieg 1",
+    "city": "Hamburg",
+    "postalCode": "20095",
+    "country": "DE",
+}
 SHIP = """
 mutation($id: ID!, $key: String!) {
   updateRedemption(redemptionId: $id, status: SHIPPED, carrier: "DHL", trackingNumber: "JJD01",
@@ -189,9 +196,12 @@ async def _rewards(server: LiveServer, token: str) -> dict[str, str]:
     return {e["node"]["key"]: e["node"]["id"] for e in data["rewards"]["edges"]}
 
 
-async def _redeem(server: LiveServer, token: str, reward: str) -> str:
+async def _redeem(
+    server: LiveServer, token: str, reward: str, ship: dict[str, str] | None = None
+) -> str:
     rewards = await _rewards(server, token)
-    answer = await execute(server, token, REDEEM, {"key": key(), "rewardId": rewards[reward]})
+    variables = {"key": key(), "rewardId": rewards[reward], "ship": ship}
+    answer = await execute(server, token, REDEEM, variables)
     assert answer["redeemReward"]["userErrors"] == [], answer
     return str(answer["redeemReward"]["redemption"]["id"])
 
@@ -242,7 +252,7 @@ async def test_a_pending_order_completes_when_the_provider_calls_back(
 async def test_a_mug_is_shipped_with_tracking_the_member_sees(tally: LiveServer) -> None:
     _, app = await _member(tally, "max")
     async with following(tally, app) as updates:
-        redemption = await _redeem(tally, app, "mug")
+        redemption = await _redeem(tally, app, "mug", ship=ADDRESS)
         assert (await updates.next())["status"] == "HELD"
         answer = await execute(tally, tally.partner_token(), SHIP, {"id": redemption, "key": key()})
         assert answer["updateRedemption"]["userErrors"] == []
@@ -250,9 +260,20 @@ async def test_a_mug_is_shipped_with_tracking_the_member_sees(tally: LiveServer)
     assert shipped["status"] == "SHIPPED"
     assert shipped["redemption"]["delivery"]["trackingNumber"] == "JJD01"
     history: dict[str, Any] = await execute(
-        tally, app, "{ viewer { redemptions(first: 5) { edges { node { status } } } } }"
+        tally,
+        app,
+        "{ viewer { redemptions(first: 5) { edges { node { status "
+        "delivery { shippingAddress { name city postalCode country line2 } } } } } } }",
     )
-    assert history["viewer"]["redemptions"]["edges"][0]["node"]["status"] == "SHIPPED"
+    node = history["viewer"]["redemptions"]["edges"][0]["node"]
+    assert node["status"] == "SHIPPED"
+    assert node["delivery"]["shippingAddress"] == {
+        "name": "Max Member",
+        "city": "Hamburg",
+        "postalCode": "20095",
+        "country": "DE",
+        "line2": None,
+    }
 
 
 APPLY = """

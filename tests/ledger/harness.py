@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from app.domain.program import program_to_data
+from app.domain.shipping import ShippingAddress
 from app.events.feed import ChangeFeed
 from app.ledger.database import Database, open_database
 from app.ledger.uow import UnitOfWork
@@ -28,6 +29,9 @@ def answer(outcome: Outcome[Any]) -> dict[str, Any]:
 
 
 START = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+TEST_ADDRESS = ShippingAddress(
+    name="Ada Member", line1="Hauptstr. 1", city="Berlin", postal_code="10115", country="DE"
+)
 PROGRAM_FILE = Path(__file__).resolve().parents[2] / "app" / "programs" / "demo.toml"
 
 
@@ -182,12 +186,20 @@ class Ledger:
     async def redeem(
         self, member_id: int, reward_id: int, quantity: int = 1, key: str | None = None
     ) -> Outcome[Any]:
+        """Goods (PHYSICAL) are shipped to TEST_ADDRESS."""
+        found = (await self.queries.rewards([reward_id])).get(reward_id)
+        physical = found is not None and found.kind == "PHYSICAL"
         return await redeem.redeem_reward(
             self.uow,
             self.clock,
             principal=self.principal,
             idempotency_key=key or self.key(),
-            cmd=redeem.RedeemReward(MemberRef(id=member_id), reward_id, quantity),
+            cmd=redeem.RedeemReward(
+                MemberRef(id=member_id),
+                reward_id,
+                quantity,
+                shipping_address=TEST_ADDRESS if physical else None,
+            ),
         )
 
     async def cancel(self, redemption_id: int, key: str | None = None) -> Outcome[Any]:

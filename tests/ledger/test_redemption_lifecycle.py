@@ -21,7 +21,14 @@ def _program() -> dict[str, Any]:
     data = program_data()
     data["rewards"] += [
         {"key": "mug", "name": "Mug", "cost": 30, "stock": 5, "kind": "PHYSICAL"},
-        {"key": "tasting", "name": "Tasting", "cost": 40, "stock": 3, "kind": "EXPERIENCE"},
+        {
+            "key": "tasting",
+            "name": "Tasting",
+            "cost": 40,
+            "stock": 3,
+            "kind": "EXPERIENCE",
+            "experience_at": "2099-06-01T19:00:00+02:00",
+        },
     ]
     return data
 

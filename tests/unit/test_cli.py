@@ -219,19 +219,20 @@ def test_reward_import_codes_fills_a_pool_from_a_file_once(
     assert main(["program", "apply", str(DEMO_PROGRAM)]) == 0
 
     async def pool() -> None:
+        from app.domain.reward_definitions import RewardSpec
         from app.main import build_runtime
         from app.services.catalog import CreateReward, RewardFields, create_reward
         from app.settings import Settings
 
         runtime = build_runtime(Settings())
         try:
-            values = {"key": "pool", "name": "Pool", "kind": "DISCOUNT_CODE", "cost": 5}
+            spec = RewardSpec(key="pool", name="Pool", kind="DISCOUNT_CODE", cost=5)
             made = await create_reward(
                 runtime.services.uow,
                 runtime.services.clock,
                 principal="operator:test",
                 idempotency_key="pool-1",
-                cmd=CreateReward(RewardFields(values, "POOL")),
+                cmd=CreateReward(RewardFields(spec, "POOL")),
             )
             assert made.ok, made.errors
         finally:

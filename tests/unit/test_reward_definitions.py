@@ -124,3 +124,27 @@ def test_visibility_and_limit_periods_are_checked_and_read_back() -> None:
     assert parse_program(program_to_data(program)) == program
     assert any("visible_tiers" in p for p in _problems(_with({**lounge, "visible_tiers": ["x"]})))
     assert any("limit_period" in p for p in _problems(_with({**daily, "limit_period": "WEEK"})))
+
+
+def test_an_experience_has_its_date_and_only_an_experience_has_one() -> None:
+    tasting = {"key": "tasting", "name": "Tasting", "cost": 40, "kind": "EXPERIENCE", "stock": 5}
+    program = parse_program(_with({**tasting, "experience_at": "2026-06-01T19:00:00+02:00"}))
+    at = program.rewards[-1].experience_at
+    assert at is not None
+    assert at.isoformat() == "2026-06-01T19:00:00+02:00"
+    assert parse_program(program_to_data(program)) == program
+    [missing] = _problems(_with(tasting))
+    assert missing.startswith("rewards[3].experience_at: an EXPERIENCE reward has its date")
+    [naive] = _problems(_with({**tasting, "experience_at": "2026-06-01T19:00:00"}))
+    assert naive.startswith("rewards[3].experience_at: a date-time with a UTC offset")
+    [garbled] = _problems(_with({**tasting, "experience_at": "soon"}))
+    assert "is not an ISO 8601 date-time" in garbled
+    mug = {"key": "mug", "name": "Mug", "cost": 5, "kind": "PHYSICAL"}
+    [stray] = _problems(_with({**mug, "experience_at": "2026-06-01T19:00:00+02:00"}))
+    assert stray.startswith("rewards[3].experience_at: only an EXPERIENCE reward has it")
+
+
+def test_a_stored_experience_from_before_the_date_still_reads_back() -> None:
+    data = _with({"key": "tasting", "name": "Tasting", "cost": 40, "kind": "EXPERIENCE"})
+    program = parse_program(data, limits=False)
+    assert program.rewards[-1].experience_at is None

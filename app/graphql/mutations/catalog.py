@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, TypeVar
 
 import strawberry
 
 from app.auth.scopes import Scope
+from app.domain.errors import DomainError, ErrorCode
+from app.domain.reward_definitions import KEEP, Keep, RewardChanges, RewardSpec
 from app.graphql.context import Context
 from app.graphql.ids import from_global_id
 from app.graphql.mutations.write import (
@@ -19,6 +21,7 @@ from app.graphql.mutations.write import (
 )
 from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
+from app.graphql.types.discount_value import DiscountLevel, DiscountValueType
 from app.graphql.types.reward import Reward, RewardKind
 from app.services.catalog import (
     CodesImported,
@@ -35,6 +38,7 @@ from app.services.catalog import (
 )
 
 REWARD_ID_HELP = "The reward's global id (Reward.id)."
+T = TypeVar("T")
 
 
 @strawberry.input(description="A reward for the catalog: the keys of a program file's [[rewards]].")
@@ -80,34 +84,62 @@ class RewardInput:
     limit_period: str = strawberry.field(
         default="LIFETIME", description="perMemberLimit per LIFETIME, DAY, MONTH or YEAR."
     )
+    value_type: DiscountValueType | None = strawberry.field(
+        default=None,
+        description="DISCOUNT_CODE: what a code takes off, typed (Reward.value); null: only "
+        "the discount text.",
+    )
+    value_amount: Decimal | None = strawberry.field(
+        default=None,
+        description="FIXED_AMOUNT: the amount off in the program's currency (more than 0, its "
+        "decimals); PERCENTAGE: the percent off (more than 0, at most 100).",
+    )
+    value_sku: str | None = strawberry.field(
+        default=None,
+        description="FREE_ITEM: the item; an ITEM-level amount or percentage: which item.",
+    )
+    value_level: DiscountLevel | None = strawberry.field(
+        default=None,
+        description="CHECK or ITEM; null: ITEM with a sku, CHECK without.",
+    )
+    experience_at: datetime | None = strawberry.field(
+        default=None,
+        description="EXPERIENCE (required there, only there): when it takes place, with its "
+        "UTC offset; it cannot be redeemed from then on.",
+    )
     code_source: str = strawberry.field(
         default="GENERATED",
         description="DISCOUNT_CODE: GENERATED (Tally makes each code) or POOL (drawn from "
         "codes you import with importRewardCodes, each given out once).",
     )
 
-    def values(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "name": self.name,
-            "kind": self.kind.value,
-            "cost": self.cost,
-            "description": self.description,
-            "discount": self.discount,
-            "stock": self.stock,
-            "min_tier": self.min_tier,
-            "per_member_limit": self.per_member_limit,
-            "active_from": self.active_from,
-            "active_until": self.active_until,
-            "provider": self.provider,
-            "product_id": self.product_id,
-            "face_value": str(self.face_value) if self.face_value is not None else None,
-            "face_currency": self.face_currency,
-            "delivery": self.delivery,
-            "deadline_hours": self.deadline_hours,
-            "visible_tiers": self.visible_tiers,
-            "limit_period": self.limit_period,
-        }
+    def spec(self) -> RewardSpec:
+        return RewardSpec(
+            key=self.key,
+            name=self.name,
+            kind=self.kind.value,
+            cost=self.cost,
+            description=self.description,
+            discount=self.discount,
+            stock=self.stock,
+            min_tier=self.min_tier,
+            per_member_limit=self.per_member_limit,
+            active_from=self.active_from,
+            active_until=self.active_until,
+            provider=self.provider,
+            product_id=self.product_id,
+            face_value=self.face_value,
+            face_currency=self.face_currency,
+            delivery=self.delivery,
+            deadline_hours=self.deadline_hours,
+            visible_tiers=tuple(self.visible_tiers) if self.visible_tiers is not None else None,
+            limit_period=self.limit_period,
+            value_type=self.value_type.value if self.value_type else None,
+            value_amount=self.value_amount,
+            value_sku=self.value_sku,
+            value_level=self.value_level.value if self.value_level else None,
+            experience_at=self.experience_at,
+        )
 
 
 @strawberry.input(description="What changes in a catalog reward; an omitted field stays.")
@@ -140,23 +172,67 @@ class RewardChangesInput:
     limit_period: str | None = strawberry.field(
         default=strawberry.UNSET, description="New period of perMemberLimit."
     )
+    value_type: DiscountValueType | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="A new typed value: the value fields not given with it are cleared; "
+        "null: no typed value.",
+    )
+    value_amount: Decimal | None = strawberry.field(
+        default=strawberry.UNSET, description="New amount or percentage off."
+    )
+    value_sku: str | None = strawberry.field(
+        default=strawberry.UNSET, description="New item of the value; null: none."
+    )
+    value_level: DiscountLevel | None = strawberry.field(
+        default=strawberry.UNSET, description="New level of the value; null: its default."
+    )
+    experience_at: datetime | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="EXPERIENCE: its new date; redemptions already made keep their seats.",
+    )
 
-    def changes(self) -> dict[str, Any]:
-        given = {
-            "name": self.name,
-            "description": self.description,
-            "discount": self.discount,
-            "cost": self.cost,
-            "stock": self.stock,
-            "min_tier": self.min_tier,
-            "per_member_limit": self.per_member_limit,
-            "active_from": self.active_from,
-            "active_until": self.active_until,
-            "deadline_hours": self.deadline_hours,
-            "visible_tiers": self.visible_tiers,
-            "limit_period": self.limit_period,
-        }
-        return {k: v for k, v in given.items() if v is not strawberry.UNSET}
+    def changes(self) -> RewardChanges:
+        """The changes given; a null name or cost is refused (they cannot be cleared)."""
+        for value, field, need in (
+            (self.name, "name", "a non-empty string is required"),
+            (self.cost, "cost", "a whole number is required"),
+        ):
+            if value is None:
+                raise DomainError(ErrorCode.INVALID_INPUT, f"{field}: {need}", field)
+        tiers = _given(self.visible_tiers)
+        return RewardChanges(
+            name=_required(self.name),
+            description=_given(self.description),
+            discount=_given(self.discount),
+            cost=_required(self.cost),
+            stock=_given(self.stock),
+            min_tier=_given(self.min_tier),
+            per_member_limit=_given(self.per_member_limit),
+            active_from=_given(self.active_from),
+            active_until=_given(self.active_until),
+            deadline_hours=_given(self.deadline_hours),
+            visible_tiers=tuple(tiers) if isinstance(tiers, list) else tiers,
+            limit_period=_given(self.limit_period),
+            value_type=_enum(self.value_type),
+            value_amount=_given(self.value_amount),
+            value_sku=_given(self.value_sku),
+            value_level=_enum(self.value_level),
+            experience_at=_given(self.experience_at),
+        )
+
+
+def _given(value: T | None) -> T | None | Keep:
+    """An input field left out is KEEP; null clears."""
+    return KEEP if value is strawberry.UNSET else value
+
+
+def _enum(value: DiscountValueType | DiscountLevel | None) -> str | None | Keep:
+    given = _given(value)
+    return given.value if isinstance(given, DiscountValueType | DiscountLevel) else given
+
+
+def _required(value: T | None) -> T | Keep:
+    return KEEP if value is strawberry.UNSET or value is None else value
 
 
 @strawberry.type(description="What createReward, updateReward or retireReward did.")
@@ -219,7 +295,7 @@ async def create_reward_mutation(
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> RewardPayload:
     async def command(w: Writer) -> CreateReward:
-        return CreateReward(RewardFields(input.values(), input.code_source))
+        return CreateReward(RewardFields(input.spec(), input.code_source))
 
     return await Writer(info).run(
         create_reward,

@@ -21,6 +21,7 @@ from app.graphql.permissions import needs
 from app.graphql.types.common import UserError
 from app.graphql.types.member import Balance
 from app.graphql.types.redemption import Redemption
+from app.graphql.types.shipping import ShippingAddressInput
 from app.services.redeem import RedeemReward, RewardRedeemed, redeem_reward
 
 
@@ -40,6 +41,10 @@ class RedeemRewardInput:
         default=None,
         description="Partners only: the member redeeming, by your id for them (give this or "
         "memberId).",
+    )
+    shipping_address: ShippingAddressInput | None = strawberry.field(
+        default=None,
+        description="PHYSICAL: where to ship it (required); refused for other kinds.",
     )
 
 
@@ -69,7 +74,10 @@ async def redeem_reward_mutation(
         member = await w.member(
             input.member_id, input.external_id, partner_scope=Scope.REDEMPTIONS_WRITE
         )
-        return RedeemReward(member=member, reward_id=reward_pk, quantity=input.quantity)
+        address = input.shipping_address.record() if input.shipping_address else None
+        return RedeemReward(
+            member=member, reward_id=reward_pk, quantity=input.quantity, shipping_address=address
+        )
 
     async def shown(w: Writer, done: RewardRedeemed) -> RedeemRewardPayload:
         return RedeemRewardPayload(

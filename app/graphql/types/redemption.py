@@ -14,7 +14,9 @@ from app.domain.rewards import RedemptionStatus as DomainRedemptionStatus
 from app.graphql.context import Context
 from app.graphql.ids import to_global_id
 from app.graphql.types.common import Node, publish_enum
+from app.graphql.types.discount_value import DiscountValue
 from app.graphql.types.reward import Reward, RewardKind
+from app.graphql.types.shipping import ShippingAddress
 
 RedemptionStatus = DomainRedemptionStatus
 publish_enum(  # the domain enum, published as is
@@ -73,17 +75,28 @@ class RedemptionDelivery:
     code_value: str | None = strawberry.field(
         description="What each code is worth, as shown (the reward's discount)."
     )
+    value: DiscountValue | None = strawberry.field(
+        description="What each code is worth, typed (the reward's value), for a till that "
+        "scanned one to apply; null without codes or a typed value."
+    )
     claim_links: list[str] = strawberry.field(
         description="Gift card claim links, one per card, when delivered as links."
     )
     sent_to: str | None = strawberry.field(
         description="The e-mail address a gift card was sent to."
     )
+    shipping_address: ShippingAddress | None = strawberry.field(
+        description="PHYSICAL: where it ships, as given with redeemReward; null once the "
+        "member is erased."
+    )
     carrier: str | None = strawberry.field(description="The carrier of shipped goods.")
     tracking_number: str | None = strawberry.field(description="The parcel's tracking number.")
     tracking_url: str | None = strawberry.field(description="Where to follow the parcel.")
     booking_reference: str | None = strawberry.field(
         description="An experience's booking reference."
+    )
+    experience_at: datetime | None = strawberry.field(
+        description="When the experience takes place (the reward's experienceAt)."
     )
     note: str | None = strawberry.field(description="The latest note from staff or the 3PL.")
 
@@ -133,15 +146,22 @@ class Redemption(Node):
         d = self.record.delivery or Delivery()
         return RedemptionDelivery(
             codes=list(self.record.codes),
-            code_value=(d.code_value or (reward.discount if reward else "") or None)
+            code_value=(d.code_value or (reward.shown_discount if reward else "") or None)
             if self.record.codes
+            else None,
+            value=DiscountValue.of(reward.value)
+            if reward and reward.value and self.record.codes
             else None,
             claim_links=list(d.claim_links),
             sent_to=d.sent_to,
+            shipping_address=ShippingAddress.of(self.record.shipping_address)
+            if self.record.shipping_address
+            else None,
             carrier=d.carrier,
             tracking_number=d.tracking_number,
             tracking_url=d.tracking_url,
             booking_reference=d.booking_reference,
+            experience_at=reward.experience_at if reward else None,
             note=d.note,
         )
 

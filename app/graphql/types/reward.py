@@ -11,6 +11,7 @@ from app.domain.records import Reward as RewardRecord
 from app.domain.rewards import RewardKind as DomainRewardKind
 from app.graphql.ids import to_global_id
 from app.graphql.types.common import Node, UserErrorCode, publish_enum
+from app.graphql.types.discount_value import DiscountValue
 from app.services.queries import RewardAvailability as AvailabilityRecord
 
 RewardKind = DomainRewardKind
@@ -47,7 +48,14 @@ class Reward(Node):
     name: str = strawberry.field(description="The reward's display name.")
     description: str = strawberry.field(description="Text to show the member.")
     kind: RewardKind = strawberry.field(description="What redeeming it gives.")
-    discount: str = strawberry.field(description="What the discount code is worth, as shown.")
+    discount: str = strawberry.field(
+        description="What the discount code is worth, as shown: the reward's own text, or one "
+        'said by its value ("5.00 EUR off", "10% off", "Free shipping", "Free SKU-1").'
+    )
+    value: DiscountValue | None = strawberry.field(
+        description="DISCOUNT_CODE: what each code is worth, typed, for a till or checkout to "
+        "apply; null when the reward gives only the discount text, and for other kinds."
+    )
     cost: int = strawberry.field(description="Points per unit.")
     stock: int | None = strawberry.field(description="Total stock; null means unlimited.")
     remaining_stock: int | None = strawberry.field(
@@ -80,6 +88,10 @@ class Reward(Node):
         description="Hours a redemption has to be fulfilled; then it fails and its points "
         "come back."
     )
+    experience_at: datetime | None = strawberry.field(
+        description="EXPERIENCE: when it takes place; it cannot be redeemed from then on. Null "
+        "for other kinds."
+    )
     gift_card: GiftCardDetails | None = strawberry.field(
         description="For a GIFT_CARD reward, what it sends; null for other kinds."
     )
@@ -92,7 +104,8 @@ class Reward(Node):
             name=r.name,
             description=r.description,
             kind=RewardKind(r.kind),
-            discount=r.discount,
+            discount=r.shown_discount,
+            value=DiscountValue.of(r.value) if r.value else None,
             cost=r.cost,
             stock=r.stock,
             remaining_stock=r.remaining_stock,
@@ -104,6 +117,7 @@ class Reward(Node):
             visible_tiers=list(r.visible_tiers) if r.visible_tiers else None,
             limit_period=r.limit_period,
             deadline_hours=r.deadline_hours,
+            experience_at=r.experience_at,
             gift_card=GiftCardDetails(
                 provider=r.provider or "",
                 product_id=r.product_id or "",
