@@ -30,6 +30,7 @@ from app.domain.rewards import period_start, redeem_blocker
 from app.domain.tiers.policy import Tier
 from app.domain.tiers.progress import TierProgress
 from app.ledger.programs import ProgramVersion, activations
+from app.ledger.queries import ReadLedger
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock
 from app.services.earning import explain, explanation_data, single_line
@@ -57,6 +58,22 @@ class Estimate:
     tier: Tier | None
     currency: str
     checkout: CheckoutOffer | None = None  # None: the program takes no points at checkout
+
+
+async def _visible_page(
+    r: ReadLedger, *, after: int, limit: int, active_only: bool, tier_key: str | None
+) -> Page[Reward]:
+    """A page of `limit` rewards a member of tier `tier_key` may see, read on past the
+    hidden ones (so a page is full whenever there are more to show)."""
+    found: list[Reward] = []
+    cursor = after
+    while len(found) <= limit:
+        page = await r.rewards_page(after=cursor, limit=limit + 1, active_only=active_only)
+        found += [w for w in page.items if w.visible_to(tier_key)]
+        if not page.has_next or not page.items:
+            break
+        cursor = page.items[-1].id
+    return Page(found[:limit], len(found) > limit)
 
 
 class Queries:
@@ -154,14 +171,15 @@ class Queries:
         `seen_by` or None if not enrolled) only the rewards its tier may see."""
         version = await self.program() if member_token else None
         async with self.uow.read() as r:
-            page = await r.rewards_page(after=after, limit=limit, active_only=active_only)
             if not member_token:
-                return page
+                return await r.rewards_page(after=after, limit=limit, active_only=active_only)
             tier_key = None
             if version is not None and seen_by is not None:
                 held = await held_tiers(r, version.program, [seen_by], self.clock.now())
                 tier_key = held[seen_by].key
-        return Page([w for w in page.items if w.visible_to(tier_key)], page.has_next)
+            return await _visible_page(
+                r, after=after, limit=limit, active_only=active_only, tier_key=tier_key
+            )
 
     async def available_rewards(
         self, member_id: int, *, after: int, limit: int
@@ -171,7 +189,14 @@ class Queries:
         version = await self.program()
         now = self.clock.now()
         async with self.uow.read() as r:
-            page = await r.rewards_page(after=after, limit=limit, active_only=True)
+            if version is None:
+                rank, tier_key = -1, None
+            else:
+                tier = (await held_tiers(r, version.program, [member_id], now))[member_id]
+                rank, tier_key = version.program.tier_rank(tier.key), tier.key
+            page = await _visible_page(
+                r, after=after, limit=limit, active_only=True, tier_key=tier_key
+            )
             balance = (await r.balances_by_member([member_id])).get(member_id)
             since = {
                 w.id: period_start(w.limit_period, now, version.program.time_zone)
@@ -179,15 +204,8 @@ class Queries:
                 if version is not None
             }
             redeemed = await r.redeemed_quantities(member_id, [w.id for w in page.items], since)
-            if version is None:
-                rank, tier_key = -1, None
-            else:
-                tier = (await held_tiers(r, version.program, [member_id], now))[member_id]
-                rank, tier_key = version.program.tier_rank(tier.key), tier.key
         items = []
-        for reward in page.items:
-            if not reward.visible_to(tier_key):
-                continue  # hidden from this tier, not just refused
+        for reward in page.items:  # those hidden from this tier are not there, not refused
             reason = (
                 ErrorCode.REWARD_UNAVAILABLE
                 if version is None or balance is None

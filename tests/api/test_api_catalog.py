@@ -251,3 +251,35 @@ key = "member"
 name = "Member"
 threshold = 0
 """
+
+
+async def test_a_members_pages_are_full_however_many_rewards_are_hidden(api: Api) -> None:
+    for n in range(5):  # five gold-only rewards between the file's and a visible one
+        assert (await _create(api, key=f"gold-{n}", visibleTiers=["gold"]))["userErrors"] == []
+    assert (await _create(api, key="for-all"))["userErrors"] == []
+    await ops.enroll(api, "pager")
+    token = api.token(member="pager")
+    page = "edges { node { key } } pageInfo { hasNextPage endCursor }"
+    seen: list[str] = []
+    after = None
+    for _ in range(10):
+        body = await api.data(
+            f"query($after: String) {{ rewards(first: 2, after: $after) {{ {page} }} }}",
+            {"after": after},
+            token=token,
+        )
+        got = body["rewards"]
+        seen += [e["node"]["key"] for e in got["edges"]]
+        if not got["pageInfo"]["hasNextPage"]:
+            break
+        assert len(got["edges"]) == 2  # a page short of `first` only at the end
+        after = got["pageInfo"]["endCursor"]
+    assert seen == ["coffee", "tote", "lounge", "for-all"]
+    offers = await api.data(
+        "{ viewer { availableRewards(first: 4) { edges { node { reward { key } } } "
+        "pageInfo { hasNextPage } } } }",
+        token=token,
+    )
+    listed = offers["viewer"]["availableRewards"]
+    assert [e["node"]["reward"]["key"] for e in listed["edges"]] == seen
+    assert listed["pageInfo"]["hasNextPage"] is False

@@ -172,3 +172,16 @@ async def test_the_audit_trail_shows_every_write_to_staff_only(api: Api) -> None
     assert [e["node"] for e in rest["edges"]] == [enrolled]
     pos = api.token(scopes=PARTNER_SCOPES - {"audit:read"})
     assert ops.error_codes(await api.gql(TRAIL, {}, token=pos)) == ["FORBIDDEN"]
+
+
+def test_every_table_naming_a_member_is_in_its_export() -> None:
+    from app.ledger import tables
+    from app.ledger.export import _BY_MEMBER
+
+    exported = {t.name for t in _BY_MEMBER} | {"outbox"}  # the outbox repeats the transfers
+    missing = [
+        t.name
+        for t in tables.metadata.sorted_tables
+        if "member_id" in t.c and t.name not in exported
+    ]
+    assert missing == []

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 15.0
@@ -92,6 +93,20 @@ def start_sandbox(log_dir: Path, *options: str) -> SandboxProcess:
         sandbox.stop()
         raise RuntimeError(f"the sandbox did not announce itself (got {line!r}):\n{sandbox.log()}")
     return sandbox
+
+
+def sandbox_process_fixture(label: str, seed: int) -> Callable[..., Iterator[SandboxProcess]]:
+    """A module's sandbox process: started once for the module's tests, stopped after."""
+
+    @pytest.fixture(scope="module")
+    def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
+        process = start_sandbox(tmp_path_factory.mktemp(label), "--seed", str(seed))
+        try:
+            yield process
+        finally:
+            process.stop()
+
+    return sandbox_process
 
 
 class SandboxControl:

@@ -7,7 +7,7 @@ nothing. Every count of orders is read from the sandbox, never from Tally."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -26,20 +26,14 @@ from tests.e2e.giftcard_sandbox import (
     SandboxControl,
     SandboxProcess,
     WebhookReceiver,
-    start_sandbox,
+    sandbox_process_fixture,
 )
 from tests.ledger.harness import Ledger, program_data
 
 SECRET = "hook-secret-tally"
 
 
-@pytest.fixture(scope="module")
-def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    process = start_sandbox(tmp_path_factory.mktemp("fulfilment"), "--seed", "3")
-    try:
-        yield process
-    finally:
-        process.stop()
+sandbox_process = sandbox_process_fixture("fulfilment", 3)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -40,20 +40,14 @@ from tests.e2e.giftcard_sandbox import (
     SandboxProcess,
     WebhookReceiver,
     eventually,
-    start_sandbox,
+    sandbox_process_fixture,
 )
 
 SECRET = "hook-secret-2"
 ApiFactory = Callable[..., GiftCardApi]
 
 
-@pytest.fixture(scope="module")
-def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    process = start_sandbox(tmp_path_factory.mktemp("giftcard"), "--seed", "7")
-    try:
-        yield process
-    finally:
-        process.stop()
+sandbox_process = sandbox_process_fixture("giftcard", 7)
 
 
 @pytest.fixture

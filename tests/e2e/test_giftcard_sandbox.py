@@ -13,7 +13,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -32,19 +32,14 @@ from tests.e2e.giftcard_sandbox import (
     eventually,
     read_announcement,
     sandbox_command,
+    sandbox_process_fixture,
     start_sandbox,
 )
 
 SECRET = "hook-secret-1"
 
 
-@pytest.fixture(scope="module")
-def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    process = start_sandbox(tmp_path_factory.mktemp("giftcard"), "--seed", "1")
-    try:
-        yield process
-    finally:
-        process.stop()
+sandbox_process = sandbox_process_fixture("giftcard", 1)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -23,7 +23,7 @@ from tests.e2e.giftcard_sandbox import (
     SandboxControl,
     SandboxProcess,
     eventually,
-    start_sandbox,
+    sandbox_process_fixture,
 )
 from tests.e2e.helpers import (
     TIMEOUT,
@@ -127,13 +127,7 @@ step = 50
 """
 
 
-@pytest.fixture(scope="module")
-def sandbox_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SandboxProcess]:
-    process = start_sandbox(tmp_path_factory.mktemp("journey"), "--seed", "5")
-    try:
-        yield process
-    finally:
-        process.stop()
+sandbox_process = sandbox_process_fixture("journey", 5)
 
 
 ENV = {
