@@ -16,7 +16,7 @@ from app.domain.checkout import CheckoutTerms, checkout_to_data, parse_checkout
 from app.domain.definition_reader import Reader
 from app.domain.errors import ProgramInvalid
 from app.domain.expiry import Expiry, ExpiryPolicy
-from app.domain.points import ReturnPolicy
+from app.domain.points import ReturnPolicy, currency_decimals
 from app.domain.referrals import ReferralTerms, parse_referral, referral_to_data
 from app.domain.reward_definitions import (
     ProviderDefinition,
@@ -186,6 +186,14 @@ def parse_program(data: dict[str, Any], *, limits: bool = True) -> Program:
         read.fail(f"program.{needs[policy][0]}", f"is required by expiry_policy {policy}")
     referral = parse_referral(read, data.get("referral"))
     checkout = parse_checkout(read, data.get("checkout"))
+    if checkout is not None and currency and read.limits:
+        unit = Decimal(1).scaleb(-currency_decimals(currency))
+        if (checkout.points_value * checkout.step) % unit:
+            read.fail(
+                "checkout.points_value",
+                f"a step of {checkout.step} points must be worth a whole number of "
+                f"{unit} {currency} (so no applied points are lost to rounding)",
+            )
     tier_settings = parse_tier_settings(read, head)
     return_policy = str(head.get("return_policy", ReturnPolicy.RECORD_SHORTFALL.value)).upper()
     if return_policy not in ReturnPolicy.__members__:

@@ -190,6 +190,8 @@ class Delivery:
     provider_ref: str | None = None  # the provider's order id
     note: str | None = None
     code_value: str | None = None  # what the codes are worth, when not the reward's text
+    code_amount: Decimal | None = None  # ... as an amount off the check (points at checkout)
+    code_currency: str | None = None
 
     def merged(self, newer: Delivery) -> Delivery:
         """This delivery with whatever `newer` says (a field it leaves empty is kept)."""
@@ -203,6 +205,8 @@ class Delivery:
             provider_ref=newer.provider_ref or self.provider_ref,
             note=newer.note or self.note,
             code_value=newer.code_value or self.code_value,
+            code_amount=newer.code_amount or self.code_amount,
+            code_currency=newer.code_currency or self.code_currency,
         )
 
     def as_stored(self) -> dict[str, Any]:
@@ -216,6 +220,8 @@ class Delivery:
             "provider_ref": self.provider_ref,
             "note": self.note,
             "code_value": self.code_value,
+            "code_amount": str(self.code_amount) if self.code_amount is not None else None,
+            "code_currency": self.code_currency,
         }
         return {k: v for k, v in stored.items() if v}
 
@@ -231,6 +237,8 @@ class Delivery:
             provider_ref=stored.get("provider_ref"),
             note=stored.get("note"),
             code_value=stored.get("code_value"),
+            code_amount=Decimal(stored["code_amount"]) if stored.get("code_amount") else None,
+            code_currency=stored.get("code_currency"),
         )
 
 

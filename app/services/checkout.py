@@ -134,7 +134,8 @@ async def apply_points_at_checkout(
 ) -> Outcome[CheckoutHeld]:
     try:
         cart_id = _cart_id(cmd.cart_id)
-        total = None if cmd.cart_total is None else parse_amount(cmd.cart_total, field="cartTotal")
+        if cmd.cart_total is not None:
+            parse_amount(cmd.cart_total, field="cartTotal")  # its decimals: once in the tx
         if not 1 <= cmd.points <= MAX_POINTS:
             raise DomainError(
                 ErrorCode.INVALID_INPUT, f"points must be 1 to {MAX_POINTS:,}", "points"
@@ -158,7 +159,18 @@ async def apply_points_at_checkout(
         if refusal:
             raise DomainError(ErrorCode.INVALID_INPUT, refusal, "points")
         decimals = currency_decimals(program.currency)
+        total = None
+        if cmd.cart_total is not None:
+            total = parse_amount(
+                cmd.cart_total, field="cartTotal", decimals=decimals, currency=program.currency
+            )
         discount = terms.discount(cmd.points, decimals)
+        if discount <= 0:
+            raise DomainError(
+                ErrorCode.INVALID_INPUT,
+                f"{cmd.points} points take nothing off in {program.currency}: apply more",
+                "points",
+            )
         if total is not None and discount > total:
             raise DomainError(
                 ErrorCode.INVALID_INPUT,
@@ -178,6 +190,13 @@ async def apply_points_at_checkout(
                     "cartId",
                 )
             held = await tx.redemptions.get(cart.redemption_id)
+            if held is not None and held.status is RedemptionStatus.FULFILLED:
+                raise DomainError(  # a till used its code: those points are spent on it
+                    ErrorCode.INVALID_STATE,
+                    f"The points of cart {cart_id!r} were used at a till: record its order "
+                    "(recordPurchase with cartId).",
+                    "cartId",
+                )
             if held is not None and held.status is RedemptionStatus.HELD:
                 balance = await _release(
                     tx, clock, cart, principal, "replaced by a new hold at checkout"
@@ -202,7 +221,12 @@ async def apply_points_at_checkout(
             codes=[code],
             now=now,
             deadline_at=expires_at,
-            delivery=Delivery(code_value=worth, note=f"cart {cart_id}"),
+            delivery=Delivery(
+                code_value=worth,
+                code_amount=discount,
+                code_currency=program.currency,
+                note=f"cart {cart_id}",
+            ),
         )
         await tx.lots.record_hold(redemption_id, allocations)
         created = await tx.redemptions.get(redemption_id)
@@ -315,6 +339,7 @@ async def pay_cart(
     cart_id: str,
     *,
     order_ref: str,
+    currency: str,
     actor: str,
 ) -> CheckoutCart:
     """recordPurchase's step for an order paid partly with points: the cart's hold is spent
@@ -327,8 +352,24 @@ async def pay_cart(
             f"Cart {cart_id!r} is already paid (order {cart.order_ref}).",
             "cartId",
         )
+    if cart.currency != currency:
+        raise DomainError(
+            ErrorCode.INVALID_STATE,
+            f"The points of cart {cart_id!r} were applied in {cart.currency}: release them "
+            "and apply them again.",
+            "cartId",
+        )
     redemption = await tx.redemptions.get(cart.redemption_id)
     assert redemption is not None, "a redemption is never deleted"
+    lapsed = redemption.deadline_at is not None and clock.now() >= redemption.deadline_at
+    if redemption.status is RedemptionStatus.HELD and lapsed:
+        raise DomainError(  # the sweep returns its points; paying now would race it
+            ErrorCode.INVALID_STATE,
+            f"The points hold of cart {cart_id!r} lapsed at "
+            f"{redemption.deadline_at.isoformat() if redemption.deadline_at else ''}: apply "
+            "points again, or record the order without cartId.",
+            "cartId",
+        )
     if redemption.status is RedemptionStatus.HELD:
         await move_redemption(
             tx,

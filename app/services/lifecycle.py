@@ -62,7 +62,8 @@ async def move_redemption(
     if effect is HoldEffect.VOID:
         await tx.lots.give_back(await tx.lots.held_for(current.id))
         reward = await tx.rewards.get(current.reward_id)
-        if reward is not None and reward.code_source != "POOL":  # a pool code was shown: spent
+        # A pool code was shown: spent. Tally's own checkout reward keeps no stock.
+        if reward is not None and reward.code_source != "POOL" and reward.source != "system":
             await tx.rewards.return_stock(current.reward_id, current.quantity)
     if effect is not HoldEffect.NONE:
         posted = await tx.transfers.post(

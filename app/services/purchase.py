@@ -120,6 +120,7 @@ async def record_purchase(
                 member,
                 check_text(cmd.cart_id, "cartId", limit=200),
                 order_ref=cmd.order_id,
+                currency=cmd.currency,
                 actor=principal,
             )
             lines = spread_discount(purchase.lines, cart.discount, currency_decimals(cmd.currency))

@@ -19,7 +19,8 @@ APPLY = """
 mutation($input: ApplyPointsAtCheckoutInput!, $key: String!) {
   applyPointsAtCheckout(input: $input, idempotencyKey: $key) {
     checkout { cartId points discount currency code expiresAt
-      redemption { id status points kind reward { id key } delivery { codes codeValue }
+      redemption { id status points kind reward { id key }
+        delivery { codes codeValue value { type level amount currency } }
         history { status detail } } }
     replaced { id status }
     balance { available held }
@@ -107,7 +108,11 @@ async def test_points_pay_part_of_a_cart_and_the_order_earns_on_the_rest(api: Ap
     assert redemption["status"] == "HELD"
     assert redemption["points"] == 500
     assert redemption["reward"]["key"] == "points-at-checkout"
-    assert redemption["delivery"] == {"codes": [hold["code"]], "codeValue": "5.00 EUR off"}
+    assert redemption["delivery"] == {
+        "codes": [hold["code"]],
+        "codeValue": "5.00 EUR off",
+        "value": {"type": "FIXED_AMOUNT", "level": "CHECK", "amount": "5.00", "currency": "EUR"},
+    }
     assert held["balance"] == {"available": 500, "held": 500}
 
     paid = await _pay(api, member, "order-1", "20.00", "cart-1")

@@ -116,3 +116,32 @@ async def test_a_paid_cart_spends_its_hold_once(db_url: str) -> None:
         assert (await ledger.balance(member))["available"] == 434
         async with ledger.uow.read() as r:
             assert await audit(r).held_by_redemptions(member) == 0
+
+
+async def test_review_findings_on_checkout_stay_fixed(db_url: str) -> None:
+    async with await _open(db_url) as ledger:
+        member = await ledger.enroll("reviewed")
+        assert (await ledger.adjust(member, 2000)).ok
+        # A till used the cart's code: the cart cannot hold again, its order still pays it.
+        held = await _apply(ledger, member, "cart-t", 500, "t-1")
+        assert held.ok
+        assert (await ledger.fulfill(held.value.redemption_id)).ok
+        again = await _apply(ledger, member, "cart-t", 500, "t-2")
+        assert [e.code for e in again.errors] == [ErrorCode.INVALID_STATE]
+        paid = await ledger.purchase_with_cart(member, "o-t", "20", "cart-t")
+        assert paid.ok
+        assert paid.value.points == 15
+        assert (await ledger.balance(member))["available"] == 1515
+        # Replacing and releasing holds leaves the system reward's count alone.
+        for n, points in enumerate((100, 200, 300)):
+            assert (await _apply(ledger, member, "cart-r", points, f"r-{n}")).ok
+        async with ledger.uow.write() as tx:
+            system = await tx.catalog.checkout_reward()
+        assert system.redeemed == 0
+        # A hold past its expiry does not pay, even before the sweep has voided it.
+        ledger.clock.advance(minutes=31)
+        late = await ledger.purchase_with_cart(member, "o-r", "20", "cart-r")
+        assert [e.code for e in late.errors] == [ErrorCode.INVALID_STATE]
+        assert (await ledger.balance(member))["held"] == 300  # the sweep gives it back
+        assert (await run_sweeps(ledger.uow, ledger.clock)).lapsed == 1
+        assert (await ledger.balance(member))["held"] == 0

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from app.domain.checkout import CheckoutTerms, offer, parse_checkout, spread_discount
 from app.domain.definition_reader import Reader
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, ProgramInvalid
 from app.domain.program import parse_program, program_to_data
 from app.domain.rules import Line
 from tests.ledger.harness import program_data
@@ -95,3 +95,13 @@ def test_a_spread_never_leaves_a_line_below_zero_and_always_adds_up(
     spread = spread_discount(lines, discount, 2)
     assert all(line.net >= 0 for line in spread)
     assert sum((line.net for line in spread), Decimal(0)) == total - discount
+
+
+def test_a_step_must_be_worth_whole_minor_units_of_the_currency() -> None:
+    data = program_data()
+    data["checkout"] = {"points_value": "0.001", "step": 1}
+    with pytest.raises(ProgramInvalid) as refused:
+        parse_program(data)
+    assert any("checkout.points_value: a step of 1 points" in p for p in refused.value.problems)
+    data["checkout"] = {"points_value": "0.001", "step": 10, "min_points": 10}
+    assert parse_program(data).checkout == CheckoutTerms(Decimal("0.001"), 10, 10)

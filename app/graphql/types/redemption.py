@@ -7,9 +7,12 @@ from datetime import datetime
 
 import strawberry
 
+from app.domain.discount_values import DiscountLevel, DiscountValueType
+from app.domain.discount_values import DiscountValue as ValueRecord
 from app.domain.records import Delivery
 from app.domain.records import Redemption as RedemptionRecord
 from app.domain.records import RedemptionChange as ChangeRecord
+from app.domain.records import Reward as RewardRecord
 from app.domain.rewards import RedemptionStatus as DomainRedemptionStatus
 from app.graphql.context import Context
 from app.graphql.ids import to_global_id
@@ -41,6 +44,22 @@ publish_enum(  # the domain enum, published as is
         "to available and the codes lapsed. Final.",
     },
 )
+
+
+def _code_value(reward: RewardRecord | None, d: Delivery) -> DiscountValue | None:
+    """What a code takes off: the reward's value, or a checkout hold's amount off the check."""
+    if reward is not None and reward.value is not None:
+        return DiscountValue.of(reward.value)
+    if d.code_amount is not None:
+        return DiscountValue.of(
+            ValueRecord(
+                DiscountValueType.FIXED_AMOUNT,
+                DiscountLevel.CHECK,
+                amount=d.code_amount,
+                currency=d.code_currency,
+            )
+        )
+    return None
 
 
 @strawberry.type(description="One change of a redemption's status.")
@@ -149,9 +168,7 @@ class Redemption(Node):
             code_value=(d.code_value or (reward.shown_discount if reward else "") or None)
             if self.record.codes
             else None,
-            value=DiscountValue.of(reward.value)
-            if reward and reward.value and self.record.codes
-            else None,
+            value=_code_value(reward, d) if self.record.codes else None,
             claim_links=list(d.claim_links),
             sent_to=d.sent_to,
             shipping_address=ShippingAddress.of(self.record.shipping_address)
