@@ -7,21 +7,29 @@ import argparse
 import asyncio
 import contextlib
 import hashlib
+import json
 import sys
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from app.auth.clients import parse_rate
 from app.auth.scopes import ALL_SCOPES, MEMBER_SCOPES, format_scopes, parse_scopes
 from app.domain.errors import ProgramInvalid
+from app.domain.ids import global_id as to_global_id
+from app.domain.published import EventType
 from app.domain.reward_codes import MAX_IMPORT
 from app.fulfilment.sandbox.serve import add_sandbox_commands, run_sandbox
 from app.ledger.migrate import upgrade
-from app.main import Runtime, build_runtime, fulfil_forever
+from app.main import Runtime, build_runtime, fulfil_forever, sequence_forever
 from app.services.audit import operator, record_operator_write
 from app.services.catalog import ImportRewardCodes, import_reward_codes
+from app.services.events import all_events, sequence_events
 from app.services.program import apply_program, load_program_file
 from app.services.sweeps import run_sweeps
+from app.services.webhook_delivery import deliver_forever
+from app.services.webhooks import CreateEndpoint, create_webhook_endpoint
 from app.settings import Settings
 
 
@@ -195,6 +203,18 @@ async def _worker(runtime: Runtime, interval: float, max_runs: int | None) -> in
     fulfilling = (
         asyncio.create_task(fulfil_forever(runtime, every)) if every > 0 and not max_runs else None
     )
+    events = runtime.settings.events_interval
+    sequencing = (
+        asyncio.create_task(sequence_forever(runtime, events))
+        if events > 0 and not max_runs
+        else None
+    )
+    hooks = runtime.settings.webhook_interval
+    delivering = (
+        asyncio.create_task(deliver_forever(runtime.webhooks, hooks))
+        if hooks > 0 and runtime.webhooks is not None and not max_runs
+        else None
+    )
     runs = 0
     try:
         while max_runs is None or runs < max_runs:
@@ -204,10 +224,75 @@ async def _worker(runtime: Runtime, interval: float, max_runs: int | None) -> in
             print(f"sweep: {report.summary}", flush=True)
             runs += 1
     finally:
-        if fulfilling is not None:
-            fulfilling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await fulfilling
+        for task in (fulfilling, sequencing, delivering):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+    return 0
+
+
+async def _webhook_add(runtime: Runtime, url: str, events: str, description: str) -> int:
+    tools = runtime.services.webhooks
+    assert tools is not None
+    done = await create_webhook_endpoint(
+        runtime.services.uow,
+        runtime.services.clock,
+        principal=operator(),
+        idempotency_key=f"cli-webhook-{uuid.uuid4()}",
+        cmd=CreateEndpoint(
+            url=url,
+            event_types=tuple(t for t in events.split(",") if t.strip()),
+            description=description,
+        ),
+        check_url=tools.check_url,
+        new_secret=tools.new_secret,
+    )
+    if not done.ok:
+        for error in done.errors:
+            print(f"tally: {error.message}", file=sys.stderr)
+        return 2
+    await record_operator_write(
+        runtime.services.uow,
+        runtime.services.clock,
+        operation="createWebhookEndpoint",
+        outcome="OK",
+    )
+    print(f"ENDPOINT_ID={to_global_id('WebhookEndpoint', done.value.endpoint_id)}")
+    print(f"WEBHOOK_SECRET={done.value.secret}")
+    print("# the secret is shown once: verify deliveries with it", file=sys.stderr)
+    return 0
+
+
+async def _webhook_list(runtime: Runtime) -> int:
+    page = await runtime.services.queries.webhook_endpoints(after=0, limit=1000)
+    for e in page.items:
+        types = ",".join(t.value for t in e.event_types) or "all"
+        print(f"{to_global_id('WebhookEndpoint', e.id)}  {e.status.value:<8}  {e.url}  {types}")
+    return 0
+
+
+async def _export_events(runtime: Runtime, since: str | None, types: str | None) -> int:
+    """Every published event (from `since`, an ISO date-time) as NDJSON on stdout."""
+    start = None
+    if since is not None:
+        start = datetime.fromisoformat(since)
+        if start.tzinfo is None:
+            raise ValueError("--since needs a UTC offset, e.g. 2026-12-01T00:00:00+00:00")
+    wanted = None
+    if types:
+        try:
+            wanted = {EventType(t.strip()) for t in types.split(",") if t.strip()}
+        except ValueError:
+            known = ", ".join(t.value for t in EventType)
+            raise ValueError(f"--types takes a comma-separated list of: {known}") from None
+    await sequence_events(runtime.services.uow)
+    count = 0
+    async for event in all_events(runtime.services.uow, since=start, types=wanted):
+        sys.stdout.write(json.dumps(event.as_message(), separators=(",", ":")) + "\n")
+        count += 1
+    sys.stdout.flush()
+    print(f"exported {count} events", file=sys.stderr)
     return 0
 
 
@@ -275,6 +360,20 @@ def build_parser() -> argparse.ArgumentParser:
     who.add_argument("--client", help="a client id (partner token)")
     token.add_argument("--scopes", default=None, help="space-separated scopes")
     token.add_argument("--ttl", type=int, default=3600)
+    events = sub.add_parser("events", help="the published event feed").add_subparsers(
+        dest="action", required=True
+    )
+    export = events.add_parser("export", help="every event as NDJSON on stdout")
+    export.add_argument("--since", help="from this ISO date-time with offset (default: all)")
+    export.add_argument("--types", help="only these, comma separated (points.earned,...)")
+    webhook = sub.add_parser("webhook", help="webhook endpoints").add_subparsers(
+        dest="action", required=True
+    )
+    add = webhook.add_parser("add", help="add an endpoint; prints its secret, once")
+    add.add_argument("url")
+    add.add_argument("--events", default="", help="event types, comma separated (default: all)")
+    add.add_argument("--description", default="")
+    webhook.add_parser("list", help="every endpoint: id, status, url, event types")
     sandbox = sub.add_parser("sandbox", help="provider sandboxes for tests and the demo")
     add_sandbox_commands(sandbox.add_subparsers(dest="sandbox", required=True))
     return parser
@@ -311,6 +410,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "rotate-secret": lambda: _client_rotate(runtime, args.client_id),
             }
             return asyncio.run(_run(runtime, actions[args.action]))
+        if args.command == "webhook":
+            if args.action == "add":
+                return asyncio.run(
+                    _run(
+                        runtime,
+                        lambda: _webhook_add(runtime, args.url, args.events, args.description),
+                    )
+                )
+            return asyncio.run(_run(runtime, lambda: _webhook_list(runtime)))
+        if args.command == "events":
+            return asyncio.run(
+                _run(runtime, lambda: _export_events(runtime, args.since, args.types))
+            )
         if args.command == "seed":
             from app.devserver import seed
 

@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from joserfc.jwk import KeySet
 from sqlalchemy import text
@@ -24,6 +25,7 @@ from app.auth.endpoints import auth_routes
 from app.auth.keys import load_or_create_keys, public_jwks
 from app.auth.tokens import TokenIssuer, TokenVerifier
 from app.events.feed import ChangeFeed, FeedListener
+from app.events.webhook_client import WebhookSender, check_url, new_secret
 from app.graphql.bounds import RequestBounds
 from app.graphql.budget import Limits
 from app.graphql.context import Services
@@ -37,10 +39,13 @@ from app.ledger.database import Database, open_database
 from app.ledger.migrate import current_revision, head_revision
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock, SystemClock
+from app.services.events import sequence_events
 from app.services.fulfil import FulfilmentRunner
 from app.services.providers import ProviderRegistry
 from app.services.queries import Queries
 from app.services.sweeps import run_sweeps
+from app.services.webhook_delivery import WebhookDispatcher, deliver_forever
+from app.services.webhooks import WebhookTools
 from app.settings import Settings
 from app.supervisor import TaskSupervisor
 
@@ -60,6 +65,7 @@ class Runtime:
     keys: KeySet | None = None
     providers: ProviderRegistry | None = None
     fulfilment: FulfilmentRunner | None = None
+    webhooks: WebhookDispatcher | None = None
 
 
 def build_guard(settings: Settings, clock: Clock) -> Guard:
@@ -112,6 +118,10 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         feed=feed,
         tasks=TaskSupervisor(),
         guard=guard,
+        webhooks=WebhookTools(
+            check_url=partial(check_url, allow_private=settings.webhooks_allow_private),
+            new_secret=new_secret,
+        ),
     )
     issuer: TokenIssuer | None = None
     keys: KeySet | None = None
@@ -135,7 +145,18 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         )
     providers = ProviderRegistry(uow)
     fulfilment = FulfilmentRunner(uow, clock, providers, lease=settings.fulfilment_lease)
-    return Runtime(settings, db, services, issuer, verifier, registry, keys, providers, fulfilment)
+    webhooks = WebhookDispatcher(
+        uow,
+        clock,
+        WebhookSender(
+            allow_private=settings.webhooks_allow_private, timeout=settings.webhook_timeout
+        ),
+        lease=max(settings.webhook_lease, settings.webhook_timeout * 2),
+        retry_scale=settings.webhook_retry_scale,
+    )
+    return Runtime(
+        settings, db, services, issuer, verifier, registry, keys, providers, fulfilment, webhooks
+    )
 
 
 async def _sweep_forever(runtime: Runtime, interval: float) -> None:
@@ -163,6 +184,16 @@ async def fulfil_forever(runtime: Runtime, interval: float) -> None:
             await asyncio.sleep(interval)
 
 
+async def sequence_forever(runtime: Runtime, interval: float) -> None:
+    """Number committed events in commit order (the feed and webhooks read them by it)."""
+    while True:
+        try:
+            await sequence_events(runtime.services.uow)
+        except Exception:
+            log.exception("event sequencing failed; will retry")
+        await asyncio.sleep(interval)
+
+
 async def shutdown(runtime: Runtime) -> None:
     """Stop what the lifespan started, each step bounded: never wait forever on anything."""
     settings = runtime.settings
@@ -176,6 +207,12 @@ async def shutdown(runtime: Runtime) -> None:
         log.error("the JWKS client did not close within %.0f s", settings.shutdown_timeout)
     if runtime.providers is not None:
         await runtime.providers.aclose()
+    if runtime.webhooks is not None:
+        try:
+            async with asyncio.timeout(settings.shutdown_timeout):
+                await runtime.webhooks.aclose()
+        except TimeoutError:
+            log.error("webhook sends did not stop within %.0f s", settings.shutdown_timeout)
     await runtime.db.dispose(limit=settings.shutdown_timeout)
     guard = runtime.services.guard
     if guard is not None:
@@ -199,6 +236,13 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         ).start()
         if settings.sweep_interval > 0:
             tasks.service(_sweep_forever(runtime, settings.sweep_interval), name="tally-sweeper")
+        if settings.events_interval > 0:
+            tasks.service(sequence_forever(runtime, settings.events_interval), name="tally-events")
+        if settings.webhook_interval > 0 and runtime.webhooks is not None:
+            tasks.service(
+                deliver_forever(runtime.webhooks, settings.webhook_interval),
+                name="tally-webhooks",
+            )
         if settings.fulfilment_interval > 0:
             tasks.service(
                 fulfil_forever(runtime, settings.fulfilment_interval), name="tally-fulfilment"

@@ -59,6 +59,24 @@ class Settings(BaseSettings):
     fulfilment_interval: float = Field(
         default=1.0, ge=0, description="Seconds between fulfilment rounds; 0: none here."
     )
+    webhooks_allow_private: bool = Field(
+        default=False, description="on: endpoints may be http:// and loopback or private."
+    )
+    webhook_interval: float = Field(
+        default=0.5, ge=0, description="Seconds between idle webhook rounds; 0: none here."
+    )
+    webhook_timeout: float = Field(
+        default=15.0, gt=0, le=60, description="Seconds an endpoint has to answer."
+    )
+    webhook_retry_scale: float = Field(
+        default=1.0, gt=0, le=1, description="Shrinks the retry schedule (tests, demos)."
+    )
+    webhook_lease: float = Field(
+        default=60.0, gt=0, description="Seconds a delivery is held while being sent."
+    )
+    events_interval: float = Field(
+        default=0.5, ge=0, description="Seconds between event sequencing rounds; 0: none here."
+    )
     fulfilment_lease: float = Field(
         default=60.0, gt=0, description="Seconds a worker holds a job; then another may."
     )

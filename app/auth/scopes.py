@@ -19,6 +19,8 @@ class Scope(StrEnum):
     MEMBERS_ERASE = "members:erase"  # staff: erase a member's personal data
     AUDIT_READ = "audit:read"  # staff: the audit trail of writes
     CATALOG_WRITE = "catalog:write"  # staff: create, change, retire rewards; import codes
+    EVENTS_READ = "events:read"  # a CDP or warehouse: the published event feed
+    WEBHOOKS_MANAGE = "webhooks:manage"  # partners: webhook endpoints and their deliveries
 
 
 #: What a member's own token may carry.

@@ -24,6 +24,9 @@ class Topic(StrEnum):
     TIER_CHANGED = "tier.changed"
     POINTS_EXPIRING = "points.expiring"
     REDEMPTION_UPDATED = "redemption.updated"
+    MEMBER_ENROLLED = "member.enrolled"
+    MEMBER_UPDATED = "member.updated"
+    REWARD_OUT_OF_STOCK = "reward.out_of_stock"
 
 
 def _at(value: datetime | None) -> str | None:
@@ -138,13 +141,102 @@ class RedemptionUpdated:
         )
 
 
-OutboxEvent = BalanceChange | TierChanged | PointsExpiring | RedemptionUpdated
+@dataclass(frozen=True, slots=True)
+class MemberEnrolled:
+    """A member joined. No personal data is kept in the event: readers join the member's
+    current row, so an erasure leaves none behind in the outbox."""
 
-_READERS: dict[Topic, Callable[[int, Mapping[str, Any]], OutboxEvent]] = {
-    Topic.BALANCE_CHANGED: BalanceChange.from_payload,
-    Topic.TIER_CHANGED: TierChanged.from_payload,
-    Topic.POINTS_EXPIRING: PointsExpiring.from_payload,
-    Topic.REDEMPTION_UPDATED: RedemptionUpdated.from_payload,
+    topic: ClassVar[Topic] = Topic.MEMBER_ENROLLED
+
+    member_id: int
+    at: datetime
+
+    def payload(self) -> dict[str, Any]:
+        return {"at": self.at.isoformat()}
+
+    @classmethod
+    def from_payload(cls, member_id: int | None, data: Mapping[str, Any]) -> MemberEnrolled:
+        assert member_id is not None
+        return cls(member_id=member_id, at=datetime.fromisoformat(data["at"]))
+
+
+@dataclass(frozen=True, slots=True)
+class MemberUpdated:
+    """A member's profile or status changed: which fields (names only, no values), and the
+    new status when it changed (SUSPENDED, ACTIVE, ERASED)."""
+
+    topic: ClassVar[Topic] = Topic.MEMBER_UPDATED
+
+    member_id: int
+    fields: tuple[str, ...]
+    status: str | None
+    at: datetime
+
+    def payload(self) -> dict[str, Any]:
+        return {"fields": list(self.fields), "status": self.status, "at": self.at.isoformat()}
+
+    @classmethod
+    def from_payload(cls, member_id: int | None, data: Mapping[str, Any]) -> MemberUpdated:
+        assert member_id is not None
+        return cls(
+            member_id=member_id,
+            fields=tuple(data.get("fields") or ()),
+            status=data.get("status"),
+            at=datetime.fromisoformat(data["at"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RewardOutOfStock:
+    """A redemption took a reward's last unit (or a pool's last code)."""
+
+    topic: ClassVar[Topic] = Topic.REWARD_OUT_OF_STOCK
+
+    reward_id: int
+    reward_key: str
+    at: datetime
+    member_id: None = None  # a reward's event, no member's
+
+    def payload(self) -> dict[str, Any]:
+        return {"rewardId": self.reward_id, "rewardKey": self.reward_key, "at": self.at.isoformat()}
+
+    @classmethod
+    def from_payload(cls, member_id: int | None, data: Mapping[str, Any]) -> RewardOutOfStock:
+        return cls(
+            reward_id=int(data["rewardId"]),
+            reward_key=str(data["rewardKey"]),
+            at=datetime.fromisoformat(data["at"]),
+        )
+
+
+OutboxEvent = (
+    BalanceChange
+    | TierChanged
+    | PointsExpiring
+    | RedemptionUpdated
+    | MemberEnrolled
+    | MemberUpdated
+    | RewardOutOfStock
+)
+
+
+def _member(reader: Callable[[int, Mapping[str, Any]], OutboxEvent]) -> _Reader:
+    def read(member_id: int | None, data: Mapping[str, Any]) -> OutboxEvent:
+        assert member_id is not None, "a member's event names its member"
+        return reader(member_id, data)
+
+    return read
+
+
+_Reader = Callable[[int | None, Mapping[str, Any]], OutboxEvent]
+_READERS: dict[Topic, _Reader] = {
+    Topic.BALANCE_CHANGED: _member(BalanceChange.from_payload),
+    Topic.TIER_CHANGED: _member(TierChanged.from_payload),
+    Topic.POINTS_EXPIRING: _member(PointsExpiring.from_payload),
+    Topic.REDEMPTION_UPDATED: _member(RedemptionUpdated.from_payload),
+    Topic.MEMBER_ENROLLED: MemberEnrolled.from_payload,
+    Topic.MEMBER_UPDATED: MemberUpdated.from_payload,
+    Topic.REWARD_OUT_OF_STOCK: RewardOutOfStock.from_payload,
 }
 
 
@@ -152,6 +244,6 @@ def topic_of(event: OutboxEvent) -> Topic:
     return Topic(event.topic)
 
 
-def decode(topic: str, member_id: int, payload: Mapping[str, Any]) -> OutboxEvent:
+def decode(topic: str, member_id: int | None, payload: Mapping[str, Any]) -> OutboxEvent:
     """A stored outbox row as its typed event."""
     return _READERS[Topic(topic)](member_id, payload)

@@ -14,6 +14,7 @@ from app.graphql.loaders import Loaders
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock
 from app.services.queries import Queries
+from app.services.webhooks import WebhookTools
 from app.supervisor import TaskSupervisor
 
 
@@ -27,6 +28,7 @@ class Services:
     feed: ChangeFeed
     tasks: TaskSupervisor = field(default_factory=TaskSupervisor)
     guard: Guard | None = None  # request limits and rate limits (None: unguarded)
+    webhooks: WebhookTools | None = None  # the URL rule and secrets of endpoints
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 
+from app.domain.ids import global_id
 from app.graphql.errors import BadInput
 
 MAX_PAGE = 100
@@ -12,7 +13,7 @@ MAX_PK = 2**31 - 1  # ids are 32-bit on PostgreSQL; anything larger names nothin
 
 
 def to_global_id(type_name: str, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{pk}".encode()).decode().rstrip("=")
+    return global_id(type_name, pk)
 
 
 def from_global_id(value: str, *, expect: str | None = None, field: str = "id") -> tuple[str, int]:

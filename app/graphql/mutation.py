@@ -33,6 +33,15 @@ from app.graphql.mutations.resolve_redemption import (
     fulfill_redemption_mutation,
 )
 from app.graphql.mutations.update_redemption import update_redemption_mutation
+from app.graphql.mutations.webhooks import (
+    create_webhook_endpoint_mutation,
+    delete_webhook_endpoint_mutation,
+    disable_webhook_endpoint_mutation,
+    replay_webhook_delivery_mutation,
+    replay_webhook_events_mutation,
+    rotate_webhook_secret_mutation,
+    update_webhook_endpoint_mutation,
+)
 
 
 @strawberry.type(
@@ -61,3 +70,10 @@ class Mutation:
     retire_reward = retire_reward_mutation
     import_reward_codes = import_reward_codes_mutation
     activate_program = activate_program_mutation
+    create_webhook_endpoint = create_webhook_endpoint_mutation
+    update_webhook_endpoint = update_webhook_endpoint_mutation
+    rotate_webhook_secret = rotate_webhook_secret_mutation
+    disable_webhook_endpoint = disable_webhook_endpoint_mutation
+    delete_webhook_endpoint = delete_webhook_endpoint_mutation
+    replay_webhook_delivery = replay_webhook_delivery_mutation
+    replay_webhook_events = replay_webhook_events_mutation

@@ -19,11 +19,13 @@ from app.graphql.permissions import may_read_member, needs, own_member_id, princ
 from app.graphql.types.activity import LedgerEntry, RuleAward
 from app.graphql.types.audit import AuditEntry
 from app.graphql.types.common import AFTER_HELP, FIRST_HELP, Connection, Node
+from app.graphql.types.event import EventType, WebhookEvent
 from app.graphql.types.member import Member
 from app.graphql.types.order import Channel, OrderLineInput
 from app.graphql.types.program import CheckoutOffer, PointsEstimate, Program, Tier
 from app.graphql.types.redemption import Redemption
 from app.graphql.types.reward import Reward
+from app.graphql.types.webhook import WebhookEndpoint
 
 #: How `member` and `exportMember` name a member: by global id or by your id, one of them.
 MemberIdArg = Annotated[
@@ -134,6 +136,56 @@ class Query:
         )
         page = Page(items=rows[:limit], has_next=len(rows) > limit)
         return Connection.of(page, AuditEntry.of, key=lambda e: e.id)
+
+    @strawberry.field(
+        description="The webhook endpoints (webhooks:manage), oldest first, each with its "
+        "deliveries and their attempts.",
+        extensions=needs(Scope.WEBHOOKS_MANAGE),
+    )
+    async def webhook_endpoints(
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description=FIRST_HELP)] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
+    ) -> Connection[WebhookEndpoint]:
+        page = await info.context.services.queries.webhook_endpoints(
+            after=decode_cursor(after) or 0, limit=page_size(first)
+        )
+        return Connection.of(page, WebhookEndpoint.of, key=lambda e: e.id)
+
+    @strawberry.field(
+        description="The published events in commit order (events:read), for a CDP or "
+        "warehouse that pulls: the same ids and data as webhook deliveries. Continue with "
+        "the last cursor to get only what came after; `tally events export` writes them "
+        "as NDJSON.",
+        extensions=needs(Scope.EVENTS_READ),
+    )
+    async def events(
+        self,
+        info: strawberry.Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description=FIRST_HELP)] = 20,
+        after: Annotated[str | None, strawberry.argument(description=AFTER_HELP)] = None,
+        types: Annotated[
+            list[EventType] | None,
+            strawberry.argument(description="Only events of these types; null: all."),
+        ] = None,
+        member_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(description="Only this member's events."),
+        ] = None,
+    ) -> Connection[WebhookEvent]:
+        pk = (
+            from_global_id(str(member_id), expect="Member", field="memberId")[1]
+            if member_id is not None
+            else None
+        )
+        page = await info.context.services.queries.events(
+            after=decode_cursor(after) or 0,
+            limit=page_size(first),
+            types=set(types) if types else None,
+            member_id=pk,
+        )
+        return Connection.of(page, WebhookEvent.of, key=lambda e: e.sequence)
 
     @strawberry.field(
         description="The redemption a discount code was given out with, for a till or a "

@@ -8,6 +8,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.events import OutboxEvent, Topic, decode, topic_of
+from app.domain.published import event_type
 from app.ledger.tables import outbox
 
 
@@ -19,13 +20,17 @@ class Outbox:
         self, event: OutboxEvent, *, now: datetime, version: int | None = None
     ) -> None:
         """Record `event` in the transaction of the change it describes."""
+        topic = topic_of(event).value
+        payload = event.payload()
+        published = event_type(topic, payload)
         await self.conn.execute(
             insert(outbox).values(
-                topic=topic_of(event).value,
+                topic=topic,
                 member_id=event.member_id,
                 version=version,
-                payload=event.payload(),
+                payload=payload,
                 created_at=now,
+                event_type=published.value if published else None,
             )
         )
 

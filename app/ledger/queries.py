@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.accounts import MemberAccount, TransferKind
 from app.domain.lots import LotState
+from app.domain.published import EventType, PublishedEvent
 from app.domain.records import (
     AuditEntry,
     Balance,
@@ -27,10 +28,12 @@ from app.domain.records import (
     RuleAward,
 )
 from app.domain.rewards import RedemptionStatus
+from app.domain.webhooks import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.ledger import mappers
 from app.ledger.audit import audit_page
 from app.ledger.awards import AwardStore
 from app.ledger.catalog import SYSTEM
+from app.ledger.event_log import events_by_outbox_ids, events_page, unsequenced
 from app.ledger.export import member_export
 from app.ledger.programs import ProgramStore
 from app.ledger.redemptions import redemption_by_code
@@ -50,6 +53,7 @@ from app.ledger.tables import (
 from app.ledger.tiers.measures import TierMeasures
 from app.ledger.tiers.standings import TierStore
 from app.ledger.transfers import BALANCE_TOPIC
+from app.ledger.webhooks import attempts_of, deliveries_page, endpoints_page
 
 
 class ReadLedger:
@@ -131,6 +135,45 @@ class ReadLedger:
             await self.conn.execute(select(orders).where(orders.c.order_ref == order_ref))
         ).one_or_none()
         return None if row is None else mappers.order(row)
+
+    async def events_page(
+        self,
+        *,
+        after: int,
+        limit: int,
+        types: Collection[EventType] | None = None,
+        member_id: int | None = None,
+        since: datetime | None = None,
+    ) -> Page[PublishedEvent]:
+        return await events_page(
+            self.conn, after=after, limit=limit, types=types, member_id=member_id, since=since
+        )
+
+    async def events_by_outbox_ids(self, ids: Sequence[int]) -> dict[int, PublishedEvent]:
+        return await events_by_outbox_ids(self.conn, ids)
+
+    async def webhook_endpoints_page(self, *, after: int, limit: int) -> Page[WebhookEndpoint]:
+        return await endpoints_page(self.conn, after=after, limit=limit)
+
+    async def webhook_deliveries_page(
+        self,
+        endpoint_id: int,
+        *,
+        before: int | None,
+        limit: int,
+        status: DeliveryStatus | None = None,
+    ) -> Page[WebhookDelivery]:
+        return await deliveries_page(
+            self.conn, endpoint_id, before=before, limit=limit, status=status
+        )
+
+    async def webhook_attempts(
+        self, delivery_ids: Sequence[int]
+    ) -> dict[int, list[WebhookAttempt]]:
+        return await attempts_of(self.conn, delivery_ids)
+
+    async def unsequenced_events(self) -> bool:
+        return await unsequenced(self.conn)
 
     async def rewards_page(self, *, after: int, limit: int, active_only: bool) -> Page[Reward]:
         query = select(rewards).where(rewards.c.id > after, rewards.c.source != SYSTEM)

@@ -10,11 +10,13 @@ from sqlalchemy import insert, null, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from app.domain.errors import DomainError, ErrorCode
+from app.domain.events import MemberEnrolled, MemberUpdated, RewardOutOfStock
 from app.domain.members import MemberStatus
 from app.domain.records import Balance, Member, Order, Reward
 from app.domain.reward_definitions import RewardDefinition
 from app.ledger import mappers
 from app.ledger.catalog import CATALOG, SYSTEM, definition_values
+from app.ledger.outbox import Outbox
 from app.ledger.tables import balances, member_tiers, members, orders, redemptions, rewards
 
 
@@ -54,6 +56,7 @@ class MemberStore:
                 member_id=member_id, since=now, settled_at=now, updated_at=now
             )
         )
+        await Outbox(self.conn).append(MemberEnrolled(member_id, now), now=now)
         return Member(member_id, external_id, now, email, display_name, referral_code, referred_by)
 
     async def by_referral_code(self, code: str) -> Member | None:
@@ -74,13 +77,17 @@ class MemberStore:
         ).one_or_none()
         return None if row is None else mappers.member(row)
 
-    async def update_profile(self, member_id: int, changes: dict[str, str | None]) -> None:
+    async def update_profile(
+        self, member_id: int, changes: dict[str, str | None], now: datetime
+    ) -> None:
         """Set `email` and/or `display_name` (None clears one)."""
         allowed = {k: v for k, v in changes.items() if k in ("email", "display_name")}
         if allowed:
             await self.conn.execute(
                 update(members).where(members.c.id == member_id).values(**allowed)
             )
+            names = tuple(sorted("displayName" if k == "display_name" else k for k in allowed))
+            await Outbox(self.conn).append(MemberUpdated(member_id, names, None, now), now=now)
 
     async def set_status(
         self, member_id: int, status: MemberStatus, reason: str | None, now: datetime
@@ -89,6 +96,9 @@ class MemberStore:
             update(members)
             .where(members.c.id == member_id)
             .values(status=status.value, status_reason=reason, status_changed_at=now)
+        )
+        await Outbox(self.conn).append(
+            MemberUpdated(member_id, ("status",), status.value, now), now=now
         )
 
     async def erase(self, member_id: int, pseudonym: str, now: datetime) -> None:
@@ -112,6 +122,10 @@ class MemberStore:
                 status_reason=None,
                 status_changed_at=now,
             )
+        )
+        erased = ("displayName", "email", "externalId", "status")
+        await Outbox(self.conn).append(
+            MemberUpdated(member_id, erased, MemberStatus.ERASED.value, now), now=now
         )
 
     async def lock(self, member_id: int) -> Balance | None:
@@ -211,15 +225,23 @@ class RewardStore:
         ).one_or_none()
         return None if row is None else mappers.reward(row)
 
-    async def take_stock(self, reward_id: int, quantity: int) -> bool:
-        """Reserve stock with one conditional update: never more than `stock` redeemed."""
+    async def take_stock(self, reward_id: int, quantity: int, now: datetime) -> bool:
+        """Reserve stock with one conditional update: never more than `stock` redeemed.
+        Taking the last unit tells the outbox (reward.out_of_stock)."""
         c = rewards.c
-        result = await self.conn.execute(
-            update(rewards)
-            .where(c.id == reward_id, (c.stock.is_(None)) | (c.redeemed + quantity <= c.stock))
-            .values(redeemed=c.redeemed + quantity)
-        )
-        return bool(result.rowcount == 1)
+        taken = (
+            await self.conn.execute(
+                update(rewards)
+                .where(c.id == reward_id, (c.stock.is_(None)) | (c.redeemed + quantity <= c.stock))
+                .values(redeemed=c.redeemed + quantity)
+                .returning(c.key, c.stock, c.redeemed)
+            )
+        ).one_or_none()
+        if taken is None:
+            return False
+        if taken.stock is not None and taken.redeemed >= taken.stock:
+            await Outbox(self.conn).append(RewardOutOfStock(reward_id, taken.key, now), now=now)
+        return True
 
     async def return_stock(self, reward_id: int, quantity: int) -> None:
         await self.conn.execute(

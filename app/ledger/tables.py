@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Table, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from app.ledger.types import DecimalText, UTCDateTime
@@ -369,6 +369,7 @@ class OutboxRow(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         UniqueConstraint("topic", "member_id", "version", name="uq_outbox_member_version"),
+        UniqueConstraint("sequence", name="uq_outbox_sequence"),
     )
     id: int | None = Field(default=None, primary_key=True)
     topic: str = Field(max_length=60)
@@ -376,6 +377,66 @@ class OutboxRow(SQLModel, table=True):
     version: int | None = None
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = _at()
+    # Published events (app/domain/published.py): their type, and their place in commit
+    # order, given after commit by the event sequencer (app/ledger/event_log.py).
+    event_type: str | None = Field(default=None, max_length=40)
+    sequence: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class WebhookEndpointRow(SQLModel, table=True):
+    """An endpoint partners registered (webhooks:manage). `cursor` is the last event
+    sequence fanned out to it: it hears what was committed after it was made."""
+
+    __tablename__ = "webhook_endpoints"
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(max_length=2000)
+    description: str = Field(default="", max_length=500)
+    event_types: list[str] = Field(sa_column=Column(JSON, nullable=False))  # empty: all
+    status: str = Field(max_length=20)  # app.domain.webhooks.EndpointStatus
+    disabled_reason: str | None = Field(default=None, max_length=200)
+    secret: str = Field(max_length=100)  # whsec_...; it signs, so it is kept as is
+    previous_secret: str | None = Field(default=None, max_length=100)
+    previous_until: datetime | None = _at(default=None, nullable=True)
+    failing_since: datetime | None = _at(default=None, nullable=True)
+    cursor: int = Field(sa_type=BigInteger)
+    created_by: str = Field(max_length=200)
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
+
+
+class WebhookDeliveryRow(SQLModel, table=True):
+    """One event to one endpoint: sent under a lease, retried on the schedule."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("endpoint_id", "outbox_id", name="uq_webhook_deliveries_event"),
+        Index("ix_webhook_deliveries_due", "endpoint_id", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: int = Field(foreign_key="webhook_endpoints.id")
+    outbox_id: int = Field(foreign_key="outbox.id")
+    sequence: int = Field(sa_type=BigInteger)
+    status: str = Field(max_length=20)  # app.domain.webhooks.DeliveryStatus
+    attempts: int = 0
+    next_attempt_at: datetime | None = _at(default=None, nullable=True)
+    lease_until: datetime | None = _at(default=None, nullable=True)
+    last_status: int | None = None
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
+
+
+class WebhookAttemptRow(SQLModel, table=True):
+    """Every attempt to deliver: what the endpoint answered, how fast, what it said."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id", "id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="webhook_deliveries.id")
+    at: datetime = _at()
+    status: int | None = None
+    latency_ms: int
+    error: str | None = Field(default=None, max_length=500)
+    excerpt: str = Field(default="", max_length=500)
 
 
 class OAuthClientRow(SQLModel, table=True):
@@ -430,6 +491,9 @@ redemptions = _table(RedemptionRow)
 redemption_events = _table(RedemptionEventRow)
 fulfilment_jobs = _table(FulfilmentJobRow)
 checkout_carts = _table(CheckoutCartRow)
+webhook_endpoints = _table(WebhookEndpointRow)
+webhook_deliveries = _table(WebhookDeliveryRow)
+webhook_attempts = _table(WebhookAttemptRow)
 reward_codes = _table(RewardCodeRow)
 lot_holds = _table(LotHoldRow)
 idempotency_keys = _table(IdempotencyRow)

@@ -14,6 +14,7 @@ from app.ledger.awards import ActivityStore, AwardStore
 from app.ledger.catalog import CatalogStore
 from app.ledger.checkouts import CheckoutStore
 from app.ledger.database import Database
+from app.ledger.event_log import EventLog
 from app.ledger.expiry import ExpiryStore
 from app.ledger.idempotency import IdempotencyStore
 from app.ledger.jobs import JobStore
@@ -25,6 +26,7 @@ from app.ledger.stores import MemberStore, OrderStore, RewardStore
 from app.ledger.tiers.measures import TierMeasures
 from app.ledger.tiers.standings import TierStore
 from app.ledger.transfers import LotStore, TransferStore
+from app.ledger.webhooks import WebhookStore
 
 NOTIFY_CHANNEL = "tally_balance"
 
@@ -54,6 +56,8 @@ class WriteTx:
     tiers: TierStore
     tier_measures: TierMeasures
     audit: AuditStore
+    events: EventLog
+    webhooks: WebhookStore
     reads: ReadLedger = field(init=False)
 
     def __post_init__(self) -> None:
@@ -85,6 +89,8 @@ class WriteTx:
             tiers=TierStore(conn),
             tier_measures=TierMeasures(conn),
             audit=AuditStore(conn),
+            events=EventLog(conn),
+            webhooks=WebhookStore(conn, lock_rows=lock_rows),
         )
 
     @contextlib.asynccontextmanager

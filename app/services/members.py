@@ -89,7 +89,7 @@ async def update_member(
 
     async def action(tx: WriteTx) -> MemberUpdated:
         member, _ = await lock_member(tx, cmd.member)
-        await tx.members.update_profile(member.id, changes)
+        await tx.members.update_profile(member.id, changes, clock.now())
         return MemberUpdated(member.id)
 
     return await run_once(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal
@@ -12,6 +12,7 @@ from app.domain.checkout import CheckoutOffer, offer
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.order_lines import LineInput, parse_lines
 from app.domain.points import currency_decimals, parse_amount
+from app.domain.published import EventType, PublishedEvent
 from app.domain.records import (
     AuditEntry,
     Balance,
@@ -29,6 +30,7 @@ from app.domain.records import (
 from app.domain.rewards import period_start, redeem_blocker
 from app.domain.tiers.policy import Tier
 from app.domain.tiers.progress import TierProgress
+from app.domain.webhooks import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.ledger.programs import ProgramVersion, activations
 from app.ledger.queries import ReadLedger
 from app.ledger.uow import UnitOfWork
@@ -74,6 +76,15 @@ async def _visible_page(
             break
         cursor = page.items[-1].id
     return Page(found[:limit], len(found) > limit)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryLog:
+    """Deliveries as an endpoint's log shows them: each with its event and its attempts."""
+
+    page: Page[WebhookDelivery]
+    events: dict[int, PublishedEvent]  # by outbox id
+    attempts: dict[int, list[WebhookAttempt]]  # by delivery id
 
 
 class Queries:
@@ -236,6 +247,45 @@ class Queries:
             currency_decimals(program.currency),
             available=balance.available if balance is not None else 0,
         )
+
+    async def events(
+        self,
+        *,
+        after: int,
+        limit: int,
+        types: Collection[EventType] | None = None,
+        member_id: int | None = None,
+    ) -> Page[PublishedEvent]:
+        """Published events after sequence `after`, in commit order."""
+        async with self.uow.read() as r:
+            return await r.events_page(after=after, limit=limit, types=types, member_id=member_id)
+
+    async def webhook_endpoint(self, endpoint_id: int) -> WebhookEndpoint | None:
+        async with self.uow.read() as r:
+            page = await r.webhook_endpoints_page(after=endpoint_id - 1, limit=1)
+        found = page.items[0] if page.items else None
+        return found if found is not None and found.id == endpoint_id else None
+
+    async def webhook_endpoints(self, *, after: int, limit: int) -> Page[WebhookEndpoint]:
+        async with self.uow.read() as r:
+            return await r.webhook_endpoints_page(after=after, limit=limit)
+
+    async def webhook_deliveries(
+        self,
+        endpoint_id: int,
+        *,
+        before: int | None,
+        limit: int,
+        status: DeliveryStatus | None = None,
+    ) -> DeliveryLog:
+        """A page of an endpoint's deliveries, newest first, with their events and attempts."""
+        async with self.uow.read() as r:
+            page = await r.webhook_deliveries_page(
+                endpoint_id, before=before, limit=limit, status=status
+            )
+            events = await r.events_by_outbox_ids([d.outbox_id for d in page.items])
+            attempts = await r.webhook_attempts([d.id for d in page.items])
+        return DeliveryLog(page, events, attempts)
 
     async def entries(self, ids: Sequence[int]) -> dict[int, Entry]:
         async with self.uow.read() as r:

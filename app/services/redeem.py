@@ -121,7 +121,7 @@ async def redeem_reward(
                 "rewardId",
             )
         _check_shipping(RewardKind(reward.kind), address)
-        if not await tx.rewards.take_stock(reward.id, cmd.quantity):
+        if not await tx.rewards.take_stock(reward.id, cmd.quantity, now):
             raise DomainError(
                 ErrorCode.OUT_OF_STOCK, BLOCKER_MESSAGES[ErrorCode.OUT_OF_STOCK], "rewardId"
             )

@@ -82,6 +82,7 @@ def make_settings(db_url: str, tmp_path: Path, **overrides: Any) -> Settings:
         database_url=db_url,
         keys_file=tmp_path / "keys" / "jwks.json",
         sweep_interval=0,
+        webhook_interval=0,  # tests run the dispatcher themselves
         feed_poll_interval=0.05,
         **overrides,
     )

@@ -4,6 +4,7 @@ revoke and rotate-secret, token; each write it makes in the audit trail."""
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from pathlib import Path
 
@@ -252,3 +253,56 @@ def test_reward_import_codes_fills_a_pool_from_a_file_once(
     assert main(["reward", "import-codes", "--reward", "free-coffee", str(codes)]) == 2
     assert "only a POOL reward" in capsys.readouterr().err
     assert main(["reward", "import-codes", "--reward", "nope", str(codes)]) == 2
+
+
+def test_events_export_writes_every_event_as_ndjson(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["seed"]) == 0
+    capsys.readouterr()
+    assert main(["events", "export"]) == 0
+    captured = capsys.readouterr()
+    lines = [json.loads(line) for line in captured.out.splitlines()]
+    assert lines, "the seeded members' events"
+    assert {"id", "type", "timestamp", "sequence", "version", "data"} <= set(lines[0])
+    assert [m["sequence"] for m in lines] == sorted(m["sequence"] for m in lines)
+    assert f"exported {len(lines)} events" in captured.err
+    enrolled = [m for m in lines if m["type"] == "member.enrolled"]
+    assert {m["data"]["externalId"] for m in enrolled} >= {"demo-alice", "demo-bob"}
+
+    assert main(["events", "export", "--types", "member.enrolled"]) == 0
+    only = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert only == enrolled
+    assert main(["events", "export", "--since", "2999-01-01T00:00:00+00:00"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["events", "export", "--types", "points.spent"]) == 2
+    assert "--types takes" in capsys.readouterr().err
+    assert main(["events", "export", "--since", "2026-01-01"]) == 2
+
+
+def test_webhook_add_prints_a_secret_and_list_shows_the_endpoint(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    assert (
+        main(
+            [
+                "webhook",
+                "add",
+                "https://crm.example.com/tally",
+                "--events",
+                "points.earned,tier.changed",
+            ]
+        )
+        == 0
+    )
+    printed = capsys.readouterr().out
+    assert "WEBHOOK_SECRET=whsec_" in printed
+    assert main(["webhook", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "ENABLED" in listed
+    assert "https://crm.example.com/tally" in listed
+    assert "points.earned,tier.changed" in listed
+    assert main(["webhook", "add", "http://10.0.0.1/x"]) == 2
+    assert "url:" in capsys.readouterr().err

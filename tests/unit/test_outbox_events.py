@@ -8,8 +8,11 @@ import pytest
 
 from app.domain.accounts import TransferKind
 from app.domain.events import (
+    MemberEnrolled,
+    MemberUpdated,
     PointsExpiring,
     RedemptionUpdated,
+    RewardOutOfStock,
     TierChanged,
     Topic,
     decode,
@@ -53,6 +56,8 @@ EVENTS = [
         actor="client:3pl",
         detail="DHL 00340434",
     ),
+    MemberEnrolled(member_id=7, at=AT),
+    MemberUpdated(member_id=7, fields=("email",), status=None, at=AT),
 ]
 
 
@@ -62,8 +67,14 @@ def test_each_event_reads_back_from_its_stored_payload(event: object) -> None:
     assert decode(topic.value, 7, event.payload()) == event  # type: ignore[attr-defined]
 
 
+def test_a_rewards_event_names_no_member() -> None:
+    event = RewardOutOfStock(reward_id=3, reward_key="tote", at=AT)
+    assert event.member_id is None
+    assert decode(Topic.REWARD_OUT_OF_STOCK.value, None, event.payload()) == event
+
+
 def test_every_topic_has_an_event_and_the_stored_tier_shape_is_kept() -> None:
-    assert {topic_of(e) for e in EVENTS} == set(Topic)
+    assert {topic_of(e) for e in EVENTS} | {Topic.REWARD_OUT_OF_STOCK} == set(Topic)
     assert EVENTS[1].payload() == {
         "memberId": 7,
         "from": "member",

@@ -84,6 +84,7 @@ UserErrorCode = publish_enum(
         "purchase, resend it with its first idempotencyKey.",
         ErrorCode.REDEMPTION_NOT_FOUND: "No redemption with that id that this token may resolve "
         "(a member token sees only its own).",
+        ErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND: "No webhook endpoint (or delivery) with that id.",
         ErrorCode.CART_NOT_FOUND: "No points are applied to that cartId for this member "
         "(applyPointsAtCheckout first).",
         ErrorCode.INVALID_STATE: "The write does not fit the current state: the redemption is "
