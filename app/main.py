@@ -118,6 +118,7 @@ def build_runtime(settings: Settings, *, clock: Clock | None = None) -> Runtime:
         feed=feed,
         tasks=TaskSupervisor(),
         guard=guard,
+        batch_timeout=settings.batch_timeout,
         webhooks=WebhookTools(
             check_url=partial(check_url, allow_private=settings.webhooks_allow_private),
             new_secret=new_secret,

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     log_level: str = "info"
 
     # Limits on every request (README "Limits"). Defaults after graphql-armor and Shopify.
-    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # a 500-item POS batch fits
     max_tokens: int = Field(default=2000, ge=100)
     max_depth: int = Field(default=15, ge=2)
     max_aliases: int = Field(default=30, ge=0)
@@ -84,6 +84,9 @@ class Settings(BaseSettings):
         default=2000, ge=100, description="Field selections once fragments are expanded."
     )
     operation_timeout: float = Field(default=10.0, gt=0, le=300, description="Seconds.")
+    batch_timeout: float = Field(
+        default=120.0, gt=0, le=600, description="Seconds a recordPurchases/Returns call may take."
+    )
     member_rate: tuple[int, float] = Field(
         default=(1000, 100.0), description="A member's bucket: points, restored per second."
     )

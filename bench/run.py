@@ -360,6 +360,7 @@ async def scenarios(
                 await _load("mutation: recordPurchase", clients, seconds, purchase),
                 await _push_latency(base, member_tokens[0], partner, "bench-0", 50),
             ]
+            batches = await _batches(http, auth, members, batches=5, size=100)
             abuse = await _abuse(http, server.pid, member_tokens[0])
         memory = _rss_kb(server.pid)
     finally:
@@ -375,6 +376,45 @@ async def scenarios(
         "server_memory_kb": memory,
         "results": [asdict(r) for r in results],
         "abuse": abuse,
+        "batches": batches,
+    }
+
+
+BATCH = """
+mutation($inputs: [RecordPurchaseBatchInput!]!) {
+  recordPurchases(inputs: $inputs) { recorded userErrors { code } }
+}"""
+
+
+async def _batches(
+    http: httpx.AsyncClient, auth: dict[str, str], members: int, *, batches: int, size: int
+) -> dict[str, Any]:
+    """A till back online: `batches` recordPurchases calls of `size` sales, one after the
+    other; items per second, each durable when its batch is answered."""
+    recorded, started = 0, time.perf_counter()
+    for b in range(batches):
+        inputs = [
+            {
+                "idempotencyKey": f"batch-{b}-{n}",
+                "externalId": f"bench-{n % members}",
+                "orderId": f"batch-{b}-{n}",
+                "amount": "9.99",
+                "currency": "EUR",
+                "occurredAt": datetime.now(UTC).isoformat(),
+            }
+            for n in range(size)
+        ]
+        r = await http.post(
+            "/graphql", headers=auth, json={"query": BATCH, "variables": {"inputs": inputs}}
+        )
+        if r.status_code == 200 and "errors" not in r.json():
+            recorded += int(r.json()["data"]["recordPurchases"]["recorded"])
+    seconds = time.perf_counter() - started
+    return {
+        "batches": batches,
+        "size": size,
+        "recorded": recorded,
+        "items_per_second": round(recorded / seconds, 1) if seconds else 0.0,
     }
 
 
@@ -405,6 +445,14 @@ def write_report(report: dict[str, Any]) -> str:
         lines.append(
             f"| {a['attack']} | {answered} | {a['cpu_ms_per_request']} | {a['healthz_max_ms']} |"
         )
+    batch = report.get("batches")
+    if batch:
+        lines += [
+            "",
+            f"POS batches: {batch['batches']} x recordPurchases of {batch['size']}: "
+            f"{batch['recorded']} recorded, {batch['items_per_second']} purchases/s "
+            "(target: 2,000/s on PostgreSQL, 1,000/s on SQLite).",
+        ]
     mem = report["server_memory_kb"]
     lines += [
         "",

@@ -3,6 +3,12 @@
     TALLY_CLIENT_ID=tly_... TALLY_CLIENT_SECRET=... \\
         python client_examples/partner_pos.py --member cust-42 --order till3-0815 --amount 25.00
 
+Offline mode: `--queue sales.jsonl` appends the sale to a local file (fsync'd) and then sends
+every queued sale with recordPurchases, 100 at a time, each with its own idempotency key
+and original occurredAt. While Tally is unreachable the sales stay in the file; the next
+run (or `--queue sales.jsonl --flush`) sends them. A refused sale goes to
+sales.jsonl.rejected with its errors; a batch whose answer was lost is simply sent again.
+
 Register the client first: `tally client create --name pos --scopes "members:write
 points:write"`. Every write carries an idempotency key derived from what it records
 (`purchase:<order>`), so a till that lost the answer simply sends the same request again
@@ -12,10 +18,12 @@ and gets the first answer back, never a second purchase.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from datetime import UTC, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -91,6 +99,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--return-id", default="1", help="your id of this return (one order may have several)"
     )
+    parser.add_argument(
+        "--queue",
+        help="offline mode: append the sale to this file, then send every queued sale with "
+        "recordPurchases (kept in the file while Tally is unreachable)",
+    )
+    parser.add_argument("--flush", action="store_true", help="with --queue: only send the queue")
     args = parser.parse_args(argv)
     if not args.client_id or not args.client_secret:
         parser.error("give --client-id/--client-secret or set TALLY_CLIENT_ID/_SECRET")
@@ -156,9 +170,106 @@ def run_pos(args: argparse.Namespace) -> None:
             )
 
 
+QUEUE_BATCH = 100
+PURCHASES = """
+mutation Purchases($inputs: [RecordPurchaseBatchInput!]!) {
+  recordPurchases(inputs: $inputs) {
+    recorded
+    results { idempotencyKey ok orderId pointsEarned userErrors { field code message } }
+    userErrors { field code message }
+  }
+}"""
+
+
+def read_queue(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def write_queue(path: Path, sales: list[dict[str, Any]]) -> None:
+    """Replace the queue file atomically: a crash leaves the old queue or the new one."""
+    spare = path.with_suffix(path.suffix + ".tmp")
+    spare.write_text("".join(json.dumps(s) + "\n" for s in sales), encoding="utf-8")
+    os.replace(spare, path)
+
+
+def queue_sale(path: Path, sale: dict[str, Any]) -> None:
+    """Append one sale, with its idempotency key, durably (fsync) before anything else."""
+    with path.open("a", encoding="utf-8") as queue:
+        queue.write(json.dumps(sale) + "\n")
+        queue.flush()
+        os.fsync(queue.fileno())
+
+
+def flush_queue(args: argparse.Namespace, path: Path) -> int:
+    """Send the queued sales in batches of QUEUE_BATCH. Answered items leave the queue
+    (refused ones go to FILE.rejected with their errors); if Tally cannot be reached the
+    queue stays as it is, to be sent next time. Returns how many are still queued."""
+    queued = read_queue(path)
+    if not queued:
+        print("queue: empty")
+        return 0
+    try:
+        token = fetch_token(args.url, args.client_id, args.client_secret, args.scope)
+    except (httpx.HTTPError, OSError) as error:
+        print(f"queue: Tally unreachable ({type(error).__name__}); {len(queued)} sale(s) kept")
+        return len(queued)
+    transport = HTTPXTransport(
+        url=args.url.rstrip("/") + "/graphql",
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+        timeout=30,
+    )
+    rejected_path = path.with_suffix(path.suffix + ".rejected")
+    with Client(transport=transport, execute_timeout=30) as client:
+        while queued:
+            batch = queued[:QUEUE_BATCH]
+            request = GraphQLRequest(PURCHASES, variable_values={"inputs": batch})
+            try:
+                answer = client.execute(request)["recordPurchases"]
+            except (TransportError, httpx.HTTPError, OSError) as error:
+                print(f"queue: sending stopped ({type(error).__name__}); {len(queued)} kept")
+                return len(queued)
+            if answer["userErrors"]:
+                raise PosError(f"batch refused: {errors_of(answer)}")
+            rejected = []
+            for sale, result in zip(batch, answer["results"], strict=True):
+                if result["ok"]:
+                    print(f"sent {result['orderId']}: +{result['pointsEarned']} points")
+                else:
+                    print(f"refused {result['orderId']}: {errors_of(result)}")
+                    rejected.append({**sale, "errors": result["userErrors"]})
+            if rejected:
+                with rejected_path.open("a", encoding="utf-8") as out:
+                    out.writelines(json.dumps(r) + "\n" for r in rejected)
+            queued = queued[len(batch) :]
+            write_queue(path, queued)  # answered: durable at Tally, off the queue
+            print(f"batch: {answer['recorded']} recorded, {len(rejected)} refused")
+    return 0
+
+
+def run_offline(args: argparse.Namespace) -> int:
+    path = Path(args.queue)
+    if not args.flush:
+        sale = {
+            "idempotencyKey": f"purchase:{args.order}",
+            "externalId": args.member,
+            "orderId": args.order,
+            "amount": args.amount,
+            "currency": args.currency,
+            "channel": "POS",
+            "occurredAt": args.occurred_at,
+        }
+        queue_sale(path, sale)
+        print(f"queued {args.order} ({len(read_queue(path))} in the queue)")
+    return 1 if flush_queue(args, path) and args.flush else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        if args.queue:
+            return run_offline(args)
         run_pos(args)
     except PosError as error:
         print(error, file=sys.stderr)

@@ -58,6 +58,7 @@ class WebhookEndpoint:
     failing_since: datetime | None
     created_at: datetime
     updated_at: datetime
+    last_failed_at: datetime | None = None
 
     def hears(self, event_type: EventType) -> bool:
         return not self.event_types or event_type in self.event_types
@@ -112,6 +113,20 @@ def next_attempt_at(
     if retry_after is not None and retry_after > wait:
         wait = min(retry_after, RETRY_SCHEDULE[-1].total_seconds())
     return now + timedelta(seconds=wait)
+
+
+#: A failure this long after the last one starts a new failing spell (a quiet endpoint's
+#: one bad answer is not five days of failing).
+SPELL_GAP = timedelta(days=1)
+
+
+def failing_spell_start(
+    failing_since: datetime | None, last_failed_at: datetime | None, now: datetime
+) -> datetime:
+    """When the endpoint's current spell of failures began, counting this failure."""
+    if failing_since is None or last_failed_at is None or now - last_failed_at > SPELL_GAP:
+        return now
+    return failing_since
 
 
 def should_disable(failing_since: datetime | None, now: datetime) -> bool:

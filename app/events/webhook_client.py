@@ -97,6 +97,8 @@ def _address_refusal(address: IPAddress) -> str | None:
         return "a loopback address"
     if address.is_link_local:
         return "a link-local address"
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
+        return "a site-local address"
     if address.is_multicast:
         return "a multicast address"
     if isinstance(address, ipaddress.IPv4Address) and address in _CGNAT:
@@ -111,6 +113,7 @@ def _address_refusal(address: IPAddress) -> str | None:
 
 
 def _parse_ip(text: str) -> IPAddress | None:
+    text = text.rstrip(".") if text.count(".") > 1 else text  # "127.0.0.1." is 127.0.0.1
     try:
         return ipaddress.ip_address(text)
     except ValueError:

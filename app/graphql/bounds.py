@@ -11,12 +11,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextvars import ContextVar
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class BodyTooLarge(Exception):
     pass
+
+
+_deadline: ContextVar[asyncio.Timeout | None] = ContextVar("tally_deadline", default=None)
+
+
+def allow_time(seconds: float) -> None:
+    """Let this request's operation run until `seconds` from now (a batch of writes that
+    is known to take longer than one write), never less than it already had."""
+    deadline = _deadline.get()
+    if deadline is None:
+        return
+    until = asyncio.get_running_loop().time() + seconds
+    current = deadline.when()
+    if current is not None and current < until:
+        deadline.reschedule(until)
 
 
 def _error(status: int, message: str, code: str) -> tuple[Message, Message]:
@@ -68,8 +84,12 @@ class RequestBounds:
             await send(message)
 
         try:
-            async with asyncio.timeout(self.timeout):
-                await self.app(scope, counted, tracked)
+            async with asyncio.timeout(self.timeout) as deadline:
+                token = _deadline.set(deadline)
+                try:
+                    await self.app(scope, counted, tracked)
+                finally:
+                    _deadline.reset(token)
         except BodyTooLarge:
             if not started:
                 for message in _error(413, too_large, "REQUEST_TOO_LARGE"):

@@ -29,6 +29,7 @@ class Services:
     tasks: TaskSupervisor = field(default_factory=TaskSupervisor)
     guard: Guard | None = None  # request limits and rate limits (None: unguarded)
     webhooks: WebhookTools | None = None  # the URL rule and secrets of endpoints
+    batch_timeout: float = 120.0  # seconds a batch of writes may take (TALLY_BATCH_TIMEOUT)
 
 
 @dataclass

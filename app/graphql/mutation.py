@@ -6,6 +6,7 @@ import strawberry
 
 from app.graphql.mutations.activate_program import activate_program_mutation
 from app.graphql.mutations.adjust_points import adjust_points_mutation
+from app.graphql.mutations.batches import record_purchases_mutation, record_returns_mutation
 from app.graphql.mutations.catalog import (
     create_reward_mutation,
     import_reward_codes_mutation,
@@ -56,6 +57,8 @@ class Mutation:
     erase_member = erase_member_mutation
     record_purchase = record_purchase_mutation
     record_return = record_return_mutation
+    record_purchases = record_purchases_mutation
+    record_returns = record_returns_mutation
     confirm_order = confirm_order_mutation
     record_activity = record_activity_mutation
     redeem_reward = redeem_reward_mutation

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Table, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Table, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.ledger.types import DecimalText, UTCDateTime
@@ -370,6 +370,13 @@ class OutboxRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("topic", "member_id", "version", name="uq_outbox_member_version"),
         UniqueConstraint("sequence", name="uq_outbox_sequence"),
+        # What the sequencer looks for: published rows not yet numbered (a few at a time).
+        Index(
+            "ix_outbox_unsequenced",
+            "id",
+            sqlite_where=text("sequence IS NULL AND event_type IS NOT NULL"),
+            postgresql_where=text("sequence IS NULL AND event_type IS NOT NULL"),
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     topic: str = Field(max_length=60)
@@ -398,6 +405,7 @@ class WebhookEndpointRow(SQLModel, table=True):
     previous_secret: str | None = Field(default=None, max_length=100)
     previous_until: datetime | None = _at(default=None, nullable=True)
     failing_since: datetime | None = _at(default=None, nullable=True)
+    last_failed_at: datetime | None = _at(default=None, nullable=True)
     cursor: int = Field(sa_type=BigInteger)
     created_by: str = Field(max_length=200)
     created_at: datetime = _at()
@@ -420,6 +428,7 @@ class WebhookDeliveryRow(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = _at(default=None, nullable=True)
     lease_until: datetime | None = _at(default=None, nullable=True)
+    lease_token: str | None = Field(default=None, max_length=40)  # whose lease it is
     last_status: int | None = None
     created_at: datetime = _at()
     updated_at: datetime = _at()

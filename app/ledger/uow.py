@@ -135,3 +135,18 @@ class UnitOfWork:
     async def read(self) -> AsyncIterator[ReadLedger]:
         async with self.db.read_engine.connect() as conn:
             yield ReadLedger(conn)
+
+
+class TxUnitOfWork(UnitOfWork):
+    """Writes inside one transaction already open, each in its own savepoint (a batch of
+    use cases committed together). The outer unit of work commits and tells on_commit."""
+
+    def __init__(self, outer: UnitOfWork, tx: WriteTx) -> None:
+        super().__init__(outer.db, None)
+        self.outer = outer
+        self.tx = tx
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[WriteTx]:
+        async with self.tx.savepoint():
+            yield self.tx

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,6 +29,8 @@ from app.ledger.event_log import events_by_outbox_ids
 from app.ledger.tables import outbox, webhook_attempts, webhook_deliveries, webhook_endpoints
 
 EXCERPT = 500
+UPSERT_ROWS = 500  # delivery rows per statement
+REPLAY_PAGE = 1000
 
 
 def endpoint(row: Any) -> WebhookEndpoint:
@@ -45,6 +47,7 @@ def endpoint(row: Any) -> WebhookEndpoint:
         failing_since=row.failing_since,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        last_failed_at=row.last_failed_at,
     )
 
 
@@ -119,6 +122,10 @@ class WebhookStore:
             .returning(webhook_endpoints.c.id)
         )
         return int(result.scalar_one())
+
+    async def latest_sequence(self) -> int:
+        top = (await self.conn.execute(select(func.max(outbox.c.sequence)))).scalar_one()
+        return int(top or 0)
 
     async def count(self) -> int:
         return int(
@@ -210,57 +217,68 @@ class WebhookStore:
         )
         return len(wanted)
 
-    async def _upsert_pending(self, values: list[dict[str, Any]], *, replay: bool) -> None:
+    async def _upsert_pending(
+        self, values: list[dict[str, Any]], *, replay: bool, now: datetime | None = None
+    ) -> None:
+        """Insert delivery rows, UPSERT_ROWS a statement (asyncpg takes at most 32,767
+        parameters). A replayed row that is being sent keeps its lease."""
         insert_into = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
-        statement = insert_into(webhook_deliveries).values(values)
         keys = ["endpoint_id", "outbox_id"]
-        if replay:  # a delivery already there is sent again, its schedule from the start
-            excluded = statement.excluded
-            statement = statement.on_conflict_do_update(
-                index_elements=keys,
-                set_={
-                    "status": DeliveryStatus.PENDING.value,
-                    "attempts": 0,
-                    "next_attempt_at": excluded.next_attempt_at,
-                    "lease_until": None,
-                    "updated_at": excluded.updated_at,
-                },
-            )
-        else:
-            statement = statement.on_conflict_do_nothing(index_elements=keys)
-        await self.conn.execute(statement)
-
-    async def replay_since(
-        self, e: WebhookEndpoint, since: datetime, now: datetime, limit: int = 10_000
-    ) -> int:
-        """Send again every event recorded since `since` that the endpoint hears."""
-        rows = list(
-            await self.conn.execute(
-                select(outbox.c.id, outbox.c.sequence, outbox.c.event_type)
-                .where(outbox.c.sequence.is_not(None), outbox.c.created_at >= since)
-                .order_by(outbox.c.sequence)
-                .limit(limit)
-            )
-        )
-        wanted = [r for r in rows if e.hears(EventType(r.event_type))]
-        if wanted:
-            await self._upsert_pending(
-                [
-                    {
-                        "endpoint_id": e.id,
-                        "outbox_id": r.id,
-                        "sequence": r.sequence,
+        for start in range(0, len(values), UPSERT_ROWS):
+            statement = insert_into(webhook_deliveries).values(values[start : start + UPSERT_ROWS])
+            if replay:  # sent again, its schedule from the start
+                d = webhook_deliveries.c
+                excluded = statement.excluded
+                statement = statement.on_conflict_do_update(
+                    index_elements=keys,
+                    set_={
                         "status": DeliveryStatus.PENDING.value,
                         "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for r in wanted
-                ],
-                replay=True,
+                        "next_attempt_at": excluded.next_attempt_at,
+                        "lease_until": case((d.lease_until > now, d.lease_until), else_=None),
+                        "updated_at": excluded.updated_at,
+                    },
+                )
+            else:
+                statement = statement.on_conflict_do_nothing(index_elements=keys)
+            await self.conn.execute(statement)
+
+    async def replay_since(self, e: WebhookEndpoint, since: datetime, now: datetime) -> int:
+        """Send again every event recorded since `since` that the endpoint hears, however
+        many, a page at a time."""
+        after, count = 0, 0
+        while True:
+            rows = list(
+                await self.conn.execute(
+                    select(outbox.c.id, outbox.c.sequence, outbox.c.event_type)
+                    .where(outbox.c.sequence > after, outbox.c.created_at >= since)
+                    .order_by(outbox.c.sequence)
+                    .limit(REPLAY_PAGE)
+                )
             )
-        return len(wanted)
+            if not rows:
+                return count
+            wanted = [r for r in rows if e.hears(EventType(r.event_type))]
+            if wanted:
+                await self._upsert_pending(
+                    [
+                        {
+                            "endpoint_id": e.id,
+                            "outbox_id": r.id,
+                            "sequence": r.sequence,
+                            "status": DeliveryStatus.PENDING.value,
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                            "created_at": now,
+                            "updated_at": now,
+                        }
+                        for r in wanted
+                    ],
+                    replay=True,
+                    now=now,
+                )
+            count += len(wanted)
+            after = rows[-1].sequence
 
     async def replay_delivery(self, delivery_id: int, now: datetime) -> None:
         await self.conn.execute(
@@ -270,7 +288,10 @@ class WebhookStore:
                 status=DeliveryStatus.PENDING.value,
                 attempts=0,
                 next_attempt_at=now,
-                lease_until=None,
+                lease_until=case(
+                    (webhook_deliveries.c.lease_until > now, webhook_deliveries.c.lease_until),
+                    else_=None,
+                ),
                 updated_at=now,
             )
         )
@@ -278,7 +299,13 @@ class WebhookStore:
     # Sending --------------------------------------------------------------------------
 
     async def claim(
-        self, e: WebhookEndpoint, now: datetime, *, lease_until: datetime, most: int
+        self,
+        e: WebhookEndpoint,
+        now: datetime,
+        *,
+        lease_until: datetime,
+        most: int,
+        token: str = "",
     ) -> list[Claimed]:
         """Up to `most` due deliveries of the endpoint, less those already in flight (a
         lease still running), leased to this worker; oldest event first."""
@@ -320,7 +347,7 @@ class WebhookStore:
         await self.conn.execute(
             update(webhook_deliveries)
             .where(d.id.in_([r.id for r in rows]))
-            .values(lease_until=lease_until)
+            .values(lease_until=lease_until, lease_token=token or None)
         )
         events = await events_by_outbox_ids(self.conn, [r.outbox_id for r in rows])
         return [Claimed(delivery(r), e, events[r.outbox_id]) for r in rows if r.outbox_id in events]
@@ -336,8 +363,11 @@ class WebhookStore:
         excerpt: str,
         outcome: DeliveryStatus,
         next_attempt_at: datetime | None,
-    ) -> None:
-        """An attempt's answer, and where the delivery stands after it (lease released)."""
+        token: str | None = None,
+    ) -> bool:
+        """An attempt's answer, and where the delivery stands after it (lease released).
+        With `token`, the delivery moves only while the lease is still this sender's (a
+        replay or a lapsed lease gave it to another): False then, the attempt still logged."""
         await self.conn.execute(
             insert(webhook_attempts).values(
                 delivery_id=delivery_id,
@@ -348,18 +378,24 @@ class WebhookStore:
                 excerpt=excerpt[:EXCERPT],
             )
         )
-        await self.conn.execute(
+        d = webhook_deliveries.c
+        mine = d.id == delivery_id
+        if token is not None:
+            mine = and_(mine, d.lease_token == token)
+        moved = await self.conn.execute(
             update(webhook_deliveries)
-            .where(webhook_deliveries.c.id == delivery_id)
+            .where(mine)
             .values(
                 status=outcome.value,
-                attempts=webhook_deliveries.c.attempts + 1,
+                attempts=d.attempts + 1,
                 next_attempt_at=next_attempt_at,
                 lease_until=None,
+                lease_token=None,
                 last_status=status,
                 updated_at=at,
             )
         )
+        return bool(moved.rowcount == 1)
 
     async def fail_pending(self, endpoint_id: int, now: datetime) -> None:
         """A disabled endpoint's waiting deliveries stop (a replay can send them again)."""

@@ -15,13 +15,16 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import Counter
+import secrets
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from app.domain.webhooks import (
+    MAX_ENDPOINTS,
     MAX_IN_FLIGHT,
     DeliveryStatus,
     EndpointStatus,
+    failing_spell_start,
     next_attempt_at,
     should_disable,
 )
@@ -52,8 +55,8 @@ class WebhookDispatcher:
         self.lease = timedelta(seconds=lease)
         self.per_endpoint = per_endpoint
         self.concurrency = concurrency
+        self.token = secrets.token_hex(8)  # this dispatcher's leases
         self._tasks: set[asyncio.Task[None]] = set()
-        self._sending: Counter[int] = Counter()  # endpoint id -> deliveries in flight here
 
     async def fan_out(self) -> int:
         made = 0
@@ -64,7 +67,12 @@ class WebhookDispatcher:
         return made
 
     async def run_round(self) -> int:
-        """Fan out, then start sending what is due; the number started."""
+        """Fan out, then start sending what is due; the number started. Without an enabled
+        endpoint it only reads: no write transaction (on SQLite, no write lock) for nothing."""
+        async with self.uow.read() as r:
+            listed = await r.webhook_endpoints_page(after=0, limit=MAX_ENDPOINTS)
+        if not any(e.status is EndpointStatus.ENABLED for e in listed.items):
+            return 0
         await self.fan_out()
         room = self.concurrency - len(self._tasks)
         if room <= 0:
@@ -73,14 +81,14 @@ class WebhookDispatcher:
         async with self.uow.write() as tx:
             now = self.clock.now()
             for endpoint in await tx.webhooks.enabled():
-                most = min(self.per_endpoint - self._sending[endpoint.id], room - len(claimed))
+                # claim() counts every running lease of the endpoint, ours included
+                most = min(self.per_endpoint, room - len(claimed))
                 if most <= 0:
-                    continue
+                    break
                 claimed += await tx.webhooks.claim(
-                    endpoint, now, lease_until=now + self.lease, most=most
+                    endpoint, now, lease_until=now + self.lease, most=most, token=self.token
                 )
         for item in claimed:
-            self._sending[item.endpoint.id] += 1
             task = asyncio.create_task(self._deliver(item), name=f"webhook-{item.delivery.id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -114,8 +122,6 @@ class WebhookDispatcher:
             raise
         except Exception:  # the lease runs out and the delivery is sent again
             log.exception("webhook delivery %s could not be recorded", item.delivery.id)
-        finally:
-            self._sending[item.endpoint.id] -= 1
 
     async def _settle(self, item: Claimed, result: AttemptResult) -> None:
         async with self.uow.write() as tx:
@@ -141,10 +147,9 @@ class WebhookDispatcher:
                     scale=self.retry_scale,
                 )
                 outcome = DeliveryStatus.PENDING if upcoming else DeliveryStatus.FAILED
-                failing_since = endpoint.failing_since or now
-                if endpoint.failing_since is None:
-                    await tx.webhooks.change(endpoint.id, now, failing_since=now)
-                if should_disable(failing_since, now):
+                since = failing_spell_start(endpoint.failing_since, endpoint.last_failed_at, now)
+                await tx.webhooks.change(endpoint.id, now, failing_since=since, last_failed_at=now)
+                if should_disable(since, now):
                     disable = "failing for 5 days"
             await tx.webhooks.record_attempt(
                 current.id,
@@ -155,6 +160,7 @@ class WebhookDispatcher:
                 excerpt=result.excerpt,
                 outcome=outcome,
                 next_attempt_at=upcoming,
+                token=self.token,
             )
             if disable and endpoint.status is EndpointStatus.ENABLED:
                 await tx.webhooks.change(
@@ -164,10 +170,10 @@ class WebhookDispatcher:
                     disabled_reason=disable,
                 )
                 await tx.webhooks.fail_pending(endpoint.id, now)
-                log.warning(
-                    "webhook.endpoint_disabled endpoint=%s url=%s reason=%s",
+                log.warning(  # the host only: a URL may carry a token in its query
+                    "webhook.endpoint_disabled endpoint=%s host=%s reason=%s",
                     endpoint.id,
-                    endpoint.url,
+                    urlsplit(endpoint.url).hostname,
                     disable,
                 )
 

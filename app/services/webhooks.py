@@ -170,8 +170,10 @@ async def update_webhook_endpoint(
         if description is not None:
             values["description"] = description
         if cmd.enabled is True and found.status is EndpointStatus.DISABLED:
+            # It hears what comes from now on; what it missed is replayWebhookEvents' to send.
             values.update(status=EndpointStatus.ENABLED.value, disabled_reason=None)
-            values["failing_since"] = None
+            values.update(failing_since=None, last_failed_at=None)
+            values["cursor"] = await tx.webhooks.latest_sequence()
         elif cmd.enabled is False and found.status is EndpointStatus.ENABLED:
             values.update(status=EndpointStatus.DISABLED.value, disabled_reason="disabled by staff")
         await tx.webhooks.change(found.id, clock.now(), **values)

@@ -50,9 +50,14 @@ def upgrade() -> None:
     """)
     # Everything already here has committed: its commit order is its id order.
     op.execute("UPDATE outbox SET sequence = id WHERE event_type IS NOT NULL")
+    where = sa.text("sequence IS NULL AND event_type IS NOT NULL")
+    op.create_index(
+        'ix_outbox_unsequenced', 'outbox', ['id'], sqlite_where=where, postgresql_where=where
+    )
 
 
 def downgrade() -> None:
+    op.drop_index('ix_outbox_unsequenced', table_name='outbox')
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_constraint('uq_outbox_sequence', type_='unique')
         batch_op.drop_column('sequence')

@@ -48,7 +48,12 @@ async def test_a_thousand_aliased_pages_are_refused_in_milliseconds(api: Api) ->
     began = time.process_time()
     response = await api.post(query, token=member)
     spent = time.process_time() - began
-    assert response.status_code == 413  # 67 KB: refused before it is even parsed
+    # 67 KB: under the body limit (1 MiB, for POS batches), refused by the token count
+    # before it is parsed.
+    assert response.status_code == 200
+    codes = {e["extensions"]["code"] for e in response.json()["errors"]}
+    assert codes
+    assert codes <= {"LIMIT_REACHED", "GRAPHQL_PARSE_FAILED"}
     fewer = "{ " + " ".join(f"a{i}: viewer {{ {PAGE} }}" for i in range(100)) + " }"
     error = _only_error(await api.gql(fewer, token=member))
     assert error["extensions"]["code"] in ("LIMIT_REACHED", "GRAPHQL_PARSE_FAILED")
@@ -184,7 +189,7 @@ async def test_a_streamed_body_over_the_limit_is_refused_too(api: Api) -> None:
     member = _member(api)
 
     async def chunks() -> Any:
-        for _ in range(100):
+        for _ in range(1100):  # past 1 MiB, streamed without a content-length
             yield b'{"query": "' + b" " * 1000 + b'"}'
 
     response = await api.http.post(

@@ -8,6 +8,7 @@ import re
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -240,6 +241,49 @@ async def test_partner_pos_gets_a_token_enrolls_buys_and_returns(
     refused = await run_example("partner_pos.py", *args, env=bad)
     assert refused.returncode == 1
     assert "token request failed (401)" in refused.stderr
+
+
+async def test_partner_pos_queues_sales_offline_and_sends_them_as_a_batch(
+    db_url: str, servers: ServerPool, tmp_path: Path
+) -> None:
+    db = open_database(db_url)
+    try:
+        client_id, secret = await ClientRegistry(db).create(
+            name="till", scopes=frozenset({"members:write", "points:write"}), now=datetime.now(UTC)
+        )
+    finally:
+        await db.dispose()
+    queue = tmp_path / "sales.jsonl"
+    offline = {
+        "TALLY_URL": "http://127.0.0.1:9",  # nothing listens: the till is offline
+        "TALLY_CLIENT_ID": client_id,
+        "TALLY_CLIENT_SECRET": secret,
+        "PYTHONUNBUFFERED": "1",
+    }
+    for n in range(3):
+        sale = ("--queue", str(queue), "--member", "cust-9", "--order", f"off-{n}",
+                "--amount", "10.00", "--occurred-at", datetime.now(UTC).isoformat())  # fmt: skip
+        ran = await run_example("partner_pos.py", *sale, env=offline)
+        assert ran.returncode == 0, ran.stdout + ran.stderr
+        assert f"queued off-{n} ({n + 1} in the queue)" in ran.lines
+        assert any("Tally unreachable" in line for line in ran.lines)
+    assert len(queue.read_text().splitlines()) == 3
+
+    (server,) = await servers.astart()
+    env = example_env(server, TALLY_CLIENT_ID=client_id, TALLY_CLIENT_SECRET=secret)
+    partner = server.partner_token()
+    await enroll(server, partner, "cust-9")
+    sent = await run_example("partner_pos.py", "--queue", str(queue), "--flush", env=env)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert [line for line in sent.lines if line.startswith("sent ")] == [
+        "sent off-0: +10 points",
+        "sent off-1: +10 points",
+        "sent off-2: +10 points",
+    ]
+    assert "batch: 3 recorded, 0 refused" in sent.lines
+    assert queue.read_text() == ""
+    again = await run_example("partner_pos.py", "--queue", str(queue), "--flush", env=env)
+    assert "queue: empty" in again.lines
 
 
 async def read_line(process: asyncio.subprocess.Process) -> str:

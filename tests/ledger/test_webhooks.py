@@ -98,3 +98,46 @@ async def test_concurrent_claimers_never_take_one_delivery_twice(postgres_url: s
         taken = [c.delivery.id for batch in batches for c in batch]
         assert len(taken) == len(set(taken))
         assert len(taken) == 8  # the bound holds across claimers, not per claimer
+
+
+async def test_review_findings_on_deliveries_stay_fixed(db_url: str) -> None:
+    from sqlalchemy import insert
+
+    from app.ledger.tables import outbox
+
+    async with await Ledger.open(db_url) as ledger:
+        endpoint = await _endpoint(ledger)
+        for n in range(6):
+            await ledger.enroll(f"r-{n}")
+        assert await _fan_out(ledger) == 6
+        sending = await _claim(ledger, endpoint)
+        assert len(sending) == 4
+        # A replay while four are being sent leaves their leases: nobody sends them twice.
+        async with ledger.uow.write() as tx:
+            found = await tx.webhooks.get(endpoint)
+            assert found is not None
+            assert (
+                await tx.webhooks.replay_since(
+                    found, ledger.clock.now() - timedelta(days=1), ledger.clock.now()
+                )
+                == 6
+            )
+        assert await _claim(ledger, endpoint) == []
+        # A replay of more events than one statement can carry (asyncpg: 32,767 parameters).
+        now = ledger.clock.now()
+        async with ledger.uow.write() as tx:
+            await tx.conn.execute(
+                insert(outbox),
+                [
+                    {"topic": "member.enrolled", "member_id": None, "version": None,
+                     "payload": {"at": now.isoformat()}, "created_at": now,
+                     "event_type": "member.enrolled"}
+                    for _ in range(4200)
+                ],
+            )  # fmt: skip
+        await sequence_events(ledger.uow)
+        async with ledger.uow.write() as tx:
+            found = await tx.webhooks.get(endpoint)
+            assert found is not None
+            replayed = await tx.webhooks.replay_since(found, now - timedelta(days=1), now)
+        assert replayed == 4206  # every one, not the first page only

@@ -517,3 +517,10 @@ async def test_a_refused_connection_is_an_error_result_not_an_exception() -> Non
     assert result.error is not None
     assert result.error.startswith("connect failed: 127.0.0.1")
     assert result.excerpt == ""
+
+
+def test_site_local_and_trailing_dot_addresses_are_refused() -> None:
+    from app.events.webhook_client import check_url
+
+    assert check_url("https://[fec0::1]/x", allow_private=False) is not None
+    assert check_url("https://127.0.0.1./x", allow_private=False) is not None

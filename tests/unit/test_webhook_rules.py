@@ -60,3 +60,13 @@ def test_event_types_are_read_by_either_name_and_unknown_ones_refused() -> None:
     with pytest.raises(DomainError) as refused:
         parse_event_types(["points.spent"])
     assert refused.value.field == "eventTypes"
+
+
+def test_a_failing_spell_starts_again_after_a_quiet_day() -> None:
+    from app.domain.webhooks import failing_spell_start
+
+    week_ago = NOW - timedelta(days=7)
+    assert failing_spell_start(None, None, NOW) == NOW
+    assert failing_spell_start(week_ago, NOW - timedelta(hours=2), NOW) == week_ago
+    assert failing_spell_start(week_ago, week_ago, NOW) == NOW  # one failure after quiet
+    assert not should_disable(failing_spell_start(week_ago, week_ago, NOW), NOW)

@@ -95,6 +95,21 @@ class RecordPurchasePayload(WritePayload):
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS_HELP)
 
 
+async def purchase_command(w: Writer, input: RecordPurchaseInput) -> RecordPurchase:
+    """The command a recordPurchase input asks for (recordPurchases builds each item so)."""
+    return RecordPurchase(
+        member=await w.member(input.member_id, input.external_id, partner_scope=Scope.POINTS_WRITE),
+        order_id=input.order_id,
+        amount=str(input.amount),
+        currency=input.currency,
+        channel=input.channel.value,
+        occurred_at=input.occurred_at,
+        lines=tuple(line.to_domain() for line in input.lines or ()),
+        shipping=str(input.shipping or 0),
+        cart_id=input.cart_id,
+    )
+
+
 @strawberry.mutation(
     description="Record a purchase (points:write): the member earns points by the program's "
     "rules at their tier's multiplier, and may move up a tier.",
@@ -108,19 +123,7 @@ async def record_purchase_mutation(
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> RecordPurchasePayload:
     async def command(w: Writer) -> RecordPurchase:
-        return RecordPurchase(
-            member=await w.member(
-                input.member_id, input.external_id, partner_scope=Scope.POINTS_WRITE
-            ),
-            order_id=input.order_id,
-            amount=str(input.amount),
-            currency=input.currency,
-            channel=input.channel.value,
-            occurred_at=input.occurred_at,
-            lines=tuple(line.to_domain() for line in input.lines or ()),
-            shipping=str(input.shipping or 0),
-            cart_id=input.cart_id,
-        )
+        return await purchase_command(w, input)
 
     async def shown(w: Writer, done: PurchaseRecorded) -> RecordPurchasePayload:
         return RecordPurchasePayload(

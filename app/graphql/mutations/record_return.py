@@ -62,6 +62,15 @@ class RecordReturnPayload(WritePayload):
     user_errors: list[UserError] = strawberry.field(description=USER_ERRORS_HELP)
 
 
+def return_command(input: RecordReturnInput) -> RecordReturn:
+    """The command a recordReturn input asks for (recordReturns builds each item so)."""
+    return RecordReturn(
+        order_id=input.order_id,
+        amount=None if input.amount is None else str(input.amount),
+        lines=tuple(ReturnLine(line.sku, line.quantity) for line in input.lines or ()),
+    )
+
+
 @strawberry.mutation(
     description="Record a return against an order (points:write): what the returned part "
     "earned is taken back, never more than the order earned, across any number of partial "
@@ -74,11 +83,7 @@ async def record_return_mutation(
     idempotency_key: Annotated[str, strawberry.argument(description=IDEMPOTENCY_HELP)],
 ) -> RecordReturnPayload:
     async def command(w: Writer) -> RecordReturn:
-        return RecordReturn(
-            order_id=input.order_id,
-            amount=None if input.amount is None else str(input.amount),
-            lines=tuple(ReturnLine(line.sku, line.quantity) for line in input.lines or ()),
-        )
+        return return_command(input)
 
     async def shown(w: Writer, done: ReturnRecorded) -> RecordReturnPayload:
         return RecordReturnPayload(
