@@ -16,16 +16,24 @@ from pathlib import Path
 
 from app.auth.clients import parse_rate
 from app.auth.scopes import ALL_SCOPES, MEMBER_SCOPES, format_scopes, parse_scopes
-from app.domain.errors import ProgramInvalid
+from app.domain.errors import DomainError, ProgramInvalid
 from app.domain.ids import global_id as to_global_id
 from app.domain.published import EventType
 from app.domain.reward_codes import MAX_IMPORT
+from app.events.webhook_client import new_secret
 from app.fulfilment.sandbox.serve import add_sandbox_commands, run_sandbox
 from app.ledger.migrate import upgrade
-from app.main import Runtime, build_runtime, fulfil_forever, sequence_forever
+from app.main import (
+    Runtime,
+    build_runtime,
+    fulfil_forever,
+    process_orders_forever,
+    sequence_forever,
+)
 from app.services.audit import operator, record_operator_write
 from app.services.catalog import ImportRewardCodes, import_reward_codes
 from app.services.events import all_events, sequence_events
+from app.services.inbound import save_source
 from app.services.program import apply_program, load_program_file
 from app.services.sweeps import run_sweeps
 from app.services.webhook_delivery import deliver_forever
@@ -209,6 +217,12 @@ async def _worker(runtime: Runtime, interval: float, max_runs: int | None) -> in
         if events > 0 and not max_runs
         else None
     )
+    orders_in = runtime.settings.inbound_interval
+    processing = (
+        asyncio.create_task(process_orders_forever(runtime, orders_in))
+        if orders_in > 0 and not max_runs
+        else None
+    )
     hooks = runtime.settings.webhook_interval
     delivering = (
         asyncio.create_task(deliver_forever(runtime.webhooks, hooks))
@@ -224,7 +238,7 @@ async def _worker(runtime: Runtime, interval: float, max_runs: int | None) -> in
             print(f"sweep: {report.summary}", flush=True)
             runs += 1
     finally:
-        for task in (fulfilling, sequencing, delivering):
+        for task in (fulfilling, sequencing, delivering, processing):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -261,6 +275,39 @@ async def _webhook_add(runtime: Runtime, url: str, events: str, description: str
     print(f"ENDPOINT_ID={to_global_id('WebhookEndpoint', done.value.endpoint_id)}")
     print(f"WEBHOOK_SECRET={done.value.secret}")
     print("# the secret is shown once: verify deliveries with it", file=sys.stderr)
+    return 0
+
+
+async def _source_add(
+    runtime: Runtime, name: str, kind: str, secret: str | None, enroll_unknown: bool
+) -> int:
+    made = secret is None and kind == "standard"
+    if secret is None:
+        if kind == "shopify":
+            print("tally: a Shopify source needs --secret (the shop's)", file=sys.stderr)
+            return 2
+        secret = new_secret()
+    try:
+        await save_source(
+            runtime.services.uow,
+            runtime.services.clock,
+            name=name,
+            kind=kind,
+            secret=secret,
+            enroll_unknown=enroll_unknown,
+        )
+    except DomainError as error:
+        print(f"tally: {error.message}", file=sys.stderr)
+        return 2
+    await record_operator_write(
+        runtime.services.uow, runtime.services.clock, operation="source add", outcome="OK"
+    )
+    if kind == "shopify":
+        print(f"order source {name}: POST /hooks/shopify/{name} (orders/paid, refunds/create)")
+    else:
+        print(f"order source {name}: POST /hooks/orders/{name} (order.paid, order.refunded)")
+    if made:
+        print(f"SOURCE_SECRET={secret}")
     return 0
 
 
@@ -374,6 +421,23 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--events", default="", help="event types, comma separated (default: all)")
     add.add_argument("--description", default="")
     webhook.add_parser("list", help="every endpoint: id, status, url, event types")
+    source = sub.add_parser("source", help="stores that send orders as webhooks").add_subparsers(
+        dest="action", required=True
+    )
+    shop = source.add_parser("add", help="add (or change) a store that sends order webhooks")
+    shop.add_argument("name", help="its name, in its webhook URL")
+    shop.add_argument(
+        "--kind",
+        choices=["shopify", "standard"],
+        default="shopify",
+        help="shopify: /hooks/shopify/NAME; standard: /hooks/orders/NAME (Tally's format)",
+    )
+    shop.add_argument(
+        "--secret", help="the signing secret (shopify: required; standard: made if not given)"
+    )
+    shop.add_argument(
+        "--enroll-unknown", action="store_true", help="enroll customers Tally does not know"
+    )
     sandbox = sub.add_parser("sandbox", help="provider sandboxes for tests and the demo")
     add_sandbox_commands(sandbox.add_subparsers(dest="sandbox", required=True))
     return parser
@@ -410,6 +474,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "rotate-secret": lambda: _client_rotate(runtime, args.client_id),
             }
             return asyncio.run(_run(runtime, actions[args.action]))
+        if args.command == "source":
+            return asyncio.run(
+                _run(
+                    runtime,
+                    lambda: _source_add(
+                        runtime, args.name, args.kind, args.secret, args.enroll_unknown
+                    ),
+                )
+            )
         if args.command == "webhook":
             if args.action == "add":
                 return asyncio.run(

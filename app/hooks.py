@@ -15,6 +15,7 @@ from app.fulfilment.giftcard_orders import WebhookRejected
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock
 from app.services.fulfil import apply_webhook
+from app.services.inbound import receive_shopify, receive_standard
 from app.services.providers import ProviderRegistry
 
 log = logging.getLogger("tally.hooks")
@@ -35,3 +36,29 @@ def provider_hook_routes(uow: UnitOfWork, clock: Clock, providers: ProviderRegis
         return JSONResponse({"changed": answer.changed, "detail": answer.detail})
 
     return [Route("/hooks/providers/{name}", provider_hook, methods=["POST"])]
+
+
+def order_hook_routes(uow: UnitOfWork, clock: Clock) -> list[Route]:
+    """`POST /hooks/shopify/{source}`: a shop's orders/paid and refunds/create, verified
+    with the source's secret, stored, answered at once; processed after."""
+
+    async def shopify_hook(request: Request) -> JSONResponse:
+        body = await request.body()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        receipt = await receive_shopify(uow, clock, request.path_params["source"], headers, body)
+        if receipt.status != 200:
+            log.warning("shopify hook %s: %s", request.path_params["source"], receipt.message)
+        return JSONResponse({"status": receipt.message}, receipt.status)
+
+    async def order_hook(request: Request) -> JSONResponse:
+        body = await request.body()
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        receipt = await receive_standard(uow, clock, request.path_params["source"], headers, body)
+        if receipt.status != 200:
+            log.warning("order hook %s: %s", request.path_params["source"], receipt.message)
+        return JSONResponse({"status": receipt.message}, receipt.status)
+
+    return [
+        Route("/hooks/shopify/{source}", shopify_hook, methods=["POST"]),
+        Route("/hooks/orders/{source}", order_hook, methods=["POST"]),
+    ]

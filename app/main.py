@@ -34,13 +34,14 @@ from app.graphql.ide import asset_routes as ide_asset_routes
 from app.graphql.sockets import SocketRegistry, SocketRules, TallySocketHandler
 from app.graphql.throttle import Buckets, MemoryBuckets, Rate, RedisBuckets
 from app.graphql.view import BearerAuth, TallyGraphQL
-from app.hooks import provider_hook_routes
+from app.hooks import order_hook_routes, provider_hook_routes
 from app.ledger.database import Database, open_database
 from app.ledger.migrate import current_revision, head_revision
 from app.ledger.uow import UnitOfWork
 from app.services.clock import Clock, SystemClock
 from app.services.events import sequence_events
 from app.services.fulfil import FulfilmentRunner
+from app.services.inbound import InboundProcessor
 from app.services.providers import ProviderRegistry
 from app.services.queries import Queries
 from app.services.sweeps import run_sweeps
@@ -195,6 +196,20 @@ async def sequence_forever(runtime: Runtime, interval: float) -> None:
         await asyncio.sleep(interval)
 
 
+async def process_orders_forever(runtime: Runtime, interval: float) -> None:
+    """Process stored store webhooks: right away while there are some, else each
+    `interval` seconds."""
+    processor = InboundProcessor(runtime.services.uow, runtime.services.clock)
+    while True:
+        try:
+            handled = await processor.run_due()
+        except Exception:
+            log.exception("inbound round failed; will retry")
+            handled = 0
+        if not handled:
+            await asyncio.sleep(interval)
+
+
 async def shutdown(runtime: Runtime) -> None:
     """Stop what the lifespan started, each step bounded: never wait forever on anything."""
     settings = runtime.settings
@@ -243,6 +258,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             tasks.service(
                 deliver_forever(runtime.webhooks, settings.webhook_interval),
                 name="tally-webhooks",
+            )
+        if settings.inbound_interval > 0:
+            tasks.service(
+                process_orders_forever(runtime, settings.inbound_interval), name="tally-orders-in"
             )
         if settings.fulfilment_interval > 0:
             tasks.service(
@@ -293,6 +312,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     ]
     assert runtime.providers is not None
     routes += provider_hook_routes(runtime.services.uow, runtime.services.clock, runtime.providers)
+    routes += order_hook_routes(runtime.services.uow, runtime.services.clock)
     if runtime.issuer is not None:
         routes += auth_routes(
             registry=runtime.registry,

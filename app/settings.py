@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     webhook_lease: float = Field(
         default=60.0, gt=0, description="Seconds a delivery is held while being sent."
     )
+    inbound_interval: float = Field(
+        default=0.5, ge=0, description="Seconds between idle rounds of store webhooks in."
+    )
     events_interval: float = Field(
         default=0.5, ge=0, description="Seconds between event sequencing rounds; 0: none here."
     )

@@ -21,6 +21,7 @@ class Scope(StrEnum):
     CATALOG_WRITE = "catalog:write"  # staff: create, change, retire rewards; import codes
     EVENTS_READ = "events:read"  # a CDP or warehouse: the published event feed
     WEBHOOKS_MANAGE = "webhooks:manage"  # partners: webhook endpoints and their deliveries
+    ORDERS_MANAGE = "orders:manage"  # staff: store order webhooks in, and their failures
 
 
 #: What a member's own token may carry.

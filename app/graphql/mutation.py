@@ -43,6 +43,7 @@ from app.graphql.mutations.webhooks import (
     rotate_webhook_secret_mutation,
     update_webhook_endpoint_mutation,
 )
+from app.graphql.types.inbound import retry_inbound_event_mutation
 
 
 @strawberry.type(
@@ -80,3 +81,4 @@ class Mutation:
     delete_webhook_endpoint = delete_webhook_endpoint_mutation
     replay_webhook_delivery = replay_webhook_delivery_mutation
     replay_webhook_events = replay_webhook_events_mutation
+    retry_inbound_event = retry_inbound_event_mutation

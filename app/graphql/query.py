@@ -20,6 +20,7 @@ from app.graphql.types.activity import LedgerEntry, RuleAward
 from app.graphql.types.audit import AuditEntry
 from app.graphql.types.common import AFTER_HELP, FIRST_HELP, Connection, Node
 from app.graphql.types.event import EventType, WebhookEvent
+from app.graphql.types.inbound import inbound_events_field
 from app.graphql.types.member import Member
 from app.graphql.types.order import Channel, OrderLineInput
 from app.graphql.types.program import CheckoutOffer, PointsEstimate, Program, Tier
@@ -136,6 +137,14 @@ class Query:
         )
         page = Page(items=rows[:limit], has_next=len(rows) > limit)
         return Connection.of(page, AuditEntry.of, key=lambda e: e.id)
+
+    inbound_events = strawberry.field(
+        inbound_events_field,
+        description="Store order webhooks as received (orders:manage), newest first: each "
+        "one's topic, what became of it, and why it failed. retryInboundEvent tries a "
+        "failed one again.",
+        extensions=needs(Scope.ORDERS_MANAGE),
+    )
 
     @strawberry.field(
         description="The webhook endpoints (webhooks:manage), oldest first, each with its "

@@ -35,6 +35,7 @@ from app.ledger.awards import AwardStore
 from app.ledger.catalog import SYSTEM
 from app.ledger.event_log import events_by_outbox_ids, events_page, unsequenced
 from app.ledger.export import member_export
+from app.ledger.inbound import InboundEvent, InboundStore, OrderSource, inbound_page
 from app.ledger.programs import ProgramStore
 from app.ledger.redemptions import redemption_by_code
 from app.ledger.tables import (
@@ -171,6 +172,14 @@ class ReadLedger:
         self, delivery_ids: Sequence[int]
     ) -> dict[int, list[WebhookAttempt]]:
         return await attempts_of(self.conn, delivery_ids)
+
+    async def order_source(self, name: str) -> OrderSource | None:
+        return await InboundStore(self.conn, lock_rows=False).source(name)
+
+    async def inbound_page(
+        self, *, status: str | None, before: int | None, limit: int
+    ) -> Page[InboundEvent]:
+        return await inbound_page(self.conn, status=status, before=before, limit=limit)
 
     async def unsequenced_events(self) -> bool:
         return await unsequenced(self.conn)

@@ -448,6 +448,45 @@ class WebhookAttemptRow(SQLModel, table=True):
     excerpt: str = Field(default="", max_length=500)
 
 
+class OrderSourceRow(SQLModel, table=True):
+    """A store that sends its orders as webhooks (a Shopify shop), set up by staff with
+    `tally source add`: the secret its webhooks are signed with, and whether a customer
+    Tally does not know is enrolled by their first order."""
+
+    __tablename__ = "order_sources"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=60, unique=True)
+    kind: str = Field(max_length=20)  # "shopify"
+    secret: str = Field(max_length=200)  # it verifies HMACs, so it is kept as is
+    enroll_unknown: bool = False
+    created_at: datetime = _at()
+    updated_at: datetime = _at()
+
+
+class InboundEventRow(SQLModel, table=True):
+    """A webhook an order source sent: kept before it is answered, once per delivery id,
+    then processed after (RECEIVED -> PROCESSED | IGNORED | FAILED, retryable)."""
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (
+        UniqueConstraint("source_id", "delivery_id", name="uq_inbound_events_delivery"),
+        Index("ix_inbound_events_due", "status", "next_attempt_at"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="order_sources.id")
+    delivery_id: str = Field(max_length=200)
+    topic: str = Field(max_length=60)
+    body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    status: str = Field(max_length=20)
+    attempts: int = 0
+    retries: int = 0
+    error: str | None = Field(default=None, max_length=500)
+    received_at: datetime = _at()
+    processed_at: datetime | None = _at(default=None, nullable=True)
+    next_attempt_at: datetime | None = _at(default=None, nullable=True)
+    lease_until: datetime | None = _at(default=None, nullable=True)
+
+
 class OAuthClientRow(SQLModel, table=True):
     __tablename__ = "oauth_clients"
     client_id: str = Field(max_length=100, primary_key=True)
@@ -503,6 +542,8 @@ checkout_carts = _table(CheckoutCartRow)
 webhook_endpoints = _table(WebhookEndpointRow)
 webhook_deliveries = _table(WebhookDeliveryRow)
 webhook_attempts = _table(WebhookAttemptRow)
+order_sources = _table(OrderSourceRow)
+inbound_events = _table(InboundEventRow)
 reward_codes = _table(RewardCodeRow)
 lot_holds = _table(LotHoldRow)
 idempotency_keys = _table(IdempotencyRow)

@@ -17,6 +17,7 @@ from app.ledger.database import Database
 from app.ledger.event_log import EventLog
 from app.ledger.expiry import ExpiryStore
 from app.ledger.idempotency import IdempotencyStore
+from app.ledger.inbound import InboundStore
 from app.ledger.jobs import JobStore
 from app.ledger.programs import ProgramStore
 from app.ledger.queries import ReadLedger
@@ -58,6 +59,7 @@ class WriteTx:
     audit: AuditStore
     events: EventLog
     webhooks: WebhookStore
+    inbound: InboundStore
     reads: ReadLedger = field(init=False)
 
     def __post_init__(self) -> None:
@@ -91,6 +93,7 @@ class WriteTx:
             audit=AuditStore(conn),
             events=EventLog(conn),
             webhooks=WebhookStore(conn, lock_rows=lock_rows),
+            inbound=InboundStore(conn, lock_rows=lock_rows),
         )
 
     @contextlib.asynccontextmanager

@@ -31,6 +31,7 @@ from app.domain.rewards import period_start, redeem_blocker
 from app.domain.tiers.policy import Tier
 from app.domain.tiers.progress import TierProgress
 from app.domain.webhooks import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from app.ledger.inbound import InboundEvent
 from app.ledger.programs import ProgramVersion, activations
 from app.ledger.queries import ReadLedger
 from app.ledger.uow import UnitOfWork
@@ -286,6 +287,12 @@ class Queries:
             events = await r.events_by_outbox_ids([d.outbox_id for d in page.items])
             attempts = await r.webhook_attempts([d.id for d in page.items])
         return DeliveryLog(page, events, attempts)
+
+    async def inbound_events(
+        self, *, status: str | None, before: int | None, limit: int
+    ) -> Page[InboundEvent]:
+        async with self.uow.read() as r:
+            return await r.inbound_page(status=status, before=before, limit=limit)
 
     async def entries(self, ids: Sequence[int]) -> dict[int, Entry]:
         async with self.uow.read() as r:

@@ -306,3 +306,14 @@ def test_webhook_add_prints_a_secret_and_list_shows_the_endpoint(
     assert "points.earned,tier.changed" in listed
     assert main(["webhook", "add", "http://10.0.0.1/x"]) == 2
     assert "url:" in capsys.readouterr().err
+
+
+def test_source_add_sets_up_a_shop_for_its_webhooks(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["migrate"]) == 0
+    assert main(["source", "add", "eu-shop", "--secret", "shpss_0123456789abcdef"]) == 0
+    assert "POST /hooks/shopify/eu-shop" in capsys.readouterr().out
+    assert main(["source", "add", "eu-shop", "--secret", "short"]) == 2
+    assert "secret" in capsys.readouterr().err
+    assert main(["source", "add", "bad name!", "--secret", "shpss_0123456789abcdef"]) == 2

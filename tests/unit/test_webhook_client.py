@@ -524,3 +524,17 @@ def test_site_local_and_trailing_dot_addresses_are_refused() -> None:
 
     assert check_url("https://[fec0::1]/x", allow_private=False) is not None
     assert check_url("https://127.0.0.1./x", allow_private=False) is not None
+
+
+def test_a_standard_webhook_is_verified_within_five_minutes_only() -> None:
+    from app.events.webhook_client import new_secret, sign, verify
+
+    secret = new_secret()
+    body = b'{"type": "order.paid"}'
+    signature = sign([secret], "msg-1", 1_000_000, body)
+    ok = {"msg_id": "msg-1", "timestamp": "1000000", "body": body, "signature": signature}
+    assert verify(secret, now=1_000_100, **ok)  # type: ignore[arg-type]
+    assert not verify(secret, now=1_000_400, **ok)  # type: ignore[arg-type]
+    assert not verify(new_secret(), now=1_000_100, **ok)  # type: ignore[arg-type]
+    assert not verify(secret, now=1_000_100, **{**ok, "body": b"{}"})  # type: ignore[arg-type]
+    assert not verify(secret, now=1_000_100, **{**ok, "timestamp": "soon"})  # type: ignore[arg-type]

@@ -1,0 +1,156 @@
+"""Shopify's order webhooks as Tally reads them: the HMAC that proves a body came from the
+shop, and `orders/paid` and `refunds/create` bodies (Shopify's REST Order and Refund) as
+the purchase and the return by line they stand for."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from app.domain.order_lines import LineInput
+
+ORDERS_PAID = "orders/paid"
+REFUNDS_CREATE = "refunds/create"
+TOPICS = (ORDERS_PAID, REFUNDS_CREATE)
+
+
+class NotAnOrder(ValueError):
+    """A body that does not hold what its topic promises (the reason is the message)."""
+
+
+def verify_hmac(secret: str, body: bytes, header: str | None) -> bool:
+    """X-Shopify-Hmac-Sha256: base64 of HMAC-SHA256 over the raw body with the shop's
+    secret, compared in constant time."""
+    if not header or not secret:
+        return False
+    expected = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest())
+    return hmac.compare_digest(expected, header.strip().encode())
+
+
+def sign_hmac(secret: str, body: bytes) -> str:
+    """What Shopify puts in X-Shopify-Hmac-Sha256 for `body` (for tests and tools)."""
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+@dataclass(frozen=True, slots=True)
+class ShopifyOrder:
+    order_ref: str
+    customer_id: str | None
+    email: str | None
+    currency: str
+    occurred_at: datetime
+    amount: Decimal  # the lines after their discounts (tax and shipping apart)
+    lines: tuple[LineInput, ...]
+    shipping: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ShopifyRefund:
+    refund_ref: str
+    order_ref: str
+    lines: tuple[tuple[str, int], ...]  # (sku, quantity) returned
+
+
+def _money(value: object, what: str) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise NotAnOrder(f"{what} is not an amount: {str(value)[:40]!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise NotAnOrder(f"{what} is not an amount: {str(value)[:40]!r}")
+    return amount
+
+
+def _sku(item: Mapping[str, Any]) -> str:
+    sku = str(item.get("sku") or "").strip()
+    if sku:
+        return sku[:100]
+    variant = item.get("variant_id") or item.get("id")
+    return f"shopify-{variant}"  # a line without a SKU still earns, under its variant
+
+
+def order_ref(shopify_id: object) -> str:
+    return f"shopify-{shopify_id}"
+
+
+def parse_order(body: Mapping[str, Any]) -> ShopifyOrder:
+    """An `orders/paid` body as the purchase it records."""
+    if "id" not in body or "line_items" not in body:
+        raise NotAnOrder("an order has an id and line_items")
+    customer = body.get("customer") or {}
+    lines: list[LineInput] = []
+    total = Decimal(0)
+    for n, item in enumerate(body["line_items"] or []):
+        if not isinstance(item, Mapping):
+            raise NotAnOrder(f"line_items[{n}] is not a line")
+        quantity = int(item.get("quantity") or 0)
+        if quantity <= 0:
+            continue  # a removed line
+        price = _money(item.get("price", "0"), f"line_items[{n}].price")
+        allocations = item.get("discount_allocations")
+        if allocations:
+            discount = sum(
+                (_money(a.get("amount", "0"), f"line_items[{n}] discount") for a in allocations),
+                Decimal(0),
+            )
+        else:
+            discount = _money(item.get("total_discount", "0"), f"line_items[{n}].total_discount")
+        discount = min(discount, price * quantity)
+        total += price * quantity - discount
+        lines.append(
+            LineInput(
+                sku=_sku(item),
+                quantity=quantity,
+                unit_price=str(price),
+                category=str(item.get("product_type") or "")[:100] or None,
+                discount=str(discount),
+            )
+        )
+    shipping = sum(
+        (
+            _money(s.get("price", "0"), "shipping_lines.price")
+            for s in body.get("shipping_lines") or []
+        ),
+        Decimal(0),
+    )
+    when = body.get("processed_at") or body.get("created_at")
+    try:
+        occurred_at = datetime.fromisoformat(str(when))
+    except ValueError:
+        raise NotAnOrder(f"the order's time is not ISO 8601: {str(when)[:40]!r}") from None
+    return ShopifyOrder(
+        order_ref=order_ref(body["id"]),
+        customer_id=str(customer["id"]) if customer.get("id") is not None else None,
+        email=(customer.get("email") or body.get("email") or None),
+        currency=str(body.get("currency") or ""),
+        occurred_at=occurred_at,
+        amount=total,
+        lines=tuple(lines),
+        shipping=shipping,
+    )
+
+
+def parse_refund(body: Mapping[str, Any]) -> ShopifyRefund:
+    """A `refunds/create` body as the return by line it records."""
+    if "id" not in body or "order_id" not in body:
+        raise NotAnOrder("a refund has an id and an order_id")
+    returned: dict[str, int] = {}
+    for n, item in enumerate(body.get("refund_line_items") or []):
+        line = item.get("line_item") if isinstance(item, Mapping) else None
+        if not isinstance(line, Mapping):
+            raise NotAnOrder(f"refund_line_items[{n}] has no line_item")
+        quantity = int(item.get("quantity") or 0)
+        if quantity > 0:
+            sku = _sku(line)
+            returned[sku] = returned.get(sku, 0) + quantity
+    return ShopifyRefund(
+        refund_ref=str(body["id"]),
+        order_ref=order_ref(body["order_id"]),
+        lines=tuple(sorted(returned.items())),
+    )
