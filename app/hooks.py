@@ -20,6 +20,7 @@ from app.services.providers import ProviderRegistry
 
 log = logging.getLogger("tally.hooks")
 MAX_BODY = 256 * 1024
+ORDER_BODY = 1024 * 1024  # an order with its lines, as a store sends it
 
 
 def provider_hook_routes(uow: UnitOfWork, clock: Clock, providers: ProviderRegistry) -> list[Route]:
@@ -38,12 +39,29 @@ def provider_hook_routes(uow: UnitOfWork, clock: Clock, providers: ProviderRegis
     return [Route("/hooks/providers/{name}", provider_hook, methods=["POST"])]
 
 
+async def _bounded_body(request: Request, limit: int) -> bytes | None:
+    """The body, read no further than `limit` bytes (None past it): a sender never makes
+    Tally hold more than that, signed or not."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def order_hook_routes(uow: UnitOfWork, clock: Clock) -> list[Route]:
     """`POST /hooks/shopify/{source}`: a shop's orders/paid and refunds/create, verified
     with the source's secret, stored, answered at once; processed after."""
 
     async def shopify_hook(request: Request) -> JSONResponse:
-        body = await request.body()
+        body = await _bounded_body(request, ORDER_BODY)
+        if body is None:
+            return JSONResponse({"status": "body too large"}, 413)
         headers = {k.lower(): v for k, v in request.headers.items()}
         receipt = await receive_shopify(uow, clock, request.path_params["source"], headers, body)
         if receipt.status != 200:
@@ -51,7 +69,9 @@ def order_hook_routes(uow: UnitOfWork, clock: Clock) -> list[Route]:
         return JSONResponse({"status": receipt.message}, receipt.status)
 
     async def order_hook(request: Request) -> JSONResponse:
-        body = await request.body()
+        body = await _bounded_body(request, ORDER_BODY)
+        if body is None:
+            return JSONResponse({"status": "body too large"}, 413)
         headers = {k.lower(): v for k, v in request.headers.items()}
         receipt = await receive_standard(uow, clock, request.path_params["source"], headers, body)
         if receipt.status != 200:

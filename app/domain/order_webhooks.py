@@ -59,6 +59,15 @@ def _data(body: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def parse_paid(body: Mapping[str, Any]) -> PaidOrder:
+    try:
+        return _parse_paid(body)
+    except (TypeError, ValueError, AttributeError, KeyError) as bad:
+        if isinstance(bad, NotAnOrder):
+            raise
+        raise NotAnOrder(f"not an order Tally can read: {type(bad).__name__}: {bad}") from None
+
+
+def _parse_paid(body: Mapping[str, Any]) -> PaidOrder:
     data = _data(body)
     try:
         occurred_at = datetime.fromisoformat(_text(data, "occurredAt"))
@@ -91,6 +100,15 @@ def parse_paid(body: Mapping[str, Any]) -> PaidOrder:
 
 
 def parse_refunded(body: Mapping[str, Any]) -> RefundedOrder:
+    try:
+        return _parse_refunded(body)
+    except (TypeError, ValueError, AttributeError, KeyError) as bad:
+        if isinstance(bad, NotAnOrder):
+            raise
+        raise NotAnOrder(f"not a refund Tally can read: {type(bad).__name__}: {bad}") from None
+
+
+def _parse_refunded(body: Mapping[str, Any]) -> RefundedOrder:
     data = _data(body)
     lines = tuple(
         (_text(line, "sku"), int(line.get("quantity", 1)))

@@ -71,16 +71,24 @@ def _sku(item: Mapping[str, Any]) -> str:
     sku = str(item.get("sku") or "").strip()
     if sku:
         return sku[:100]
-    variant = item.get("variant_id") or item.get("id")
-    return f"shopify-{variant}"  # a line without a SKU still earns, under its variant
+    return f"shopify-line-{item.get('id')}"  # no SKU: its line, which its refund names too
 
 
 def order_ref(shopify_id: object) -> str:
-    return f"shopify-{shopify_id}"
+    return str(shopify_id)
 
 
 def parse_order(body: Mapping[str, Any]) -> ShopifyOrder:
     """An `orders/paid` body as the purchase it records."""
+    try:
+        return _parse_order(body)
+    except (TypeError, ValueError, AttributeError, KeyError) as bad:
+        if isinstance(bad, NotAnOrder):
+            raise
+        raise NotAnOrder(f"not an order Tally can read: {type(bad).__name__}: {bad}") from None
+
+
+def _parse_order(body: Mapping[str, Any]) -> ShopifyOrder:
     if "id" not in body or "line_items" not in body:
         raise NotAnOrder("an order has an id and line_items")
     customer = body.get("customer") or {}
@@ -102,6 +110,15 @@ def parse_order(body: Mapping[str, Any]) -> ShopifyOrder:
         else:
             discount = _money(item.get("total_discount", "0"), f"line_items[{n}].total_discount")
         discount = min(discount, price * quantity)
+        if body.get("taxes_included"):  # prices hold their tax: earn on what is not tax
+            tax = sum(
+                (
+                    _money(t.get("price", "0"), f"line_items[{n}] tax")
+                    for t in item.get("tax_lines") or []
+                ),
+                Decimal(0),
+            )
+            discount = min(price * quantity, discount + tax)
         total += price * quantity - discount
         lines.append(
             LineInput(
@@ -112,13 +129,17 @@ def parse_order(body: Mapping[str, Any]) -> ShopifyOrder:
                 discount=str(discount),
             )
         )
-    shipping = sum(
-        (
-            _money(s.get("price", "0"), "shipping_lines.price")
-            for s in body.get("shipping_lines") or []
-        ),
-        Decimal(0),
-    )
+    shipping = Decimal(0)
+    for line in body.get("shipping_lines") or []:
+        cost = _money(line.get("price", "0"), "shipping_lines.price")
+        off = sum(
+            (
+                _money(a.get("amount", "0"), "shipping discount")
+                for a in line.get("discount_allocations") or []
+            ),
+            Decimal(0),
+        )
+        shipping += max(Decimal(0), cost - off)
     when = body.get("processed_at") or body.get("created_at")
     try:
         occurred_at = datetime.fromisoformat(str(when))
@@ -138,6 +159,26 @@ def parse_order(body: Mapping[str, Any]) -> ShopifyOrder:
 
 def parse_refund(body: Mapping[str, Any]) -> ShopifyRefund:
     """A `refunds/create` body as the return by line it records."""
+    try:
+        return _parse_refund(body)
+    except (TypeError, ValueError, AttributeError, KeyError) as bad:
+        if isinstance(bad, NotAnOrder):
+            raise
+        raise NotAnOrder(f"not a refund Tally can read: {type(bad).__name__}: {bad}") from None
+
+
+def customer_of(body: Mapping[str, Any]) -> str | None:
+    """The customer a stored webhook is about (so an erasure can redact it)."""
+    customer = body.get("customer")
+    if isinstance(customer, Mapping) and customer.get("id") is not None:
+        return str(customer["id"])[:200]
+    data = body.get("data")
+    if isinstance(data, Mapping) and data.get("externalId") is not None:
+        return str(data["externalId"])[:200]
+    return None
+
+
+def _parse_refund(body: Mapping[str, Any]) -> ShopifyRefund:
     if "id" not in body or "order_id" not in body:
         raise NotAnOrder("a refund has an id and an order_id")
     returned: dict[str, int] = {}

@@ -122,6 +122,7 @@ class InboundStore:
         topic: str,
         body: dict[str, Any],
         now: datetime,
+        customer: str | None = None,
     ) -> bool:
         """Keep an authentic webhook; False when this source already sent this delivery."""
         insert_into = pg_insert if self.conn.dialect.name == "postgresql" else sqlite_insert
@@ -130,6 +131,7 @@ class InboundStore:
             .values(
                 source_id=source.id,
                 delivery_id=delivery_id,
+                customer=customer,
                 topic=topic,
                 body=body,
                 status=RECEIVED,

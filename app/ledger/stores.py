@@ -17,7 +17,15 @@ from app.domain.reward_definitions import RewardDefinition
 from app.ledger import mappers
 from app.ledger.catalog import CATALOG, SYSTEM, definition_values
 from app.ledger.outbox import Outbox
-from app.ledger.tables import balances, member_tiers, members, orders, redemptions, rewards
+from app.ledger.tables import (
+    balances,
+    inbound_events,
+    member_tiers,
+    members,
+    orders,
+    redemptions,
+    rewards,
+)
 
 
 class MemberStore:
@@ -110,6 +118,15 @@ class MemberStore:
             .where(redemptions.c.member_id == member_id)
             .values(shipping_address=null())  # SQL NULL, not JSON null
         )
+        old = (
+            await self.conn.execute(select(members.c.external_id).where(members.c.id == member_id))
+        ).scalar_one_or_none()
+        if old is not None:  # the store webhooks about them: kept, their contents gone
+            await self.conn.execute(
+                update(inbound_events)
+                .where(inbound_events.c.customer == old)
+                .values(body={"redacted": "the member was erased"}, customer=None)
+            )
         await self.conn.execute(
             update(members)
             .where(members.c.id == member_id)

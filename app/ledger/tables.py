@@ -475,6 +475,7 @@ class InboundEventRow(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     source_id: int = Field(foreign_key="order_sources.id")
     delivery_id: str = Field(max_length=200)
+    customer: str | None = Field(default=None, max_length=200)  # its externalId: for erasure
     topic: str = Field(max_length=60)
     body: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     status: str = Field(max_length=20)

@@ -18,11 +18,12 @@ from app.domain.shopify import (
     ORDERS_PAID,
     REFUNDS_CREATE,
     NotAnOrder,
+    customer_of,
     parse_order,
     parse_refund,
     verify_hmac,
 )
-from app.events.webhook_client import verify
+from app.events.webhook_client import sign, verify
 from app.ledger.inbound import FAILED, IGNORED, PROCESSED, RECEIVED, InboundEvent, OrderSource
 from app.ledger.uow import UnitOfWork, WriteTx
 from app.services.clock import Clock
@@ -67,13 +68,18 @@ async def receive_shopify(
         return Receipt(400, "X-Shopify-Webhook-Id and X-Shopify-Topic are required")
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return Receipt(400, "the body is not JSON")
     if not isinstance(parsed, dict):
         return Receipt(400, "the body is not a JSON object")
     async with uow.write() as tx:
         fresh = await tx.inbound.store(
-            source, delivery_id=delivery[:200], topic=topic[:60], body=parsed, now=clock.now()
+            source,
+            delivery_id=delivery[:200],
+            topic=topic[:60],
+            body=parsed,
+            now=clock.now(),
+            customer=customer_of(parsed),
         )
     return Receipt(200, "stored" if fresh else "already received", stored=fresh)
 
@@ -102,7 +108,7 @@ async def receive_standard(
         return Receipt(401, "the signature does not match this source's secret")
     try:
         parsed = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return Receipt(400, "the body is not JSON")
     if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
         return Receipt(400, "the body is an object with a type")
@@ -113,6 +119,7 @@ async def receive_standard(
             topic=str(parsed["type"])[:60],
             body=parsed,
             now=clock.now(),
+            customer=customer_of(parsed),
         )
     return Receipt(200, "stored" if fresh else "already received", stored=fresh)
 
@@ -182,7 +189,7 @@ class InboundProcessor:
         member = MemberRef(external_id=order.customer_id)
         cmd = RecordPurchase(
             member=member,
-            order_id=order.order_ref,
+            order_id=f"{source.name}:{order.order_ref}",  # one store's ids are not another's
             amount=str(order.amount),
             currency=order.currency,
             channel="ONLINE",
@@ -216,7 +223,7 @@ class InboundProcessor:
                 self.uow,
                 self.clock,
                 principal=principal,
-                idempotency_key=f"{source.name}:customer:{customer}",
+                idempotency_key=f"{source.name}:customer:{customer}{_retry(event)}",
                 cmd=EnrollMember(external_id=customer, email=email),
             )
             if not enrolled.ok and enrolled.errors[0].code is not ErrorCode.MEMBER_EXISTS:
@@ -233,11 +240,17 @@ class InboundProcessor:
             return Handled(PROCESSED)  # an order arriving twice is recorded once
         return Handled(FAILED, _why(outcome.errors[0]))
 
+    async def _order_known(self, order_ref: str) -> bool:
+        """Whether the order is recorded: a refund may arrive before it (Shopify promises
+        no order), and must then wait rather than fail."""
+        async with self.uow.read() as r:
+            return await r.order_by_ref(order_ref) is not None
+
     async def _paid(self, source: OrderSource, event: InboundEvent, principal: str) -> Handled:
         paid = parse_paid(event.body)
         cmd = RecordPurchase(
             member=MemberRef(external_id=paid.external_id),
-            order_id=paid.order_ref,
+            order_id=f"{source.name}:{paid.order_ref}",
             amount=paid.amount,
             currency=paid.currency,
             channel=paid.channel,
@@ -251,13 +264,16 @@ class InboundProcessor:
 
     async def _refunded(self, source: OrderSource, event: InboundEvent, principal: str) -> Handled:
         refunded = parse_refunded(event.body)
+        order = f"{source.name}:{refunded.order_ref}"
+        if not await self._order_known(order):
+            return Handled(RECEIVED, "its order has not arrived yet")  # tried again later
         outcome = await record_return(
             self.uow,
             self.clock,
             principal=principal,
             idempotency_key=f"{source.name}:refund:{refunded.refund_ref}{_retry(event)}",
             cmd=RecordReturn(
-                order_id=refunded.order_ref,
+                order_id=order,
                 amount=refunded.amount if not refunded.lines else None,
                 lines=tuple(ReturnLine(sku, quantity) for sku, quantity in refunded.lines),
             ),
@@ -271,16 +287,27 @@ class InboundProcessor:
         if not refund.lines:
             return Handled(IGNORED, "a refund of no line (shipping or an adjustment)")
         lines = tuple(ReturnLine(sku, quantity) for sku, quantity in refund.lines)
+        order = f"{source.name}:{refund.order_ref}"
+        if not await self._order_known(order):
+            return Handled(RECEIVED, "its order has not arrived yet")  # tried again later
         outcome = await record_return(
             self.uow,
             self.clock,
             principal=principal,
             idempotency_key=f"{source.name}:refund:{refund.refund_ref}{_retry(event)}",
-            cmd=RecordReturn(order_id=refund.order_ref, lines=lines),
+            cmd=RecordReturn(order_id=order, lines=lines),
         )
         if outcome.ok:
             return Handled(PROCESSED)
         return Handled(FAILED, _why(outcome.errors[0]))
+
+
+def _standard_secret(secret: str) -> bool:
+    try:
+        sign([secret], "check", 0, b"")
+    except ValueError:
+        return False
+    return secret.startswith("whsec_")
 
 
 def _retry(event: InboundEvent) -> str:
@@ -344,6 +371,12 @@ async def save_source(
     if len(secret) < 16:
         raise DomainError(
             ErrorCode.INVALID_INPUT, "secret: the shop's secret (16+ chars)", "secret"
+        )
+    if kind == "standard" and not _standard_secret(secret):
+        raise DomainError(
+            ErrorCode.INVALID_INPUT,
+            "secret: a Standard Webhooks secret, whsec_ and base64 (omit it to have one made)",
+            "secret",
         )
     async with uow.write() as tx:
         return await tx.inbound.save_source(

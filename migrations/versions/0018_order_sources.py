@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column('id', sa.Integer(), primary_key=True),
         sa.Column('source_id', sa.Integer(), sa.ForeignKey('order_sources.id'), nullable=False),
         sa.Column('delivery_id', sa.String(length=200), nullable=False),
+        sa.Column('customer', sa.String(length=200), nullable=True),
         sa.Column('topic', sa.String(length=60), nullable=False),
         sa.Column('body', sa.JSON(), nullable=False),
         sa.Column('status', sa.String(length=20), nullable=False),

@@ -195,3 +195,48 @@ async def test_another_platform_sends_orders_signed_the_standard_webhooks_way(ap
                  "webhook-signature": "v1,AAAA"},
     )  # fmt: skip
     assert tampered.status_code == 401
+
+
+async def test_review_findings_on_orders_in_stay_fixed(api: Api) -> None:
+    services = api.runtime.services
+    await _source(api, enroll_unknown=True)
+    await save_source(
+        services.uow, services.clock, name="other-shop", kind="shopify", secret=SECRET,
+        enroll_unknown=True,
+    )  # fmt: skip
+    order = _body("shopify_order_paid.json", processed_at=ops.just_now())
+    refund = _body("shopify_refund_create.json")
+    # A refund arriving before its order waits for it instead of failing.
+    assert (await _send(api, "refunds/create", refund, "early-refund")).status_code == 200
+    assert await _process(api) == 1
+    [waiting] = (await api.data(EVENTS, {"status": "RECEIVED"}))["inboundEvents"]["edges"]
+    assert waiting["node"]["error"] == "its order has not arrived yet"
+    # Two shops' orders with the same Shopify id are two orders.
+    other = _body(
+        "shopify_order_paid.json",
+        processed_at=ops.just_now(),
+        customer={"id": 9, "email": "x@example.com"},
+        email="x@example.com",
+    )
+    assert (await _send(api, "orders/paid", order, "o-1")).status_code == 200
+    assert (await _send(api, "orders/paid", other, "o-2", shop="other-shop")).status_code == 200
+    assert await _process(api) == 2
+    for customer in ("207119551", "9"):
+        found = await api.data(
+            f'{{ member(externalId: "{customer}") {{ balance {{ available }} }} }}'
+        )
+        assert found["member"]["balance"]["available"] == 389, customer
+    # A body too deep to read is a 400; a body past 1 MiB a 413; nothing stored.
+    deep = b"[" * 100_000 + b"]" * 100_000
+    assert (await _send(api, "orders/paid", deep, "deep")).status_code == 400
+    huge = b'{"id": 1, "line_items": [], "pad": "' + b"x" * (1024 * 1024) + b'"}'
+    assert (await _send(api, "orders/paid", huge, "huge")).status_code == 413
+    # Erasing the member redacts the store webhooks about them.
+    erased = await api.data(
+        "mutation($key: String!, $input: MemberStandingInput!) { eraseMember(idempotencyKey: "
+        "$key, input: $input) { userErrors { code } } }",
+        {"key": ops.key(), "input": {"externalId": "207119551", "reason": "asked"}},
+    )
+    assert erased["eraseMember"]["userErrors"] == []
+    bodies = await api.data("{ inboundEvents(first: 20) { edges { node { body } } } }")
+    assert "bob.norman" not in json.dumps(bodies)
