@@ -31,3 +31,4 @@ def test_the_readme_example_is_a_complete_valid_program() -> None:
     assert {r.key for r in program.rules} >= {"base", "double-tuesday", "birthday"}
     assert any(r.conditions.activities for r in program.rules)
     assert program.rewards
+    assert program.checkout is not None
