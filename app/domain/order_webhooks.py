@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from app.domain.order_lines import LineInput
-from app.domain.shopify import NotAnOrder
+from app.domain.shopify import NotAnOrder, readable
 
 ORDER_PAID = "order.paid"
 ORDER_REFUNDED = "order.refunded"
@@ -59,12 +59,7 @@ def _data(body: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def parse_paid(body: Mapping[str, Any]) -> PaidOrder:
-    try:
-        return _parse_paid(body)
-    except (TypeError, ValueError, AttributeError, KeyError) as bad:
-        if isinstance(bad, NotAnOrder):
-            raise
-        raise NotAnOrder(f"not an order Tally can read: {type(bad).__name__}: {bad}") from None
+    return readable("an order", _parse_paid, body)
 
 
 def _parse_paid(body: Mapping[str, Any]) -> PaidOrder:
@@ -100,12 +95,7 @@ def _parse_paid(body: Mapping[str, Any]) -> PaidOrder:
 
 
 def parse_refunded(body: Mapping[str, Any]) -> RefundedOrder:
-    try:
-        return _parse_refunded(body)
-    except (TypeError, ValueError, AttributeError, KeyError) as bad:
-        if isinstance(bad, NotAnOrder):
-            raise
-        raise NotAnOrder(f"not a refund Tally can read: {type(bad).__name__}: {bad}") from None
+    return readable("a refund", _parse_refunded, body)
 
 
 def _parse_refunded(body: Mapping[str, Any]) -> RefundedOrder:

@@ -7,11 +7,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from app.domain.order_lines import LineInput
 
@@ -22,6 +22,20 @@ TOPICS = (ORDERS_PAID, REFUNDS_CREATE)
 
 class NotAnOrder(ValueError):
     """A body that does not hold what its topic promises (the reason is the message)."""
+
+
+T = TypeVar("T")
+
+
+def readable(what: str, parse: Callable[[Mapping[str, Any]], T], body: Mapping[str, Any]) -> T:
+    """`parse(body)`, any value it cannot read (a quantity "two", a line that is no
+    object) refused as NotAnOrder with the reason, never a crash of the worker."""
+    try:
+        return parse(body)
+    except NotAnOrder:
+        raise
+    except (TypeError, ValueError, AttributeError, KeyError) as bad:
+        raise NotAnOrder(f"not {what} Tally can read: {type(bad).__name__}: {bad}") from None
 
 
 def verify_hmac(secret: str, body: bytes, header: str | None) -> bool:
@@ -80,12 +94,7 @@ def order_ref(shopify_id: object) -> str:
 
 def parse_order(body: Mapping[str, Any]) -> ShopifyOrder:
     """An `orders/paid` body as the purchase it records."""
-    try:
-        return _parse_order(body)
-    except (TypeError, ValueError, AttributeError, KeyError) as bad:
-        if isinstance(bad, NotAnOrder):
-            raise
-        raise NotAnOrder(f"not an order Tally can read: {type(bad).__name__}: {bad}") from None
+    return readable("an order", _parse_order, body)
 
 
 def _parse_order(body: Mapping[str, Any]) -> ShopifyOrder:
@@ -159,12 +168,7 @@ def _parse_order(body: Mapping[str, Any]) -> ShopifyOrder:
 
 def parse_refund(body: Mapping[str, Any]) -> ShopifyRefund:
     """A `refunds/create` body as the return by line it records."""
-    try:
-        return _parse_refund(body)
-    except (TypeError, ValueError, AttributeError, KeyError) as bad:
-        if isinstance(bad, NotAnOrder):
-            raise
-        raise NotAnOrder(f"not a refund Tally can read: {type(bad).__name__}: {bad}") from None
+    return readable("a refund", _parse_refund, body)
 
 
 def customer_of(body: Mapping[str, Any]) -> str | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -220,7 +220,3 @@ async def inbound_page(
         query = query.where(c.id < before)
     rows = list(await conn.execute(query.order_by(c.id.desc()).limit(limit + 1)))
     return Page([_event(r) for r in rows[:limit]], len(rows) > limit)
-
-
-async def sources_count(conn: AsyncConnection) -> int:
-    return int((await conn.execute(select(func.count()).select_from(order_sources))).scalar_one())

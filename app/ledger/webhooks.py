@@ -87,6 +87,23 @@ class Claimed:
     event: PublishedEvent
 
 
+def _pending(e: WebhookEndpoint, rows: list[Any], now: datetime) -> list[dict[str, Any]]:
+    """Delivery rows, due now, for these outbox rows (id, sequence) to endpoint `e`."""
+    return [
+        {
+            "endpoint_id": e.id,
+            "outbox_id": r.id,
+            "sequence": r.sequence,
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for r in rows
+    ]
+
+
 class WebhookStore:
     def __init__(self, conn: AsyncConnection, *, lock_rows: bool) -> None:
         self.conn = conn
@@ -195,19 +212,7 @@ class WebhookStore:
         wanted = [r for r in rows if e.hears(EventType(r.event_type))]
         if wanted:
             await self._upsert_pending(
-                [
-                    {
-                        "endpoint_id": e.id,
-                        "outbox_id": r.id,
-                        "sequence": r.sequence,
-                        "status": DeliveryStatus.PENDING.value,
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for r in wanted
-                ],
+                _pending(e, wanted, now),
                 replay=False,
             )
         await self.conn.execute(
@@ -261,19 +266,7 @@ class WebhookStore:
             wanted = [r for r in rows if e.hears(EventType(r.event_type))]
             if wanted:
                 await self._upsert_pending(
-                    [
-                        {
-                            "endpoint_id": e.id,
-                            "outbox_id": r.id,
-                            "sequence": r.sequence,
-                            "status": DeliveryStatus.PENDING.value,
-                            "attempts": 0,
-                            "next_attempt_at": now,
-                            "created_at": now,
-                            "updated_at": now,
-                        }
-                        for r in wanted
-                    ],
+                    _pending(e, wanted, now),
                     replay=True,
                     now=now,
                 )

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from app.domain.errors import DomainError, ErrorCode
 from app.domain.line_returns import ReturnLine
@@ -50,28 +52,36 @@ class Receipt:
     stored: bool = False
 
 
-async def receive_shopify(
-    uow: UnitOfWork, clock: Clock, source_name: str, headers: dict[str, str], body: bytes
+async def _receive(
+    uow: UnitOfWork,
+    clock: Clock,
+    source_name: str,
+    body: bytes,
+    *,
+    kind: str,
+    authentic: Callable[[OrderSource], bool],
+    delivery_topic: Callable[[dict[str, Any]], tuple[str, str] | str],
 ) -> Receipt:
-    """Verify, de-duplicate and keep one Shopify webhook; processing happens after."""
+    """What every order webhook goes through: its source, its signature, its JSON, then
+    stored once per delivery id (`delivery_topic` says which, or why the body is refused)."""
     if len(body) > MAX_BODY:
         return Receipt(413, "body too large")
     async with uow.read() as r:
         source = await r.order_source(source_name)
-    if source is None or source.kind != "shopify":
+    if source is None or source.kind != kind:
         return Receipt(404, "no such order source")
-    if not verify_hmac(source.secret, body, headers.get("x-shopify-hmac-sha256")):
-        return Receipt(401, "the HMAC does not match this shop's secret")
-    delivery = headers.get("x-shopify-webhook-id") or ""
-    topic = headers.get("x-shopify-topic") or ""
-    if not delivery or not topic:
-        return Receipt(400, "X-Shopify-Webhook-Id and X-Shopify-Topic are required")
+    if not authentic(source):
+        return Receipt(401, "the signature does not match this source's secret")
     try:
         parsed = json.loads(body)
     except (ValueError, RecursionError):
         return Receipt(400, "the body is not JSON")
     if not isinstance(parsed, dict):
         return Receipt(400, "the body is not a JSON object")
+    found = delivery_topic(parsed)
+    if isinstance(found, str):
+        return Receipt(400, found)
+    delivery, topic = found
     async with uow.write() as tx:
         fresh = await tx.inbound.store(
             source,
@@ -84,44 +94,60 @@ async def receive_shopify(
     return Receipt(200, "stored" if fresh else "already received", stored=fresh)
 
 
+async def receive_shopify(
+    uow: UnitOfWork, clock: Clock, source_name: str, headers: dict[str, str], body: bytes
+) -> Receipt:
+    """Verify (X-Shopify-Hmac-Sha256), de-duplicate by X-Shopify-Webhook-Id and keep one
+    Shopify webhook; processing happens after."""
+    delivery = headers.get("x-shopify-webhook-id") or ""
+    topic = headers.get("x-shopify-topic") or ""
+
+    def named(_: dict[str, Any]) -> tuple[str, str] | str:
+        if not delivery or not topic:
+            return "X-Shopify-Webhook-Id and X-Shopify-Topic are required"
+        return delivery, topic
+
+    return await _receive(
+        uow,
+        clock,
+        source_name,
+        body,
+        kind="shopify",
+        authentic=lambda s: verify_hmac(s.secret, body, headers.get("x-shopify-hmac-sha256")),
+        delivery_topic=named,
+    )
+
+
 async def receive_standard(
     uow: UnitOfWork, clock: Clock, source_name: str, headers: dict[str, str], body: bytes
 ) -> Receipt:
     """Verify (Standard Webhooks, the source's secret), de-duplicate by webhook-id and
     keep one order webhook in Tally's own format; processing happens after."""
-    if len(body) > MAX_BODY:
-        return Receipt(413, "body too large")
-    async with uow.read() as r:
-        source = await r.order_source(source_name)
-    if source is None or source.kind != "standard":
-        return Receipt(404, "no such order source")
     delivery = headers.get("webhook-id") or ""
-    authentic = verify(
-        source.secret,
-        msg_id=delivery,
-        timestamp=headers.get("webhook-timestamp") or "",
-        body=body,
-        signature=headers.get("webhook-signature") or "",
-        now=clock.now().timestamp(),
-    )
-    if not authentic:
-        return Receipt(401, "the signature does not match this source's secret")
-    try:
-        parsed = json.loads(body)
-    except (ValueError, RecursionError):
-        return Receipt(400, "the body is not JSON")
-    if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
-        return Receipt(400, "the body is an object with a type")
-    async with uow.write() as tx:
-        fresh = await tx.inbound.store(
-            source,
-            delivery_id=delivery[:200],
-            topic=str(parsed["type"])[:60],
-            body=parsed,
-            now=clock.now(),
-            customer=customer_of(parsed),
+
+    def authentic(source: OrderSource) -> bool:
+        return verify(
+            source.secret,
+            msg_id=delivery,
+            timestamp=headers.get("webhook-timestamp") or "",
+            body=body,
+            signature=headers.get("webhook-signature") or "",
+            now=clock.now().timestamp(),
         )
-    return Receipt(200, "stored" if fresh else "already received", stored=fresh)
+
+    def typed(parsed: dict[str, Any]) -> tuple[str, str] | str:
+        kind = parsed.get("type")
+        return (delivery, kind) if isinstance(kind, str) else "the body is an object with a type"
+
+    return await _receive(
+        uow,
+        clock,
+        source_name,
+        body,
+        kind="standard",
+        authentic=authentic,
+        delivery_topic=typed,
+    )
 
 
 @dataclass(frozen=True, slots=True)

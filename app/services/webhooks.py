@@ -59,6 +59,11 @@ class EndpointRef:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryRef:
+    delivery_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class ReplayEvents:
     endpoint_id: int
     since: datetime
@@ -254,13 +259,13 @@ async def delete_webhook_endpoint(
 
 
 async def replay_webhook_delivery(
-    uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: EndpointRef
+    uow: UnitOfWork, clock: Clock, *, principal: str, idempotency_key: str, cmd: DeliveryRef
 ) -> Outcome[EndpointSaved]:
-    """Send one delivery again (`cmd.endpoint_id` names the delivery here), its schedule
-    from the start; its endpoint must be enabled."""
+    """Send one delivery again, its schedule from the start; its endpoint must be
+    enabled."""
 
     async def action(tx: WriteTx) -> EndpointSaved:
-        found = await tx.webhooks.delivery(cmd.endpoint_id)
+        found = await tx.webhooks.delivery(cmd.delivery_id)
         if found is None:
             raise DomainError(
                 ErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND, "No such webhook delivery.", "deliveryId"
@@ -276,7 +281,7 @@ async def replay_webhook_delivery(
         principal=principal,
         key=idempotency_key,
         operation="replayWebhookDelivery",
-        request={"deliveryId": cmd.endpoint_id},
+        request={"deliveryId": cmd.delivery_id},
         action=action,
         codec=SAVED_CODEC,
     )

@@ -113,13 +113,16 @@ async def record_purchases_mutation(
         w.services.uow, w.services.clock, principal=w.principal_key, items=items
     )
     for place, item in zip(places, done, strict=True):
-        early[place] = _purchase_result(item.idempotency_key, inputs[place].order_id, item.outcome)
+        early[place] = _result(item.idempotency_key, inputs[place].order_id, item.outcome)
     return _payload([early[p] for p in range(len(inputs))])
 
 
-def _purchase_result(
-    key: str, order_id: str, outcome: Outcome[PurchaseRecorded]
+def _result(
+    key: str,
+    order_id: str,
+    outcome: Outcome[PurchaseRecorded] | Outcome[ReturnRecorded],
 ) -> BatchItemResult:
+    """One item's answer: its points (earned or taken back), or its user errors."""
     if not outcome.ok:
         return BatchItemResult(
             idempotency_key=key,
@@ -129,12 +132,14 @@ def _purchase_result(
             points_reversed=None,
             user_errors=[UserError.of(e) for e in outcome.errors],
         )
+    done = outcome.value
+    earned = isinstance(done, PurchaseRecorded)
     return BatchItemResult(
         idempotency_key=key,
         ok=True,
         order_id=order_id,
-        points_earned=outcome.value.points,
-        points_reversed=None,
+        points_earned=done.points if earned else None,
+        points_reversed=None if earned else done.points,
         user_errors=[],
     )
 
@@ -161,29 +166,8 @@ async def record_returns_mutation(
     done = await record_returns(
         w.services.uow, w.services.clock, principal=w.principal_key, items=items
     )
-    results = []
-    for given, item in zip(inputs, done, strict=True):
-        outcome: Outcome[ReturnRecorded] = item.outcome
-        if outcome.ok:
-            results.append(
-                BatchItemResult(
-                    idempotency_key=item.idempotency_key,
-                    ok=True,
-                    order_id=given.order_id,
-                    points_earned=None,
-                    points_reversed=outcome.value.points,
-                    user_errors=[],
-                )
-            )
-        else:
-            results.append(
-                BatchItemResult(
-                    idempotency_key=item.idempotency_key,
-                    ok=False,
-                    order_id=given.order_id,
-                    points_earned=None,
-                    points_reversed=None,
-                    user_errors=[UserError.of(e) for e in outcome.errors],
-                )
-            )
+    results = [
+        _result(item.idempotency_key, given.order_id, item.outcome)
+        for given, item in zip(inputs, done, strict=True)
+    ]
     return _payload(results)

@@ -21,6 +21,7 @@ from app.services.clock import Clock
 from app.services.outcome import Outcome
 from app.services.webhooks import (
     CreateEndpoint,
+    DeliveryRef,
     EndpointRef,
     EndpointSaved,
     ReplayEvents,
@@ -285,8 +286,8 @@ async def replay_webhook_delivery_mutation(
 ) -> WebhookEndpointPayload:
     pk = from_global_id(str(delivery_id), expect="WebhookDelivery", field="deliveryId")[1]
 
-    async def command(w: Writer) -> EndpointRef:
-        return EndpointRef(pk)
+    async def command(w: Writer) -> DeliveryRef:
+        return DeliveryRef(pk)
 
     return await Writer(info).run(
         replay_webhook_delivery,
